@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/serambi.tar.gz
+SPACY_MODEL := var/spacy/serambi_id/meta.json
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard bot/nlu/*.py)
+# Two cores: more TensorFlow threads only contend.
+export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
+export TF_INTER_OP_PARALLELISM_THREADS ?= 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: run test setup train browser validate demo-data clean
+
+run: setup $(MODEL)
+	$(BIN)/python -m bot.stack
+
+test: setup $(MODEL) browser
+	$(BIN)/python -m pytest tests
+
+setup: $(VENV)/.installed $(SPACY_MODEL)
+
+# rasa 3.6 declares Python <3.11 but runs on 3.11 with the pinned list.
+$(VENV)/.installed: requirements/rasa-py311.txt requirements/app.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
+	$(BIN)/pip install -q -r requirements/rasa-py311.txt -r requirements/app.txt
+	touch $@
+
+$(SPACY_MODEL): bot/nlu/spacy_pipeline.py $(VENV)/.installed
+	$(BIN)/python -m bot.nlu.spacy_pipeline
+
+# Retrained only when the training data, domain, config or NLU components change.
+$(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)
+	$(BIN)/rasa train --fixed-model-name serambi --out models
+	touch $@
+
+train: setup $(MODEL)
+
+validate: setup
+	$(BIN)/rasa data validate --fail-on-warnings
+
+# Debian's Chromium for the browser tests (nothing downloaded by a test tool).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+clean:
+	rm -rf models var results .pytest_cache
+
+.PHONY: bench-latency
+bench-latency: setup $(MODEL)
+	$(BIN)/python -m bench.reply_latency

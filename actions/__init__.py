@@ -1,0 +1,1 @@
+"""Custom actions of the Serambi assistant, one module per feature."""

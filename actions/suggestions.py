@@ -1,0 +1,108 @@
+"""Topic suggestions as buttons: the help menu, and clarification when the bot is unsure."""
+from typing import Any, Dict, Iterable, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.language import reply_language
+from actions.topics import TOPICS
+
+FALLBACK_INTENT = "nlu_fallback"
+RETRIEVAL_INTENT = "faq"
+
+# What the help menu offers, and what a clarification falls back to when the
+# classifier has no usable guess (an empty or emoji-only message).
+MENU_TOPICS = (
+    "check_order_status",
+    "faq/shipping_time",
+    "faq/returns",
+    "faq/payment_methods",
+    "request_human",
+)
+
+
+def topic_button(topic: Text, language: Text) -> Dict[Text, Text]:
+    """Return the button for ``topic`` in ``language``.
+
+    Intents are sent as payloads ("/check_order_status"); FAQ topics as a
+    question the classifier answers with that topic, since a retrieval
+    sub-intent cannot be given as a payload.
+    """
+    entry = TOPICS[topic]
+    payload = entry.question[language] if topic.startswith(f"{RETRIEVAL_INTENT}/") else f"/{topic}"
+    return {"title": entry.label[language], "payload": payload}
+
+
+def likeliest_topics(parse_data: Dict[Text, Any], count: int = 2) -> List[Text]:
+    """Return the ``count`` topics the classifier found likeliest for a message.
+
+    A FAQ topic's likelihood is the ``faq`` intent's confidence times the
+    response selector's confidence in the topic. Intents that are not topics
+    (greet, affirm...) are skipped; the menu fills any gap.
+    """
+    scored: Dict[Text, float] = {}
+    faq_ranking = parse_data.get("response_selector", {}).get(RETRIEVAL_INTENT, {}).get("ranking", [])
+    for intent in parse_data.get("intent_ranking", []):
+        if intent["name"] == RETRIEVAL_INTENT:
+            for answer in faq_ranking:
+                scored[answer["intent_response_key"]] = intent["confidence"] * answer["confidence"]
+        else:
+            scored[intent["name"]] = intent["confidence"]
+    ranked = sorted((t for t in scored if t in TOPICS), key=scored.get, reverse=True)
+    return _first_unique(list(ranked) + list(MENU_TOPICS), count)
+
+
+def _first_unique(topics: Iterable[Text], count: int) -> List[Text]:
+    chosen: List[Text] = []
+    for topic in topics:
+        if topic not in chosen:
+            chosen.append(topic)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _previous_message_missed(tracker: Tracker) -> bool:
+    """Whether the customer's message before the latest one was not understood either."""
+    user_turns = [e for e in tracker.events if e.get("event") == "user"]
+    if len(user_turns) < 2:
+        return False
+    intent = (user_turns[-2].get("parse_data") or {}).get("intent") or {}
+    return intent.get("name") == FALLBACK_INTENT
+
+
+class ActionShowMenu(Action):
+    """Shows what the assistant can help with, as buttons."""
+
+    def name(self) -> Text:
+        return "action_show_menu"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        language = reply_language(tracker)
+        dispatcher.utter_message(
+            response="utter_help", buttons=[topic_button(t, language) for t in MENU_TOPICS]
+        )
+        return []
+
+
+class ActionClarify(Action):
+    """Asks which of the two likeliest topics was meant; after a second miss, offers a person."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if _previous_message_missed(tracker):
+            dispatcher.utter_message(response="utter_offer_human")
+            return []
+        language = reply_language(tracker)
+        buttons = [topic_button(t, language) for t in likeliest_topics(tracker.latest_message)]
+        empty = not (tracker.latest_message.get("text") or "").strip()
+        dispatcher.utter_message(
+            response="utter_empty_message" if empty else "utter_clarify", buttons=buttons
+        )
+        return []

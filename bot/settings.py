@@ -1,0 +1,68 @@
+"""Settings of the bot processes (Rasa server, action server, launcher), read once from the environment."""
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Dict
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """Where the processes listen and which stores they use.
+
+    The defaults run everything on one machine with no services: SQLite files
+    under ``var/`` and an in-memory lock store. A deployment on several
+    machines sets ``TRACKER_STORE_URL`` to PostgreSQL and ``LOCK_STORE_TYPE``
+    to ``redis``.
+    """
+
+    host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
+    action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
+    model_path: str = field(default_factory=lambda: _env("RASA_MODEL", "models/serambi.tar.gz"))
+    tracker_store_url: str = field(
+        default_factory=lambda: _env("TRACKER_STORE_URL", "sqlite:///var/tracker.db")
+    )
+    lock_store_type: str = field(default_factory=lambda: _env("LOCK_STORE_TYPE", "in_memory"))
+    lock_store_host: str = field(default_factory=lambda: _env("LOCK_STORE_HOST", "localhost"))
+    cxm_database_url: str = field(
+        default_factory=lambda: _env("CXM_DATABASE_URL", "sqlite:///var/cxm.db")
+    )
+    # Guards Rasa's HTTP API (it can inject any event). Generated per run when
+    # unset, so a default start-up never exposes an open API.
+    rasa_auth_token: str = field(
+        default_factory=lambda: _env("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
+    )
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}/webhook"
+
+    def process_environment(self) -> Dict[str, str]:
+        """Environment for the child processes (endpoints.yml reads it)."""
+        return {
+            **os.environ,
+            "ACTION_ENDPOINT_URL": self.action_endpoint_url,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "TRACKER_STORE_DIALECT": self.tracker_store_url.split(":", 1)[0].split("+", 1)[0],
+            "LOCK_STORE_TYPE": self.lock_store_type,
+            "LOCK_STORE_HOST": self.lock_store_host,
+            "CXM_DATABASE_URL": self.cxm_database_url,
+            "RASA_AUTH_TOKEN": self.rasa_auth_token,
+            # Two cores: more TensorFlow threads only contend.
+            "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),
+            "TF_INTER_OP_PARALLELISM_THREADS": _env("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+            "TF_CPP_MIN_LOG_LEVEL": _env("TF_CPP_MIN_LOG_LEVEL", "2"),
+        }
+
+
+def load() -> BotSettings:
+    """Return the settings for this process."""
+    return BotSettings()

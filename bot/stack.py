@@ -1,0 +1,158 @@
+"""Starts the whole stack (store, action server, Rasa server), prints the URLs, stops it on Ctrl-C.
+
+``python -m bot.stack`` is what ``make run`` runs; the integration tests start
+the same :class:`Stack`, so what they exercise is what a customer gets.
+"""
+import logging
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, List, Optional
+
+from bot import settings as bot_settings
+from bot.settings import BotSettings
+
+logger = logging.getLogger(__name__)
+
+START_TIMEOUT_SECONDS = 300
+
+
+class StackError(RuntimeError):
+    """A process of the stack did not come up."""
+
+
+def prepare_store(database_url: str) -> None:
+    """Bring the store's schema up to date and seed the demo shop's orders."""
+    from cxm_store import schema
+    from cxm_store.db import engine_for
+    from cxm_store.orders import seed_demo_orders
+
+    Path("var").mkdir(exist_ok=True)
+    schema.upgrade(database_url)
+    seed_demo_orders(engine_for(database_url))
+
+
+def _ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return reply.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+class Stack:
+    """The action server and the Rasa server as child processes."""
+
+    def __init__(self, config: Optional[BotSettings] = None, log_dir: Optional[Path] = None) -> None:
+        self.settings = config or bot_settings.load()
+        self.log_dir = log_dir
+        self._processes: List[subprocess.Popen] = []
+        self._logs: List[IO] = []
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")
+            self._logs.append(output)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa", *args],
+            env=self.settings.process_environment(),
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+        )
+        self._processes.append(process)
+        return process
+
+    def start(self) -> "Stack":
+        """Start every process and wait until each answers."""
+        s = self.settings
+        prepare_store(s.cxm_database_url)
+        actions = self._spawn(
+            "actions",
+            ["run", "actions", "--actions", "actions", "--port", str(s.action_port)],
+        )
+        rasa = self._spawn(
+            "rasa",
+            [
+                "run", "--enable-api", "--auth-token", s.rasa_auth_token,
+                "--model", s.model_path, "--endpoints", "endpoints.yml",
+                "--credentials", "credentials.yml", "--interface", s.host,
+                "--port", str(s.rasa_port), "--cors", "*",
+            ],
+        )
+        self._wait_until_up("action server", actions, f"http://{s.host}:{s.action_port}/health")
+        self._wait_until_up("Rasa server", rasa, f"{s.rasa_url}/status?token={s.rasa_auth_token}")
+        return self
+
+    def _wait_until_up(self, name: str, process: subprocess.Popen, url: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                self.stop()
+                raise StackError(f"{name} exited with code {process.returncode}")
+            if _ok(url):
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise StackError(f"{name} did not answer at {url} within {START_TIMEOUT_SECONDS} s")
+
+    def stop(self) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after 15 s)."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def urls(self) -> List[str]:
+        """What a person opens, one line each."""
+        s = self.settings
+        return [
+            f"Web chat (customers):   {s.rasa_url}/webhooks/webchat/",
+            f"REST webhook (API):     POST {s.rasa_url}/webhooks/rest/webhook",
+            f"Rasa HTTP API:          {s.rasa_url}/  (token in RASA_AUTH_TOKEN)",
+            f"Action server:          http://{s.host}:{s.action_port}/health",
+        ]
+
+    def wait(self) -> int:
+        """Block until a child exits or Ctrl-C; return an exit code."""
+        while True:
+            for process in self._processes:
+                if process.poll() is not None:
+                    return process.returncode or 1
+            time.sleep(0.5)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    stack = Stack()
+
+    def _interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack.start()
+        print("\nSerambi assistant is up:\n  " + "\n  ".join(stack.urls()) + "\nCtrl-C stops everything.\n", flush=True)
+        return stack.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Fixtures shared by the whole suite: the running stack, a REST client, a browser.
+
+The stack is started once per test run on its own ports and its own SQLite
+files, from the model `make test` trained, so every test talks to what
+`make run` serves.
+"""
+import json
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List
+
+import pytest
+
+from bot.settings import BotSettings
+from bot.stack import Stack
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+MODEL = ROOT / "models" / "serambi.tar.gz"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+Reply = List[Dict[str, Any]]
+
+
+def require_service(reason: str) -> None:
+    """Fail in CI, skip on a developer machine, when a needed service is missing."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The action server and Rasa server, running, on test ports and fresh SQLite files."""
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make test` (it trains first)")
+    data = tmp_path_factory.mktemp("stack")
+    config = BotSettings(
+        # Own ports, so a `make run` on the default ones can stay up.
+        rasa_port=int(os.environ.get("TEST_RASA_PORT", "5105")),
+        action_port=int(os.environ.get("TEST_ACTION_PORT", "5155")),
+        model_path=str(MODEL),
+        tracker_store_url=f"sqlite:///{data / 'tracker.db'}",
+        cxm_database_url=f"sqlite:///{data / 'cxm.db'}",
+        rasa_auth_token="test-token",
+    )
+    running = Stack(config, log_dir=ARTIFACTS / "logs").start()
+    yield running
+    running.stop()
+
+
+def post_json(url: str, body: Dict[str, Any], timeout: float = 30) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        return json.load(reply)
+
+
+@pytest.fixture(scope="session")
+def chat(stack: Stack) -> Callable[[str, str], Reply]:
+    """Send one customer message over the REST webhook; return the bot's replies."""
+    url = f"{stack.settings.rasa_url}/webhooks/rest/webhook"
+
+    def send(sender: str, text: str) -> Reply:
+        return post_json(url, {"sender": sender, "message": text})
+
+    return send
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        require_service("Debian chromium is not installed (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--no-first-run", "--disable-component-update", "--disable-sync",
+            ],
+        )
+        yield launched
+        launched.close()
