@@ -1,4 +1,5 @@
 """Engine and session factory for the store (SQLAlchemy 1.4 in 2.0 style)."""
+from datetime import datetime, timezone
 from functools import lru_cache
 
 from sqlalchemy import create_engine, event
@@ -36,3 +37,13 @@ def default_engine() -> Engine:
 def session_factory(engine: Engine = None) -> sessionmaker:
     """Return a session factory bound to ``engine`` (default: configured one)."""
     return sessionmaker(bind=engine or default_engine(), future=True, expire_on_commit=False)
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """Return ``moment`` as a naive UTC datetime, the form every column stores.
+
+    Aware datetimes are converted; naive ones are taken to be UTC already.
+    """
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment

@@ -1,5 +1,18 @@
 """Tables of the store."""
-from sqlalchemy import Column, Date, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 
 from cxm_store.db import Base
 
@@ -16,3 +29,165 @@ class Order(Base):
     ordered_on = Column(Date, nullable=False)
     eta = Column(Date, nullable=True)
     item_count = Column(Integer, nullable=False, default=1)
+
+
+# --- Touchpoints -----------------------------------------------------------
+# Timestamps are naive UTC everywhere: SQLite has no time zones, and durations
+# are computed in SQL on both engines from the same stored values.
+
+OUTCOMES = ("resolved", "escalated", "abandoned")
+SENDERS = ("customer", "bot", "agent")
+SURVEY_KINDS = ("resolved", "csat", "ces", "nps", "comment")
+SURVEY_STATUSES = ("answered", "declined", "unanswered")
+
+
+def _cascade(target: str, name: str) -> ForeignKey:
+    # Named like in the migration so autogenerate sees no drift; children go
+    # with their parent so erasing a customer erases their touchpoints.
+    return ForeignKey(target, ondelete="CASCADE", name=name)
+
+
+class Customer(Base):
+    """A person, known through one or more channel identities."""
+
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class CustomerIdentity(Base):
+    """How a customer is known on one channel (web session id, Telegram user id...)."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_customer_identities_channel_external"),
+        Index("ix_customer_identities_customer", "customer_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(
+        Integer, _cascade("customers.id", "fk_customer_identities_customer"), nullable=False
+    )
+    channel = Column(String(20), nullable=False)
+    external_id = Column(String(128), nullable=False)
+
+
+class Conversation(Base):
+    """A touchpoint: one customer's contiguous exchange on one channel.
+
+    ``outcome`` is NULL while the conversation is open. The counters are kept
+    up to date on every message so metrics never have to scan transcripts.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('resolved', 'escalated', 'abandoned')",
+            name="ck_conversations_outcome",
+        ),
+        Index("ix_conversations_started_at", "started_at"),
+        Index("ix_conversations_customer_started", "customer_id", "started_at"),
+        Index("ix_conversations_open", "outcome", "last_activity_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(
+        Integer, _cascade("customers.id", "fk_conversations_customer"), nullable=False
+    )
+    channel = Column(String(20), nullable=False)
+    language = Column(String(8), nullable=True)
+    started_at = Column(DateTime, nullable=False)
+    last_activity_at = Column(DateTime, nullable=False)
+    ended_at = Column(DateTime, nullable=True)
+    outcome = Column(String(16), nullable=True)
+    primary_topic = Column(String(80), nullable=True)
+    customer_message_count = Column(Integer, nullable=False, default=0)
+    bot_message_count = Column(Integer, nullable=False, default=0)
+    agent_message_count = Column(Integer, nullable=False, default=0)
+    fallback_count = Column(Integer, nullable=False, default=0)
+    resolved_confirmed = Column(Boolean, nullable=True)
+    agent = Column(String(80), nullable=True)
+
+
+class ConversationTopic(Base):
+    """A topic (intent) seen at least once in a conversation."""
+
+    __tablename__ = "conversation_topics"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "topic", name="uq_conversation_topics_pair"),
+        Index("ix_conversation_topics_topic", "topic", "conversation_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        Integer, _cascade("conversations.id", "fk_conversation_topics_conversation"), nullable=False
+    )
+    topic = Column(String(80), nullable=False)
+    first_seen_at = Column(DateTime, nullable=False)
+
+
+class Message(Base):
+    """One transcript line; ``text`` is PII-masked before it is stored."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_at", "conversation_id", "at"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        Integer, _cascade("conversations.id", "fk_messages_conversation"), nullable=False
+    )
+    at = Column(DateTime, nullable=False)
+    sender = Column(String(10), nullable=False)
+    text = Column(Text, nullable=False)
+    intent = Column(String(80), nullable=True)
+    confidence = Column(Float, nullable=True)
+    is_fallback = Column(Boolean, nullable=False, default=False)
+
+
+class SurveyAnswer(Base):
+    """One survey question put to a customer, and what came back.
+
+    ``score`` is NULL when the customer declined or never answered, and for
+    free-text comments.
+    """
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        Index("ix_survey_answers_conversation_kind", "conversation_id", "kind"),
+        Index("ix_survey_answers_customer_kind_asked", "customer_id", "kind", "asked_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        Integer, _cascade("conversations.id", "fk_survey_answers_conversation"), nullable=False
+    )
+    customer_id = Column(
+        Integer, _cascade("customers.id", "fk_survey_answers_customer"), nullable=False
+    )
+    kind = Column(String(10), nullable=False)
+    score = Column(Integer, nullable=True)
+    comment = Column(Text, nullable=True)
+    status = Column(String(12), nullable=False)
+    asked_at = Column(DateTime, nullable=False)
+    answered_at = Column(DateTime, nullable=True)
+    agent = Column(String(80), nullable=True)
+
+
+class Handoff(Base):
+    """A request to pass a conversation to a human agent."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_conversation", "conversation_id"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        Integer, _cascade("conversations.id", "fk_handoffs_conversation"), nullable=False
+    )
+    reason = Column(String(80), nullable=True)
+    requested_at = Column(DateTime, nullable=False)
+    claimed_at = Column(DateTime, nullable=True)
+    first_agent_reply_at = Column(DateTime, nullable=True)
+    resolved_at = Column(DateTime, nullable=True)
+    agent = Column(String(80), nullable=True)
+    status = Column(String(16), nullable=False, default="requested")

@@ -1,0 +1,509 @@
+"""CX metrics, each one SQL aggregate computed in the database.
+
+Every metric takes a :class:`MetricFilter` that selects *conversations*: those
+that started in ``[start, end)`` and match channel, language, topic (the
+conversation touched that topic at any point) and agent (the human agent who
+took it over). Survey answers, messages and handoffs count when their
+conversation is selected. Rates and shares are percentages (0-100); a metric
+whose denominator is empty is None, never 0.
+
+The same query builders serve a single value, a breakdown (GROUP BY channel,
+language, topic or agent) and a time series (GROUP BY day or ISO week), so the
+three always agree. Definitions are in docs/metrics.md.
+"""
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Callable, Dict, List, Optional, Tuple, Union
+
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.selectable import Subquery
+
+from cxm_store.db import default_engine, utc_naive
+from cxm_store.models import Conversation, ConversationTopic, Handoff, SurveyAnswer
+from cxm_store.sqlfuncs import period_start, seconds_between
+
+Number = Union[int, float]
+GROUPINGS = ("channel", "language", "topic", "agent")
+GRAINS = ("day", "week")
+REPEAT_CONTACT_WINDOW = timedelta(days=7)
+
+_conversations = Conversation.__table__
+_topics = ConversationTopic.__table__
+_answers = SurveyAnswer.__table__
+_handoffs = Handoff.__table__
+
+
+@dataclass(frozen=True)
+class MetricFilter:
+    """Which conversations a metric looks at.
+
+    Attributes:
+        start: Inclusive lower bound on ``conversations.started_at`` (None: no bound).
+        end: Exclusive upper bound on ``conversations.started_at`` (None: no bound).
+        channel: Only this channel (``web``, ``telegram``...).
+        language: Only this language (``id``, ``en``).
+        topic: Only conversations that touched this topic.
+        agent: Only conversations taken over by this human agent.
+    """
+
+    start: Optional[datetime] = None
+    end: Optional[datetime] = None
+    channel: Optional[str] = None
+    language: Optional[str] = None
+    topic: Optional[str] = None
+    agent: Optional[str] = None
+
+
+# --- Scope ------------------------------------------------------------------
+
+
+def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
+    """The selected conversations, one row each, plus a grouping key ``k`` when ``by`` is set.
+
+    Grouping by topic gives one row per (conversation, topic), so a conversation
+    counts under every topic it touched.
+    """
+    c = _conversations
+    query = select(
+        c.c.id.label("conversation_id"),
+        c.c.customer_id,
+        c.c.started_at,
+        c.c.outcome,
+        c.c.primary_topic,
+        c.c.customer_message_count,
+        c.c.fallback_count,
+    )
+    if by == "topic":
+        query = query.add_columns(_topics.c.topic.label("k")).join_from(
+            c, _topics, _topics.c.conversation_id == c.c.id
+        )
+    elif by in ("channel", "language", "agent"):
+        query = query.add_columns(c.c[by].label("k"))
+    elif by in GRAINS:
+        query = query.add_columns(period_start(c.c.started_at, by).label("k"))
+    elif by is not None:
+        raise ValueError(f"cannot group by {by!r}; use one of {GROUPINGS + GRAINS}")
+    if flt.start is not None:
+        query = query.where(c.c.started_at >= utc_naive(flt.start))
+    if flt.end is not None:
+        query = query.where(c.c.started_at < utc_naive(flt.end))
+    for column in ("channel", "language", "agent"):
+        if getattr(flt, column) is not None:
+            query = query.where(c.c[column] == getattr(flt, column))
+    if flt.topic is not None:
+        has_topic = aliased(_topics)
+        query = query.where(
+            exists().where(has_topic.c.conversation_id == c.c.id, has_topic.c.topic == flt.topic)
+        )
+    return query.subquery("scope")
+
+
+def _keys(s: Subquery) -> List[ColumnElement]:
+    return [s.c.k] if "k" in s.c else []
+
+
+def _count_if(condition: ColumnElement) -> ColumnElement:
+    # COUNT ignores NULLs, so this counts the rows where condition holds.
+    return func.count(case((condition, 1)))
+
+
+def _percent(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
+    return case((denominator == 0, None), else_=literal(100.0) * numerator / denominator)
+
+
+def _answered(s: Subquery, kind: str) -> Tuple[Subquery, list]:
+    """Join of the scope with its answered, scored survey answers of ``kind``."""
+    joined = s.join(_answers, _answers.c.conversation_id == s.c.conversation_id)
+    return joined, [
+        _answers.c.kind == kind,
+        _answers.c.status == "answered",
+        _answers.c.score.isnot(None),
+    ]
+
+
+# --- Query builders: (scope) -> SELECT keys..., value -------------------------
+
+
+def _q_conversations(s: Subquery) -> Select:
+    keys = _keys(s)
+    return select(*keys, func.count()).select_from(s).group_by(*keys)
+
+
+def _outcome_rate(outcome: str) -> Callable[[Subquery], Select]:
+    def build(s: Subquery) -> Select:
+        keys = _keys(s)
+        closed = _count_if(s.c.outcome.isnot(None))
+        return (
+            select(*keys, _percent(_count_if(s.c.outcome == outcome), closed))
+            .select_from(s)
+            .group_by(*keys)
+        )
+
+    return build
+
+
+def _q_containment(s: Subquery) -> Select:
+    keys = _keys(s)
+    handed_off = exists().where(_handoffs.c.conversation_id == s.c.conversation_id)
+    contained = _count_if(and_(s.c.outcome == "resolved", ~handed_off))
+    closed = _count_if(s.c.outcome.isnot(None))
+    return select(*keys, _percent(contained, closed)).select_from(s).group_by(*keys)
+
+
+def _q_fcr(s: Subquery) -> Select:
+    keys = _keys(s)
+    a = _answers
+
+    def resolved_answer(*extra: ColumnElement) -> ColumnElement:
+        return exists().where(
+            a.c.conversation_id == s.c.conversation_id,
+            a.c.kind == "resolved",
+            a.c.status == "answered",
+            *extra,
+        )
+
+    # The repeat look-up deliberately ignores the filter: coming back on
+    # another channel, or after the window ends, is still coming back.
+    later = aliased(_conversations)
+    repeat = exists().where(
+        later.c.customer_id == s.c.customer_id,
+        later.c.primary_topic == s.c.primary_topic,
+        later.c.id != s.c.conversation_id,
+        later.c.started_at > s.c.started_at,
+        seconds_between(later.c.started_at, s.c.started_at)
+        <= REPEAT_CONTACT_WINDOW.total_seconds(),
+    )
+    first_contact = _count_if(and_(resolved_answer(a.c.score == 1), ~repeat))
+    asked = _count_if(resolved_answer(a.c.score.isnot(None)))
+    return select(*keys, _percent(first_contact, asked)).select_from(s).group_by(*keys)
+
+
+def _share_of_answers(kind: str, low: int, high: int) -> Callable[[Subquery], Select]:
+    def build(s: Subquery) -> Select:
+        keys = _keys(s)
+        joined, answered = _answered(s, kind)
+        score = _answers.c.score
+        share = _percent(_count_if(score.between(low, high)), func.count())
+        return select(*keys, share).select_from(joined).where(*answered).group_by(*keys)
+
+    return build
+
+
+def _mean_score(kind: str) -> Callable[[Subquery], Select]:
+    def build(s: Subquery) -> Select:
+        keys = _keys(s)
+        joined, answered = _answered(s, kind)
+        # The cast keeps PostgreSQL from averaging integers into a numeric.
+        mean = func.avg(_answers.c.score * literal(1.0))
+        return select(*keys, mean).select_from(joined).where(*answered).group_by(*keys)
+
+    return build
+
+
+def _q_nps(s: Subquery) -> Select:
+    keys = _keys(s)
+    joined, answered = _answered(s, "nps")
+    score = _answers.c.score
+    promoters_minus_detractors = _count_if(score >= 9) - _count_if(score <= 6)
+    nps = _percent(promoters_minus_detractors, func.count())
+    return select(*keys, nps).select_from(joined).where(*answered).group_by(*keys)
+
+
+def _q_response_rate(s: Subquery) -> Select:
+    keys = _keys(s)
+    a = _answers
+    asked = exists().where(a.c.conversation_id == s.c.conversation_id)
+    answered = exists().where(a.c.conversation_id == s.c.conversation_id, a.c.status == "answered")
+    rate = _percent(_count_if(answered), _count_if(asked))
+    return select(*keys, rate).select_from(s).group_by(*keys)
+
+
+def _q_fallback_rate(s: Subquery) -> Select:
+    keys = _keys(s)
+    # The per-conversation counters equal the message counts; summing them
+    # spares a scan of the transcript table.
+    fallbacks = func.coalesce(func.sum(s.c.fallback_count), 0)
+    messages = func.coalesce(func.sum(s.c.customer_message_count), 0)
+    return select(*keys, _percent(fallbacks, messages)).select_from(s).group_by(*keys)
+
+
+def _handoff_percentile(until: str, pct: int) -> Callable[[Subquery], Select]:
+    """``pct``-th percentile (linear interpolation, like percentile_cont) of
+    ``handoffs.<until> - requested_at`` in seconds, over handoffs where ``until`` is set.
+
+    Window functions rank the durations; the two neighbouring ranks are then
+    blended, all in SQL, identically on SQLite and PostgreSQL.
+    """
+
+    def build(s: Subquery) -> Select:
+        h = _handoffs
+        keys = _keys(s)
+        seconds = seconds_between(h.c[until], h.c.requested_at)
+        partition = {"partition_by": keys} if keys else {}
+        ranked = (
+            select(
+                *keys,
+                seconds.label("v"),
+                func.row_number().over(order_by=seconds, **partition).label("rn"),
+                func.count().over(**partition).label("n"),
+            )
+            .select_from(s.join(h, h.c.conversation_id == s.c.conversation_id))
+            .where(h.c[until].isnot(None))
+            .subquery("ranked")
+        )
+        outer_keys = [ranked.c.k] if keys else []
+        # Zero-based position (n - 1) * pct / 100 = whole + fraction; integer
+        # division on both engines gives the whole part.
+        scaled = (ranked.c.n - 1) * pct
+        whole = scaled / 100
+        fraction = (scaled - whole * 100) / literal(100.0)
+        value = func.sum(
+            case(
+                (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
+                (ranked.c.rn == whole + 2, ranked.c.v * fraction),
+                else_=literal(0.0),
+            )
+        )
+        return select(*outer_keys, value).select_from(ranked).group_by(*outer_keys)
+
+    return build
+
+
+_BUILDERS: Dict[str, Callable[[Subquery], Select]] = {
+    "conversations": _q_conversations,
+    "containment_rate": _q_containment,
+    "escalation_rate": _outcome_rate("escalated"),
+    "abandonment_rate": _outcome_rate("abandoned"),
+    "fcr_rate": _q_fcr,
+    "csat_percent": _share_of_answers("csat", 4, 5),
+    "csat_mean": _mean_score("csat"),
+    "ces_mean": _mean_score("ces"),
+    "ces_easy_percent": _share_of_answers("ces", 5, 7),
+    "nps": _q_nps,
+    "survey_response_rate": _q_response_rate,
+    "fallback_rate": _q_fallback_rate,
+    "handoff_wait_median_s": _handoff_percentile("claimed_at", 50),
+    "handoff_wait_p90_s": _handoff_percentile("claimed_at", 90),
+    "handoff_resolution_median_s": _handoff_percentile("resolved_at", 50),
+    "handoff_resolution_p90_s": _handoff_percentile("resolved_at", 90),
+}
+METRICS: Tuple[str, ...] = tuple(_BUILDERS)
+
+
+def _plain(value) -> Optional[Number]:
+    # PostgreSQL hands back Decimals for numeric arithmetic; callers get floats.
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _value(metric: str, flt: MetricFilter, engine: Optional[Engine]) -> Optional[Number]:
+    with (engine or default_engine()).connect() as connection:
+        return _plain(connection.execute(_BUILDERS[metric](_scope(flt))).scalar())
+
+
+def _grouped(
+    metric: str, flt: MetricFilter, by: str, engine: Optional[Engine]
+) -> Dict[Optional[str], Optional[Number]]:
+    with (engine or default_engine()).connect() as connection:
+        rows = connection.execute(_BUILDERS[metric](_scope(flt, by))).all()
+    return {key: _plain(value) for key, value in rows}
+
+
+# --- One function per metric ------------------------------------------------
+
+
+def conversation_count(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> int:
+    """Conversations started in the window (open ones included)."""
+    return _value("conversations", flt, engine)
+
+
+def containment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """% of closed conversations resolved by the bot without any handoff.
+
+    Numerator: outcome ``resolved`` and no ``handoffs`` row. Denominator:
+    conversations with an outcome (open ones are not counted yet).
+    """
+    return _value("containment_rate", flt, engine)
+
+
+def escalation_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """% of closed conversations whose outcome is ``escalated``."""
+    return _value("escalation_rate", flt, engine)
+
+
+def abandonment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """% of closed conversations whose outcome is ``abandoned`` (idle > 30 min)."""
+    return _value("abandonment_rate", flt, engine)
+
+
+def first_contact_resolution_rate(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Optional[float]:
+    """% of conversations with an answered ``resolved`` question that were resolved first time.
+
+    Resolved first time: the customer answered "yes" (score 1) and did not
+    start another conversation with the same primary topic within 7 days
+    (7 x 24 h, inclusive) of this one's start, on any channel and whether or
+    not that conversation is inside the filter. Declined or unanswered
+    ``resolved`` questions are outside the denominator; a conversation without
+    a primary topic can have no repeat. Conversations from the last 7 days
+    may still lose their FCR when the customer comes back.
+    """
+    return _value("fcr_rate", flt, engine)
+
+
+def csat_percent(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """% of answered CSAT answers (1-5) that are 4 or 5."""
+    return _value("csat_percent", flt, engine)
+
+
+def csat_mean(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """Mean of answered CSAT scores (1-5)."""
+    return _value("csat_mean", flt, engine)
+
+
+def ces_mean(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """Mean of answered customer-effort scores (1-7, 7 = very easy)."""
+    return _value("ces_mean", flt, engine)
+
+
+def ces_easy_percent(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """% of answered customer-effort scores that are 5-7 ("easy")."""
+    return _value("ces_easy_percent", flt, engine)
+
+
+def nps(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), from -100 to 100."""
+    return _value("nps", flt, engine)
+
+
+def survey_response_rate(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Optional[float]:
+    """% of surveyed conversations (any survey row) with at least one answered question."""
+    return _value("survey_response_rate", flt, engine)
+
+
+def fallback_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
+    """% of customer messages the bot could not understand (``is_fallback``)."""
+    return _value("fallback_rate", flt, engine)
+
+
+def handoff_wait_median_seconds(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Optional[float]:
+    """Median seconds from handoff request to an agent claiming it (claimed handoffs only)."""
+    return _value("handoff_wait_median_s", flt, engine)
+
+
+def handoff_wait_p90_seconds(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Optional[float]:
+    """90th percentile of seconds from handoff request to claim (claimed handoffs only)."""
+    return _value("handoff_wait_p90_s", flt, engine)
+
+
+def handoff_resolution_median_seconds(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Optional[float]:
+    """Median seconds from handoff request to resolution (resolved handoffs only)."""
+    return _value("handoff_resolution_median_s", flt, engine)
+
+
+def handoff_resolution_p90_seconds(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Optional[float]:
+    """90th percentile of seconds from handoff request to resolution (resolved handoffs only)."""
+    return _value("handoff_resolution_p90_s", flt, engine)
+
+
+# --- Views over all metrics ---------------------------------------------------
+
+
+def summary(
+    flt: MetricFilter = MetricFilter(), engine: Engine = None
+) -> Dict[str, Optional[Number]]:
+    """Every metric for ``flt``, in the order of :data:`METRICS`."""
+    return {metric: _value(metric, flt, engine) for metric in METRICS}
+
+
+def breakdown(
+    flt: MetricFilter, by: str, engine: Engine = None
+) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
+    """Every metric per channel, language, topic or agent (one GROUP BY query per metric).
+
+    Groups are those with at least one selected conversation; a conversation
+    without agent (or language) falls in the None group. By topic, a
+    conversation counts under each topic it touched.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
+    per_metric = {metric: _grouped(metric, flt, by, engine) for metric in METRICS}
+    groups = sorted(per_metric["conversations"], key=lambda key: (key is None, key or ""))
+    return {
+        group: {metric: per_metric[metric].get(group) for metric in METRICS} for group in groups
+    }
+
+
+def timeseries(
+    metric: str, flt: MetricFilter, grain: str = "day", engine: Engine = None
+) -> List[Tuple[str, Optional[Number]]]:
+    """``metric`` per day or ISO week (Monday start) of conversation start, oldest first.
+
+    With both ``start`` and ``end`` set, periods without conversations are
+    filled in (0 conversations, None for every other metric).
+    """
+    if metric not in _BUILDERS:
+        raise ValueError(f"unknown metric {metric!r}; use one of {METRICS}")
+    if grain not in GRAINS:
+        raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
+    values = _grouped(metric, flt, grain, engine)
+    if flt.start is not None and flt.end is not None:
+        empty = 0 if metric == "conversations" else None
+        for period in _periods(utc_naive(flt.start), utc_naive(flt.end), grain):
+            values.setdefault(period, empty)
+    return sorted(values.items())
+
+
+def previous_period(flt: MetricFilter) -> MetricFilter:
+    """The filter for the same-length period ending where ``flt`` starts."""
+    if flt.start is None or flt.end is None:
+        raise ValueError("comparing periods needs both start and end")
+    length = flt.end - flt.start
+    return replace(flt, start=flt.start - length, end=flt.start)
+
+
+def compare_previous(
+    flt: MetricFilter, engine: Engine = None
+) -> Dict[str, Dict[str, Optional[Number]]]:
+    """Each metric now, in the previous same-length period, and the change (now - before).
+
+    The change is None when either side is None.
+    """
+    current = summary(flt, engine)
+    before = summary(previous_period(flt), engine)
+    return {
+        metric: {
+            "current": current[metric],
+            "previous": before[metric],
+            "change": None
+            if current[metric] is None or before[metric] is None
+            else current[metric] - before[metric],
+        }
+        for metric in METRICS
+    }
+
+
+def _periods(start: datetime, end: datetime, grain: str) -> List[str]:
+    day: date = start.date()
+    if grain == "week":
+        day -= timedelta(days=day.weekday())
+    step = timedelta(days=1 if grain == "day" else 7)
+    periods = []
+    while datetime.combine(day, datetime.min.time()) < end:
+        periods.append(day.isoformat())
+        day += step
+    return periods

@@ -1,0 +1,165 @@
+"""Conversations: identity, inactivity window, counters, topics, transcripts, closing."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from cxm_store.db import session_factory
+from cxm_store.models import Conversation, ConversationTopic, Customer, Message
+from cxm_store.touchpoints import (
+    close_conversation,
+    customer_id_for,
+    mark_abandoned,
+    record_bot_message,
+    record_customer_message,
+)
+
+T = datetime(2024, 5, 6, 9, 0)
+MIN = timedelta(minutes=1)
+
+
+def _conversation(engine, conversation_id) -> Conversation:
+    with session_factory(engine)() as session:
+        return session.get(Conversation, conversation_id)
+
+
+def _say(engine, at, text="halo", channel="web", who="s1", **kw):
+    kw.setdefault("language", "id")
+    return record_customer_message(channel, who, text, at, engine=engine, **kw)
+
+
+def test_first_message_creates_customer_and_conversation(engine):
+    conv = _say(engine, T, intent="greet")
+    c = _conversation(engine, conv)
+    assert c.channel == "web" and c.language == "id" and c.outcome is None
+    assert c.started_at == T and c.last_activity_at == T
+    assert c.customer_message_count == 1 and c.primary_topic is None
+    assert customer_id_for("web", "s1", engine) == c.customer_id
+    assert customer_id_for("web", "nobody", engine) is None
+
+
+def test_messages_within_the_window_continue_the_conversation(engine):
+    first = _say(engine, T)
+    # 29 min, then 30 min exactly, after the last activity: still the same one.
+    assert _say(engine, T + 29 * MIN) == first
+    assert _say(engine, T + 59 * MIN) == first
+    assert _conversation(engine, first).customer_message_count == 3
+
+
+def test_bot_replies_count_as_activity(engine):
+    conv = _say(engine, T)
+    record_bot_message(conv, "Halo!", T + 20 * MIN, engine=engine)
+    # 45 min after the customer, but 25 after the bot: same conversation.
+    assert _say(engine, T + 45 * MIN) == conv
+    c = _conversation(engine, conv)
+    assert c.bot_message_count == 1 and c.last_activity_at == T + 45 * MIN
+
+
+def test_idle_conversation_is_abandoned_and_a_new_one_opened(engine):
+    first = _say(engine, T)
+    _say(engine, T + 5 * MIN)
+    second = _say(engine, T + 36 * MIN)  # 31 min idle
+    assert second != first
+    old = _conversation(engine, first)
+    # Ended when the customer was last heard from, not when they came back.
+    assert old.outcome == "abandoned" and old.ended_at == T + 5 * MIN
+    assert _conversation(engine, second).outcome is None
+    assert _conversation(engine, first).customer_id == _conversation(engine, second).customer_id
+
+
+def test_custom_inactivity_window(engine):
+    first = _say(engine, T)
+    assert _say(engine, T + 10 * MIN, inactivity=timedelta(minutes=5)) != first
+
+
+def test_channels_and_identities_are_separate(engine):
+    web = _say(engine, T, channel="web", who="42")
+    telegram = _say(engine, T, channel="telegram", who="42")
+    other = _say(engine, T, channel="web", who="43")
+    assert len({web, telegram, other}) == 3
+    with session_factory(engine)() as session:
+        assert len(session.scalars(select(Customer)).all()) == 3
+
+
+def test_closed_conversation_is_not_continued(engine):
+    conv = _say(engine, T)
+    assert close_conversation(conv, "resolved", T + MIN, engine=engine) is True
+    assert _say(engine, T + 2 * MIN) != conv
+
+
+def test_close_keeps_the_first_outcome(engine):
+    conv = _say(engine, T)
+    assert close_conversation(conv, "escalated", T + MIN, engine=engine) is True
+    assert close_conversation(conv, "resolved", T + 2 * MIN, engine=engine) is False
+    c = _conversation(engine, conv)
+    assert c.outcome == "escalated" and c.ended_at == T + MIN
+
+
+def test_close_rejects_unknown_outcome(engine):
+    conv = _say(engine, T)
+    with pytest.raises(ValueError):
+        close_conversation(conv, "happy", T, engine=engine)
+
+
+def test_mark_abandoned_closes_only_idle_open_conversations(engine):
+    idle = _say(engine, T, who="a")
+    recent = _say(engine, T + 50 * MIN, who="b")
+    closed = _say(engine, T, who="c")
+    close_conversation(closed, "resolved", T + MIN, engine=engine)
+    # now = T + 60 min: "a" idle 60 min, "b" 10 min.
+    assert mark_abandoned(T + 60 * MIN, engine=engine) == 1
+    assert _conversation(engine, idle).outcome == "abandoned"
+    assert _conversation(engine, idle).ended_at == T
+    assert _conversation(engine, recent).outcome is None
+    assert _conversation(engine, closed).outcome == "resolved"
+    assert mark_abandoned(T + 60 * MIN, idle=timedelta(minutes=5), engine=engine) == 1
+    assert mark_abandoned(T + 60 * MIN, engine=engine) == 0
+
+
+def test_topics_primary_topic_language_and_fallbacks(engine):
+    conv = _say(engine, T, intent="greet", language="en")
+    _say(engine, T + MIN, intent="nlu_fallback", is_fallback=True, confidence=0.2)
+    _say(engine, T + 2 * MIN, intent="faq", topic="faq/returns", language="id")
+    _say(engine, T + 3 * MIN, intent="check_order_status")
+    _say(engine, T + 4 * MIN, intent="faq", topic="faq/returns")
+    c = _conversation(engine, conv)
+    # Small talk and fallbacks never become the primary topic.
+    assert c.primary_topic == "faq/returns"
+    assert c.language == "id"
+    assert (c.customer_message_count, c.fallback_count) == (5, 1)
+    with session_factory(engine)() as session:
+        topics = session.execute(
+            select(ConversationTopic.topic, ConversationTopic.first_seen_at)
+            .where(ConversationTopic.conversation_id == conv)
+            .order_by(ConversationTopic.first_seen_at)
+        ).all()
+    assert topics == [
+        ("greet", T),
+        ("faq/returns", T + 2 * MIN),
+        ("check_order_status", T + 3 * MIN),
+    ]
+
+
+def test_transcript_is_masked_before_storage(engine):
+    conv = _say(engine, T, text="email a@b.com, hp 0812-3456-7890, order INV-2024-00123")
+    record_bot_message(conv, "Kami kirim ke a@b.com", T + MIN, engine=engine)
+    record_bot_message(conv, "Saya Rina, agen CS", T + 2 * MIN, sender="agent", engine=engine)
+    with session_factory(engine)() as session:
+        rows = session.execute(
+            select(Message.sender, Message.text)
+            .where(Message.conversation_id == conv)
+            .order_by(Message.at)
+        ).all()
+    assert rows == [
+        ("customer", "email [email], hp [phone], order INV-2024-00123"),
+        ("bot", "Kami kirim ke [email]"),
+        ("agent", "Saya Rina, agen CS"),
+    ]
+    c = _conversation(engine, conv)
+    assert (c.bot_message_count, c.agent_message_count) == (1, 1)
+
+
+def test_aware_timestamps_are_stored_as_utc(engine):
+    jakarta = timezone(timedelta(hours=7))
+    conv = _say(engine, datetime(2024, 5, 6, 16, 0, tzinfo=jakarta))
+    assert _conversation(engine, conv).started_at == T
