@@ -5,6 +5,10 @@ it confidently wrong on gibberish and markup ("zzzz xxxx", "<script>"): a
 random string still shares n-grams with some intent. A message none of whose
 words occur in the training data is not one the classifier can judge, so it
 is marked ``nlu_fallback`` and the customer is asked what they meant.
+
+A word one typo away from a known word (a letter missing, added or changed:
+"makasi", "iyaa", "hii") counts as known, so slang and typos still reach the
+classifier.
 """
 from typing import Any, Dict, List, Optional, Set, Text
 
@@ -20,6 +24,32 @@ from rasa.shared.utils.io import read_json_file, dump_obj_as_json_to_file
 
 FALLBACK_INTENT = "nlu_fallback"
 _VOCABULARY_FILE = "vocabulary.json"
+
+
+# Shorter words are one edit away from too many others to tell anything.
+_MIN_FUZZY_LENGTH = 3
+
+
+def _deletions(word: Text) -> Set[Text]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+class Vocabulary:
+    """The training words, with one-edit look-up by the symmetric-deletion method."""
+
+    def __init__(self, words: Set[Text]) -> None:
+        self.words = words
+        self._deleted = set().union(*(_deletions(w) for w in words if len(w) >= _MIN_FUZZY_LENGTH))
+
+    def knows(self, word: Text) -> bool:
+        """Whether ``word`` is a training word or one insertion, deletion or substitution away."""
+        if word in self.words:
+            return True
+        if len(word) < _MIN_FUZZY_LENGTH:
+            return False
+        if word in self._deleted:
+            return True
+        return any(d in self.words or d in self._deleted for d in _deletions(word))
 
 
 def _words(message: Message) -> List[Text]:
@@ -45,7 +75,7 @@ class UnknownWordsFallback(GraphComponent):
     ) -> None:
         self._model_storage = model_storage
         self._resource = resource
-        self.vocabulary: Set[Text] = vocabulary or set()
+        self.vocabulary = Vocabulary(vocabulary or set())
 
     @classmethod
     def create(
@@ -72,17 +102,19 @@ class UnknownWordsFallback(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Remembers every word of the training examples."""
+        words: Set[Text] = set()
         for example in training_data.training_examples:
-            self.vocabulary.update(_words(example))
+            words.update(_words(example))
+        self.vocabulary = Vocabulary(words)
         with self._model_storage.write_to(self._resource) as directory:
-            dump_obj_as_json_to_file(directory / _VOCABULARY_FILE, sorted(self.vocabulary))
+            dump_obj_as_json_to_file(directory / _VOCABULARY_FILE, sorted(words))
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Marks messages with words but none known as not understood."""
         for message in messages:
             words = _words(message)
-            if not words or any(word in self.vocabulary for word in words):
+            if not words or any(self.vocabulary.knows(word) for word in words):
                 continue
             if (message.get(INTENT) or {}).get(INTENT_NAME_KEY) == FALLBACK_INTENT:
                 continue

@@ -32,6 +32,17 @@ DISPATCHED: Dict[str, Set[str]] = {
     "utter_clarify": set(),
     "utter_empty_message": set(),
     "utter_offer_human": set(),
+    "utter_ask_survey_resolved": set(),
+    "utter_ask_csat": set(),
+    "utter_ask_ces": set(),
+    "utter_ask_nps": set(),
+    "utter_ask_survey_comment": set(),
+    "utter_reask_score": {"low", "high"},
+    "utter_reask_yes_no": set(),
+    "utter_survey_unresolved": set(),
+    "utter_survey_thanks": set(),
+    "utter_survey_declined": set(),
+    "utter_survey_dropped": set(),
 }
 
 

@@ -42,7 +42,7 @@ def test_same_language_sets_nothing(action, dispatcher, make_tracker, domain, la
     "latest",
     [
         # An order number: no clear language, so no "language" key.
-        parse_data("INV-2024-00123", "inform_order_id"),
+        parse_data("INV-2024-00123", "check_order_status"),
         parse_data("ok", "affirm"),
         parse_data("👍", "nlu_fallback", 0.5),
         # A button payload.

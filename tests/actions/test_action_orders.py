@@ -26,8 +26,7 @@ def action() -> ActionCheckOrderStatus:
 
 def order_message(text, value):
     """A customer message naming an order number (the entity is ``value``)."""
-    intent = "inform_order_id" if text == value else "check_order_status"
-    return parse_data(text, intent, entities=[order_entity(text, value)])
+    return parse_data(text, "check_order_status", entities=[order_entity(text, value)])
 
 
 def tracker_for(make_tracker, text, value, language, order_slot=None):
@@ -262,7 +261,7 @@ def test_first_of_several_numbers_is_checked(action, dispatcher, make_tracker, d
         slots={"language": "id", "order_id": "INV-2024-00125"},
         latest_message=parse_data(
             text,
-            "inform_order_id",
+            "check_order_status",
             entities=[order_entity(text, "INV-2024-00124"), order_entity(text, "INV-2024-00125")],
         ),
     )

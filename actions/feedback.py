@@ -1,0 +1,200 @@
+"""Follow-up survey at the end of a conversation, in the customer's language.
+
+Order: was the issue resolved → CSAT (1-5) → CES (1-7) → NPS (0-10, at most
+once per customer per 90 days) → an optional comment. Each answer is a slot
+event (``survey_<kind>``); bot/capture.py turns those into store records, so
+these actions hold no persistence code beyond asking whether NPS is due.
+
+An unclear answer is asked again once, then the survey ends politely; a
+refusal ends it at once; a new request from the customer ends it and is
+answered (see data/rules/feedback.yml).
+"""
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.survey_answers import DECLINED, SCALES, read_score
+from cxm_store.surveys import nps_due
+
+logger = logging.getLogger(__name__)
+
+QUESTION_SLOT = "survey_question"
+RETRY_SLOT = "survey_retry"
+COMMENT_PENDING_SLOT = "survey_comment_pending"
+OUTCOME_SLOT = "conversation_outcome"
+AGENT_SLOT = "handoff_agent"
+
+QUESTIONS = ("resolved", "csat", "ces", "nps", "comment")
+ASK_RESPONSES = {
+    "resolved": "utter_ask_survey_resolved",
+    "csat": "utter_ask_csat",
+    "ces": "utter_ask_ces",
+    "nps": "utter_ask_nps",
+    "comment": "utter_ask_survey_comment",
+}
+# Intents that show the customer came for something, so the survey makes sense.
+REQUEST_INTENTS = ("faq", "check_order_status", "complain", "request_human")
+
+_YES = {"ya", "iya", "yes", "sudah", "udah", "udh", "sdh", "beres", "solved", "resolved", "done"}
+_NO = {"belum", "blm", "tidak", "enggak", "gak", "nggak", "no", "not", "nope", "tak"}
+
+
+def answer_slot(kind: Text) -> Text:
+    """The slot holding the answer to question ``kind``."""
+    return f"survey_{kind}"
+
+
+def session_events(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Events since the current session started."""
+    events = tracker.events
+    starts = [i for i, e in enumerate(events) if e.get("event") == "session_started"]
+    return events[starts[-1]:] if starts else events
+
+
+def had_request(tracker: Tracker) -> bool:
+    """Whether the customer asked for something in this session (not only small talk)."""
+    return any(
+        e.get("event") == "user"
+        and ((e.get("parse_data") or {}).get("intent") or {}).get("name") in REQUEST_INTENTS
+        for e in session_events(tracker)
+    )
+
+
+def _ask(dispatcher: CollectingDispatcher, kind: Text) -> List[Dict[Text, Any]]:
+    dispatcher.utter_message(response=ASK_RESPONSES[kind])
+    events = [SlotSet(QUESTION_SLOT, kind), SlotSet(RETRY_SLOT, False)]
+    if kind == "comment":
+        events.append(SlotSet(COMMENT_PENDING_SLOT, True))
+    return events
+
+
+def end_survey() -> List[Dict[Text, Any]]:
+    """Events that leave no survey question waiting."""
+    return [SlotSet(QUESTION_SLOT, None), SlotSet(RETRY_SLOT, False), SlotSet(COMMENT_PENDING_SLOT, False)]
+
+
+def _nps_is_due(tracker: Tracker) -> bool:
+    channel = (tracker.get_latest_input_channel() or "rest")
+    try:
+        return nps_due((channel, tracker.sender_id), dt.datetime.now(dt.timezone.utc))
+    except SQLAlchemyError:
+        # Unknown is treated as asked recently: better one question fewer than twice.
+        logger.exception("Could not check whether NPS is due for %s", tracker.sender_id)
+        return False
+
+
+def next_question(kind: Text, tracker: Tracker) -> Optional[Text]:
+    """The question after ``kind``, skipping NPS unless it is due."""
+    for following in QUESTIONS[QUESTIONS.index(kind) + 1:]:
+        if following != "nps" or _nps_is_due(tracker):
+            return following
+    return None
+
+
+def read_answer(kind: Text, tracker: Tracker) -> Any:
+    """The answer to question ``kind`` in the latest message: a value, DECLINED, or None if unclear."""
+    message = tracker.latest_message
+    intent = (message.get("intent") or {}).get("name")
+    text = (message.get("text") or "").strip()
+    if intent == "decline_survey":
+        return DECLINED
+    if kind == "resolved":
+        words = set(text.lower().replace(",", " ").split())
+        if intent == "affirm" or (words & _YES and not words & _NO):
+            return 1
+        if intent == "deny" or words & _NO:
+            return 0
+        return None
+    if kind == "comment":
+        reading = read_score(text, "csat")
+        if reading.declined:
+            return DECLINED
+        return text or None
+    score = next(tracker.get_latest_entity_values("score"), None)
+    if score is not None and str(score).isdigit():
+        low, high = SCALES[kind]
+        return int(score) if low <= int(score) <= high else None
+    reading = read_score(text, kind)
+    if reading.declined:
+        return DECLINED
+    return reading.score
+
+
+class ActionOfferSurvey(Action):
+    """Starts the survey when a conversation reaches its end, once per conversation."""
+
+    def name(self) -> Text:
+        return "action_offer_survey"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        surveyed = tracker.get_slot(QUESTION_SLOT) or tracker.get_slot(answer_slot("resolved"))
+        by_agent = tracker.get_slot(AGENT_SLOT)
+        if surveyed or not (by_agent or had_request(tracker)):
+            return []
+        # A customer who ends the conversation themselves was helped by the bot,
+        # unless a person handled it; the survey may still revise this.
+        events = [] if by_agent else [SlotSet(OUTCOME_SLOT, "resolved")]
+        return events + _ask(dispatcher, "resolved")
+
+
+class ActionSurveyAnswer(Action):
+    """Records the answer to the pending question and asks the next one."""
+
+    def name(self) -> Text:
+        return "action_survey_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        kind = tracker.get_slot(QUESTION_SLOT)
+        if kind not in QUESTIONS:
+            return end_survey()
+        answer = read_answer(kind, tracker)
+
+        if answer == DECLINED:
+            dispatcher.utter_message(response="utter_survey_declined")
+            return [SlotSet(answer_slot(kind), DECLINED), *end_survey()]
+
+        if answer is None:
+            if tracker.get_slot(RETRY_SLOT):
+                dispatcher.utter_message(response="utter_survey_dropped")
+                return end_survey()
+            low, high = SCALES.get(kind, (None, None))
+            if kind == "resolved":
+                dispatcher.utter_message(response="utter_reask_yes_no")
+            else:
+                dispatcher.utter_message(response="utter_reask_score", low=low, high=high)
+            dispatcher.utter_message(response=ASK_RESPONSES[kind])
+            return [SlotSet(RETRY_SLOT, True)]
+
+        events: List[Dict[Text, Any]] = [SlotSet(answer_slot(kind), answer)]
+        if kind == "resolved" and answer == 0 and not tracker.get_slot(AGENT_SLOT):
+            events.append(SlotSet(OUTCOME_SLOT, "unresolved"))
+            dispatcher.utter_message(response="utter_survey_unresolved")
+        following = next_question(kind, tracker)
+        if following is None:
+            dispatcher.utter_message(response="utter_survey_thanks")
+            return events + end_survey()
+        return events + _ask(dispatcher, following)
+
+
+class ActionStopSurvey(Action):
+    """Ends the survey because the customer moved on to something else.
+
+    The pending question stays recorded as asked and unanswered.
+    """
+
+    def name(self) -> Text:
+        return "action_stop_survey"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        return end_survey()
