@@ -5,6 +5,11 @@ from dataclasses import dataclass, field
 from typing import Dict
 
 
+TELEGRAM_VARIABLES = (
+    "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
+)
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
@@ -49,6 +54,9 @@ class BotSettings:
         """Environment for the child processes (endpoints.yml reads it)."""
         return {
             **os.environ,
+            # credentials.yml names these; Rasa refuses an unset ${VAR} but takes
+            # an empty one, and an empty token leaves the Telegram channel off.
+            **{name: os.environ.get(name, "") for name in TELEGRAM_VARIABLES},
             "ACTION_ENDPOINT_URL": self.action_endpoint_url,
             "TRACKER_STORE_URL": self.tracker_store_url,
             "TRACKER_STORE_DIALECT": self.tracker_store_url.split(":", 1)[0].split("+", 1)[0],

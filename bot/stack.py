@@ -4,6 +4,7 @@
 the same :class:`Stack`, so what they exercise is what a customer gets.
 """
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -125,7 +126,10 @@ class Stack:
             f"REST webhook (API):     POST {s.rasa_url}/webhooks/rest/webhook",
             f"Rasa HTTP API:          {s.rasa_url}/  (token in RASA_AUTH_TOKEN)",
             f"Action server:          http://{s.host}:{s.action_port}/health",
-        ]
+        ] + (
+            [f"Telegram:               {s.rasa_url}/webhooks/telegram/  (bot token set)"]
+            if os.environ.get("TELEGRAM_BOT_TOKEN") else []
+        )
 
     def wait(self) -> int:
         """Block until a child exits or Ctrl-C; return an exit code."""
