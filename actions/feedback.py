@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.survey_answers import DECLINED, SCALES, read_score
+from cxm_store.channels import store_channel
 from cxm_store.surveys import nps_due
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def end_survey() -> List[Dict[Text, Any]]:
 
 
 def _nps_is_due(tracker: Tracker) -> bool:
-    channel = (tracker.get_latest_input_channel() or "rest")
+    channel = store_channel(tracker.get_latest_input_channel())
     try:
         return nps_due((channel, tracker.sender_id), dt.datetime.now(dt.timezone.utc))
     except SQLAlchemyError:

@@ -72,7 +72,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as data:
         config = BotSettings(
-            rasa_port=5305, action_port=5355,
+            rasa_port=5305, action_port=5355, web_port=8305,
             tracker_store_url=f"sqlite:///{Path(data) / 'tracker.db'}",
             cxm_database_url=f"sqlite:///{Path(data) / 'cxm.db'}",
         )

@@ -27,6 +27,7 @@ class BotSettings:
     host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
+    web_port: int = field(default_factory=lambda: int(_env("WEB_PORT", "8000")))
     model_path: str = field(default_factory=lambda: _env("RASA_MODEL", "models/serambi.tar.gz"))
     tracker_store_url: str = field(
         default_factory=lambda: _env("TRACKER_STORE_URL", "sqlite:///var/tracker.db")
@@ -47,6 +48,10 @@ class BotSettings:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def web_url(self) -> str:
+        return f"http://{self.host}:{self.web_port}"
+
+    @property
     def action_endpoint_url(self) -> str:
         return f"http://{self.host}:{self.action_port}/webhook"
 
@@ -63,6 +68,7 @@ class BotSettings:
             "LOCK_STORE_TYPE": self.lock_store_type,
             "LOCK_STORE_HOST": self.lock_store_host,
             "CXM_DATABASE_URL": self.cxm_database_url,
+            "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": self.rasa_auth_token,
             # Two cores: more TensorFlow threads only contend.
             "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),

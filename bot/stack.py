@@ -1,4 +1,4 @@
-"""Starts the whole stack (store, action server, Rasa server), prints the URLs, stops it on Ctrl-C.
+"""Starts the whole stack (store, action server, Rasa server, console), prints the URLs, stops it on Ctrl-C.
 
 ``python -m bot.stack`` is what ``make run`` runs; the integration tests start
 the same :class:`Stack`, so what they exercise is what a customer gets.
@@ -46,7 +46,7 @@ def _ok(url: str) -> bool:
 
 
 class Stack:
-    """The action server and the Rasa server as child processes."""
+    """The action server, the Rasa server and the console web app as child processes."""
 
     def __init__(self, config: Optional[BotSettings] = None, log_dir: Optional[Path] = None) -> None:
         self.settings = config or bot_settings.load()
@@ -54,14 +54,14 @@ class Stack:
         self._processes: List[subprocess.Popen] = []
         self._logs: List[IO] = []
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: List[str], module: str = "rasa") -> subprocess.Popen:
         output = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{name}.log", "ab")
             self._logs.append(output)
         process = subprocess.Popen(
-            [sys.executable, "-m", "rasa", *args],
+            [sys.executable, "-m", module, *args],
             env=self.settings.process_environment(),
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
@@ -86,8 +86,12 @@ class Stack:
                 "--port", str(s.rasa_port), "--cors", "*",
             ],
         )
+        console = self._spawn(
+            "console", ["serve", "--host", s.host, "--port", str(s.web_port)], module="cxm_store"
+        )
         self._wait_until_up("action server", actions, f"http://{s.host}:{s.action_port}/health")
         self._wait_until_up("Rasa server", rasa, f"{s.rasa_url}/status?token={s.rasa_auth_token}")
+        self._wait_until_up("console", console, f"{s.web_url}/health")
         return self
 
     def _wait_until_up(self, name: str, process: subprocess.Popen, url: str) -> None:
@@ -124,6 +128,7 @@ class Stack:
         return [
             f"Web chat (customers):   {s.rasa_url}/webhooks/webchat/",
             f"REST webhook (API):     POST {s.rasa_url}/webhooks/rest/webhook",
+            f"Agent console:          {s.web_url}/console  (accounts: python -m cxm_store create-user)",
             f"Rasa HTTP API:          {s.rasa_url}/  (token in RASA_AUTH_TOKEN)",
             f"Action server:          http://{s.host}:{s.action_port}/health",
         ] + (

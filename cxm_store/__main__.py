@@ -1,5 +1,14 @@
-"""Command line: ``python -m cxm_store upgrade`` and ``python -m cxm_store report``."""
+"""Command line of the store.
+
+    python -m cxm_store upgrade                   apply pending migrations
+    python -m cxm_store report [...]              print CX metrics
+    python -m cxm_store serve [--host --port]     run the agent console (default 127.0.0.1:8000)
+    python -m cxm_store create-user --username rina --display-name "Rina" --role agent [--password-stdin]
+    python -m cxm_store set-password --username rina [--password-stdin]
+"""
 import argparse
+import dataclasses
+import getpass
 import sys
 from datetime import datetime
 from typing import List, Optional
@@ -23,7 +32,58 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--channel", help="only this channel")
     rep.add_argument("--language", help="only this language")
     rep.add_argument("--format", choices=report.FORMATS, default="table")
+    serve = commands.add_parser("serve", help="run the agent console web app")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    user = commands.add_parser("create-user", help="create a console account")
+    user.add_argument("--username", required=True)
+    user.add_argument("--display-name", help="name shown in the console (default: username)")
+    user.add_argument("--role", choices=("agent", "lead", "admin"), default="agent")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    password = commands.add_parser("set-password", help="change a password; ends its sessions")
+    password.add_argument("--username", required=True)
+    password.add_argument("--password-stdin", action="store_true")
     return parser
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line from stdin, or typed twice at a prompt (never echoed, never an argument)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise ValueError("the passwords differ")
+    return first
+
+
+def _accounts(args: argparse.Namespace, url: str) -> int:
+    from cxm_store import auth
+
+    try:
+        password = _read_password(args.password_stdin)
+        if args.command == "create-user":
+            auth.create_user(
+                args.username, args.display_name or args.username, password, args.role,
+                engine=engine_for(url),
+            )
+            print(f"created {args.role} {args.username}")
+        else:
+            auth.set_password(args.username, password, engine=engine_for(url))
+            print(f"password changed for {args.username}")
+    except (ValueError, EOFError, KeyboardInterrupt) as error:
+        print(f"error: {error or 'cancelled'}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _serve(args: argparse.Namespace, url: str) -> int:
+    from cxm_store.web import create_app
+
+    app = create_app(dataclasses.replace(settings.load(), database_url=url))
+    app.run(host=args.host, port=args.port, access_log=False, workers=1)
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -34,6 +94,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         schema.upgrade(url)
         print(f"database at head: {url}")
         return 0
+    if args.command in ("create-user", "set-password"):
+        return _accounts(args, url)
+    if args.command == "serve":
+        return _serve(args, url)
     # Stored timestamps are naive UTC, so the window is too.
     now = datetime.utcnow().replace(microsecond=0)
     try:

@@ -72,6 +72,7 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
         c.c.id.label("conversation_id"),
         c.c.customer_id,
         c.c.started_at,
+        c.c.ended_at,
         c.c.outcome,
         c.c.primary_topic,
         c.c.customer_message_count,
@@ -133,10 +134,16 @@ def _q_conversations(s: Subquery) -> Select:
     return select(*keys, func.count()).select_from(s).group_by(*keys)
 
 
+def _closed(s: Subquery) -> ColumnElement:
+    # Ended conversations only: an open one may still get another outcome
+    # (escalated after resolved) or more messages.
+    return _count_if(s.c.ended_at.isnot(None))
+
+
 def _outcome_rate(outcome: str) -> Callable[[Subquery], Select]:
     def build(s: Subquery) -> Select:
         keys = _keys(s)
-        closed = _count_if(s.c.outcome.isnot(None))
+        closed = _closed(s)
         return (
             select(*keys, _percent(_count_if(s.c.outcome == outcome), closed))
             .select_from(s)
@@ -149,8 +156,10 @@ def _outcome_rate(outcome: str) -> Callable[[Subquery], Select]:
 def _q_containment(s: Subquery) -> Select:
     keys = _keys(s)
     handed_off = exists().where(_handoffs.c.conversation_id == s.c.conversation_id)
-    contained = _count_if(and_(s.c.outcome == "resolved", ~handed_off))
-    closed = _count_if(s.c.outcome.isnot(None))
+    contained = _count_if(
+        and_(s.c.ended_at.isnot(None), s.c.outcome == "resolved", ~handed_off)
+    )
+    closed = _closed(s)
     return select(*keys, _percent(contained, closed)).select_from(s).group_by(*keys)
 
 
@@ -323,8 +332,9 @@ def conversation_count(flt: MetricFilter = MetricFilter(), engine: Engine = None
 def containment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of closed conversations resolved by the bot without any handoff.
 
-    Numerator: outcome ``resolved`` and no ``handoffs`` row. Denominator:
-    conversations with an outcome (open ones are not counted yet).
+    Numerator: outcome ``resolved`` and no ``handoffs`` row (``unresolved``,
+    ``escalated`` and ``abandoned`` are not contained). Denominator: ended
+    conversations (open ones are not counted yet, even with an outcome).
     """
     return _value("containment_rate", flt, engine)
 

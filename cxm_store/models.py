@@ -35,7 +35,10 @@ class Order(Base):
 # Timestamps are naive UTC everywhere: SQLite has no time zones, and durations
 # are computed in SQL on both engines from the same stored values.
 
-OUTCOMES = ("resolved", "escalated", "abandoned")
+# ``unresolved``: the customer said the issue was not solved and nobody took
+# it over. ``abandoned`` is only given when an idle conversation is closed
+# without any other outcome.
+OUTCOMES = ("resolved", "unresolved", "escalated", "abandoned")
 SENDERS = ("customer", "bot", "agent")
 SURVEY_KINDS = ("resolved", "csat", "ces", "nps", "comment")
 SURVEY_STATUSES = ("answered", "declined", "unanswered")
@@ -76,19 +79,24 @@ class CustomerIdentity(Base):
 class Conversation(Base):
     """A touchpoint: one customer's contiguous exchange on one channel.
 
-    ``outcome`` is NULL while the conversation is open. The counters are kept
-    up to date on every message so metrics never have to scan transcripts.
+    The conversation is open while ``ended_at`` is NULL: it takes new messages
+    until it has been idle for the inactivity window, even once its
+    ``outcome`` is known (the bot/agent flow sets it, and may revise it, while
+    the conversation is open). Closing it sets ``ended_at`` to the last
+    activity and ``outcome`` to ``abandoned`` if none was set. The counters are
+    kept up to date on every message so metrics never have to scan transcripts.
     """
 
     __tablename__ = "conversations"
     __table_args__ = (
         CheckConstraint(
-            "outcome IS NULL OR outcome IN ('resolved', 'escalated', 'abandoned')",
+            "outcome IS NULL OR outcome IN ('resolved', 'unresolved', 'escalated', 'abandoned')",
             name="ck_conversations_outcome",
         ),
         Index("ix_conversations_started_at", "started_at"),
         Index("ix_conversations_customer_started", "customer_id", "started_at"),
-        Index("ix_conversations_open", "outcome", "last_activity_at"),
+        # Open conversation of a customer (write path) and the idle sweep.
+        Index("ix_conversations_open", "ended_at", "last_activity_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -175,10 +183,17 @@ class SurveyAnswer(Base):
 
 
 class Handoff(Base):
-    """A request to pass a conversation to a human agent."""
+    """A request to pass a conversation to a human agent.
+
+    ``status``: ``requested`` (waiting in the queue), ``claimed`` (an agent
+    took it), ``resolved``, or ``ticket`` (left as a message out of hours).
+    """
 
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_conversation", "conversation_id"),)
+    __table_args__ = (
+        Index("ix_handoffs_conversation", "conversation_id"),
+        Index("ix_handoffs_status_requested", "status", "requested_at"),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(
@@ -191,3 +206,74 @@ class Handoff(Base):
     resolved_at = Column(DateTime, nullable=True)
     agent = Column(String(80), nullable=True)
     status = Column(String(16), nullable=False, default="requested")
+
+
+# --- Agent console ---------------------------------------------------------
+# Accounts of the people who work the handoff queue, their login sessions, and
+# the messages customers leave when nobody can take them.
+
+USER_ROLES = ("agent", "lead", "admin")
+
+
+class User(Base):
+    """A person who signs in to the console (agent, CX lead or admin).
+
+    ``password_hash`` is ``scrypt$n$r$p$salt$hash`` (hex); the password itself
+    is never stored. ``available``/``last_seen_at`` tell whether the person can
+    take a conversation now (see ``handoffs.agents_online``).
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("username", name="uq_users_username"),
+        CheckConstraint("role IN ('agent', 'lead', 'admin')", name="ck_users_role"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False)
+    display_name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(10), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    available = Column(Boolean, nullable=False, default=False)
+    last_seen_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A console login. Only the sha256 of the cookie's token is kept."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (
+        UniqueConstraint("token_sha256", name="uq_web_sessions_token"),
+        Index("ix_web_sessions_user", "user_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    token_sha256 = Column(String(64), nullable=False)
+    user_id = Column(Integer, _cascade("users.id", "fk_web_sessions_user"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    last_used_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
+class HandoffTicket(Base):
+    """What a customer left for the team when no agent could take them (a ``ticket`` handoff).
+
+    ``contact`` is kept in clear on purpose: it is how the team reaches the
+    customer back. ``message`` is PII-masked like every transcript line.
+    """
+
+    __tablename__ = "handoff_tickets"
+    __table_args__ = (UniqueConstraint("handoff_id", name="uq_handoff_tickets_handoff"),)
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(
+        Integer, _cascade("handoffs.id", "fk_handoff_tickets_handoff"), nullable=False
+    )
+    contact = Column(String(200), nullable=False)
+    message = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)

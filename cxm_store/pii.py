@@ -6,6 +6,7 @@ of privacy for long digit runs, but leaves what support staff need to read a
 transcript: order numbers (``INV-2024-00123``), prices (``Rp150.000``), dates.
 """
 import re
+from typing import Optional
 
 EMAIL = "[email]"
 PHONE = "[phone]"
@@ -100,3 +101,19 @@ def mask_pii(text: str) -> str:
     for pattern in (_PHONE_ID_INTL, _PHONE_ID_LOCAL, _PHONE_INTL):
         text = pattern.sub(PHONE, text)
     return text
+
+
+def find_contact(text: str) -> Optional[str]:
+    """Return the first e-mail address or phone number in ``text``, as written, or None.
+
+    Used when a customer leaves a message for the team: the contact is what
+    the team answers to, so it is kept in clear on the ticket.
+    """
+    found = [
+        match
+        for pattern in (_EMAIL, _PHONE_ID_INTL, _PHONE_ID_LOCAL, _PHONE_INTL)
+        for match in pattern.finditer(text or "")
+    ]
+    if not found:
+        return None
+    return min(found, key=lambda m: m.start()).group(0)

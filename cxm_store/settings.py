@@ -8,18 +8,43 @@ def _default_database_url() -> str:
     return "sqlite:///var/cxm.db"
 
 
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class StoreSettings:
-    """Where the store keeps its data.
+    """Where the store keeps its data, and how the agent console behaves.
 
     Attributes:
         database_url: SQLAlchemy URL; SQLite file by default, PostgreSQL in
             production (``postgresql://user@host:5432/cxm``).
+        rasa_url: Base URL of the Rasa server's HTTP API (``RASA_URL``); the
+            console delivers agent replies and hands conversations back through it.
+        rasa_auth_token: Token of that API (``RASA_AUTH_TOKEN``).
+        session_hours: A console login ends after this many idle hours
+            (``CXM_SESSION_HOURS``, default 8; fractions allowed).
+        business_hours: When agents work, ``HH:MM-HH:MM`` local time
+            (``CXM_BUSINESS_HOURS``, default ``08:00-21:00``).
+        timezone: IANA zone of the business hours and of times shown to agents
+            (``CXM_TIMEZONE``, default ``Asia/Jakarta``).
+        secure_cookies: Mark the login cookie ``Secure`` (``CXM_SECURE_COOKIES=1``);
+            set it whenever the console is served over https.
     """
 
     database_url: str = field(
         default_factory=lambda: os.environ.get("CXM_DATABASE_URL") or _default_database_url()
     )
+    rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://127.0.0.1:5005"))
+    rasa_auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN", ""))
+    session_hours: float = field(default_factory=lambda: float(_env("CXM_SESSION_HOURS", "8")))
+    business_hours: str = field(default_factory=lambda: _env("CXM_BUSINESS_HOURS", "08:00-21:00"))
+    timezone: str = field(default_factory=lambda: _env("CXM_TIMEZONE", "Asia/Jakarta"))
+    secure_cookies: bool = field(default_factory=lambda: _flag("CXM_SECURE_COOKIES"))
 
 
 def load() -> StoreSettings:

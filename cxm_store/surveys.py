@@ -31,9 +31,12 @@ def record_survey_answer(
     agent: Optional[str] = None,
     engine: Engine = None,
 ) -> int:
-    """Store one survey question put to the customer of a conversation.
+    """Store one survey question put to a customer and what came back, in one go.
 
-    A ``resolved`` answer also sets the conversation's ``resolved_confirmed``.
+    For back-fills and imports; live capture records the question when it is
+    asked (:func:`record_survey_question`) and the reply when it comes
+    (:func:`record_survey_response`). A ``resolved`` answer also sets the
+    conversation's ``resolved_confirmed``.
 
     Args:
         conversation_id: The conversation surveyed.
@@ -74,6 +77,150 @@ def record_survey_answer(
             conversation.resolved_confirmed = score == 1
         session.flush()
         return answer.id
+
+
+def record_survey_question(
+    conversation_id: int,
+    kind: str,
+    asked_at: datetime,
+    agent: Optional[str] = None,
+    engine: Engine = None,
+) -> int:
+    """Store that survey question ``kind`` was put to the customer; it stays ``unanswered``
+    until :func:`record_survey_response` fills it in.
+
+    Asking again a question of the conversation that is still unanswered
+    (the bot repeats it) keeps the first row and its ``asked_at``; the same
+    question at the same time is the same row, so a replayed write is harmless.
+
+    Args:
+        conversation_id: The conversation surveyed.
+        kind: ``resolved``, ``csat``, ``ces``, ``nps`` or ``comment``.
+        asked_at: When the question was asked.
+        agent: The human agent the answer will be about; default the
+            conversation's agent (who claimed its handoff), if any.
+        engine: Store engine (default: the configured one).
+
+    Returns:
+        The answer row id.
+    """
+    _check(kind, None, "unanswered")
+    with session_factory(engine)() as session, session.begin():
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        asked_at = utc_naive(asked_at)
+        pending = _pending(session, conversation_id, kind)
+        if pending is not None:
+            return pending.id
+        replayed = session.scalar(
+            select(SurveyAnswer.id).where(
+                SurveyAnswer.conversation_id == conversation_id,
+                SurveyAnswer.kind == kind,
+                SurveyAnswer.asked_at == asked_at,
+            )
+        )
+        if replayed is not None:
+            return replayed
+        answer = SurveyAnswer(
+            conversation_id=conversation_id,
+            customer_id=conversation.customer_id,
+            kind=kind,
+            status="unanswered",
+            asked_at=asked_at,
+            agent=agent or conversation.agent,
+        )
+        session.add(answer)
+        session.flush()
+        return answer.id
+
+
+def record_survey_response(
+    conversation_id: int,
+    kind: str,
+    at: datetime,
+    score: Optional[int] = None,
+    comment: Optional[str] = None,
+    status: str = "answered",
+    agent: Optional[str] = None,
+    engine: Engine = None,
+) -> int:
+    """Store the customer's reply to survey question ``kind`` on the row that asked it.
+
+    The latest unanswered row of that kind in the conversation gets the
+    reply. With none (the question was never recorded as asked), a row is
+    inserted with ``asked_at`` = ``at``. The same reply stored again (same
+    kind and time) changes nothing, so a replayed write is harmless.
+
+    Args:
+        conversation_id: The conversation surveyed.
+        kind: ``resolved``, ``csat``, ``ces``, ``nps`` or ``comment``.
+        at: When the customer replied.
+        score: On the kind's scale (``resolved``: 1 yes, 0 no); None when
+            declined or for a comment.
+        comment: Free text of a ``comment`` answer; PII is masked before it is stored.
+        status: ``answered`` or ``declined``.
+        agent: Used only when a row has to be inserted (default: the
+            conversation's agent).
+        engine: Store engine (default: the configured one).
+
+    Returns:
+        The answer row id.
+
+    Raises:
+        ValueError: Unknown kind, a status other than answered/declined, or a
+            score off the kind's scale.
+    """
+    if status not in ("answered", "declined"):
+        raise ValueError(f"a reply is answered or declined, not {status!r}")
+    _check(kind, score, status)
+    at = utc_naive(at)
+    with session_factory(engine)() as session, session.begin():
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        row = _pending(session, conversation_id, kind)
+        if row is None:
+            replayed = session.scalar(
+                select(SurveyAnswer).where(
+                    SurveyAnswer.conversation_id == conversation_id,
+                    SurveyAnswer.kind == kind,
+                    SurveyAnswer.answered_at == at,
+                )
+            )
+            if replayed is not None:
+                return replayed.id
+            row = SurveyAnswer(
+                conversation_id=conversation_id,
+                customer_id=conversation.customer_id,
+                kind=kind,
+                asked_at=at,
+                agent=agent or conversation.agent,
+            )
+            session.add(row)
+        row.status = status
+        row.score = score
+        row.comment = mask_pii(comment) if comment else None
+        row.answered_at = at
+        if kind == "resolved" and status == "answered":
+            conversation.resolved_confirmed = score == 1
+        session.flush()
+        return row.id
+
+
+def _pending(session, conversation_id: int, kind: str) -> Optional[SurveyAnswer]:
+    """The latest still-unanswered question of ``kind`` in the conversation."""
+    return session.scalar(
+        select(SurveyAnswer)
+        .where(
+            SurveyAnswer.conversation_id == conversation_id,
+            SurveyAnswer.kind == kind,
+            SurveyAnswer.status == "unanswered",
+        )
+        .order_by(SurveyAnswer.asked_at.desc(), SurveyAnswer.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
 
 
 def was_surveyed(conversation_id: int, engine: Engine = None) -> bool:

@@ -4,12 +4,13 @@ Every function here runs beside a chat reply, so each is one short
 transaction touching a handful of indexed rows.
 """
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import List, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.models import (
@@ -61,13 +62,15 @@ def record_customer_message(
     is_fallback: bool = False,
     engine: Engine = None,
     inactivity: timedelta = INACTIVITY_WINDOW,
+    dedupe: bool = False,
 ) -> int:
     """Store what a customer said and return the id of the conversation it belongs to.
 
     The customer is found by their identity on the channel (and created on
-    first contact). Their open conversation on that channel continues unless
-    it has been idle longer than ``inactivity``: then it is closed as
-    ``abandoned`` (ended at its last activity) and a new one is opened.
+    first contact). Their open conversation (``ended_at`` NULL) on that
+    channel continues, whatever its outcome so far, unless it has been idle
+    longer than ``inactivity``: then it is closed (ended at its last activity,
+    outcome kept or ``abandoned``) and a new one is opened.
 
     Args:
         channel: Where the message came from (``web``, ``rest``, ``telegram``...).
@@ -81,12 +84,16 @@ def record_customer_message(
         is_fallback: Whether the bot could not understand the message.
         engine: Store engine (default: the configured one).
         inactivity: Idle time after which a conversation counts as abandoned.
+        dedupe: If this customer already has this very message (same channel,
+            time and masked text), store nothing and return its conversation.
+            For replaying writes that may have been committed already.
 
     Returns:
         The conversation id.
     """
     at = utc_naive(at)
     topic = topic or intent
+    masked = mask_pii(text)
     # A first message from a new identity may race with a second one; the
     # unique (channel, external_id) rejects the loser, which then just retries
     # and finds the customer the winner created.
@@ -94,13 +101,28 @@ def record_customer_message(
         try:
             with session_factory(engine)() as session, session.begin():
                 customer_id = _customer_for(session, channel, external_id, at)
+                if dedupe:
+                    stored = session.scalar(
+                        select(Message.conversation_id)
+                        .join(Conversation, Conversation.id == Message.conversation_id)
+                        .where(
+                            Conversation.customer_id == customer_id,
+                            Conversation.channel == channel,
+                            Message.at == at,
+                            Message.sender == "customer",
+                            Message.text == masked,
+                        )
+                        .limit(1)
+                    )
+                    if stored is not None:
+                        return stored
                 conversation = _current_conversation(session, customer_id, channel, at, inactivity)
                 session.add(
                     Message(
                         conversation_id=conversation.id,
                         at=at,
                         sender="customer",
-                        text=mask_pii(text),
+                        text=masked,
                         intent=intent,
                         confidence=confidence,
                         is_fallback=is_fallback,
@@ -121,9 +143,18 @@ def record_customer_message(
 
 
 def record_bot_message(
-    conversation_id: int, text: str, at: datetime, sender: str = "bot", engine: Engine = None
+    conversation_id: int,
+    text: str,
+    at: datetime,
+    sender: str = "bot",
+    engine: Engine = None,
+    dedupe: bool = False,
 ) -> int:
     """Store a reply from the bot (or, with ``sender="agent"``, a human agent).
+
+    Args:
+        dedupe: If the conversation already has this very message (same
+            sender, time and masked text), store nothing and return its id.
 
     Returns:
         The message id.
@@ -131,14 +162,24 @@ def record_bot_message(
     if sender not in ("bot", "agent"):
         raise ValueError(f"sender must be 'bot' or 'agent', not {sender!r}")
     at = utc_naive(at)
+    masked = mask_pii(text)
     counter = "bot_message_count" if sender == "bot" else "agent_message_count"
     with session_factory(engine)() as session, session.begin():
         conversation = session.get(Conversation, conversation_id, with_for_update=True)
         if conversation is None:
             raise LookupError(f"no conversation {conversation_id}")
-        message = Message(
-            conversation_id=conversation_id, at=at, sender=sender, text=mask_pii(text)
-        )
+        if dedupe:
+            stored = session.scalar(
+                select(Message.id).where(
+                    Message.conversation_id == conversation_id,
+                    Message.at == at,
+                    Message.sender == sender,
+                    Message.text == masked,
+                )
+            )
+            if stored is not None:
+                return stored
+        message = Message(conversation_id=conversation_id, at=at, sender=sender, text=masked)
         session.add(message)
         setattr(conversation, counter, getattr(conversation, counter) + 1)
         conversation.last_activity_at = max(conversation.last_activity_at, at)
@@ -146,33 +187,93 @@ def record_bot_message(
         return message.id
 
 
+# How strongly an outcome holds: a later outcome replaces the current one
+# unless it ranks lower. ``escalated`` wins over ``resolved``/``unresolved``
+# (a person took over, whatever the customer said after), and ``abandoned``
+# is only what is left when nothing else was said.
+_OUTCOME_RANK = {"abandoned": 0, "resolved": 1, "unresolved": 1, "escalated": 2}
+
+
+def _stronger_than(outcome: str) -> List[str]:
+    return [o for o, rank in _OUTCOME_RANK.items() if rank > _OUTCOME_RANK[outcome]]
+
+
+def _outcome_after(new: str) -> ColumnElement:
+    """SQL for the outcome once ``new`` is applied to the stored one."""
+    stronger = _stronger_than(new)
+    if not stronger:
+        return literal(new)
+    return case((Conversation.outcome.in_(stronger), Conversation.outcome), else_=literal(new))
+
+
+def set_outcome(conversation_id: int, outcome: str, engine: Engine = None) -> bool:
+    """Record how an open conversation turned out, without ending it.
+
+    The conversation stays open for more messages until it is idle for the
+    inactivity window. While open, the outcome may be revised (``resolved``
+    <-> ``unresolved``), but ``escalated`` stands against both.
+
+    Args:
+        outcome: ``resolved``, ``unresolved`` or ``escalated`` (``abandoned``
+            is only given when an idle conversation is closed).
+
+    Returns:
+        True if the conversation is open and now has ``outcome``; False if it
+        is closed or kept a stronger outcome.
+    """
+    if outcome not in OUTCOMES or outcome == "abandoned":
+        raise ValueError(
+            f"outcome must be resolved, unresolved or escalated, not {outcome!r}"
+        )
+    stronger = _stronger_than(outcome)
+    with session_factory(engine)() as session, session.begin():
+        query = update(Conversation).where(
+            Conversation.id == conversation_id, Conversation.ended_at.is_(None)
+        )
+        if stronger:
+            query = query.where(
+                or_(Conversation.outcome.is_(None), Conversation.outcome.notin_(stronger))
+            )
+        changed = session.execute(
+            query.values(outcome=outcome).execution_options(synchronize_session=False)
+        )
+        return changed.rowcount == 1
+
+
 def close_conversation(
     conversation_id: int, outcome: str, at: datetime, engine: Engine = None
 ) -> bool:
-    """Close an open conversation with ``outcome`` (resolved, escalated, abandoned).
+    """End an open conversation now, with ``outcome`` (unless a stronger one is set).
+
+    For an explicit end (an agent closing a conversation); conversations the
+    customer just leaves are closed by :func:`close_idle_conversations` or by
+    their next message. ``escalated`` already set stands against
+    ``resolved``/``unresolved``; ``abandoned`` never replaces a known outcome.
 
     Returns:
         True if it was open and is now closed; False if it was already closed
-        (the first outcome stands).
+        (the first close stands).
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
     with session_factory(engine)() as session, session.begin():
         closed = session.execute(
             update(Conversation)
-            .where(Conversation.id == conversation_id, Conversation.outcome.is_(None))
-            .values(outcome=outcome, ended_at=utc_naive(at))
+            .where(Conversation.id == conversation_id, Conversation.ended_at.is_(None))
+            .values(outcome=_outcome_after(outcome), ended_at=utc_naive(at))
+            .execution_options(synchronize_session=False)
         )
         return closed.rowcount == 1
 
 
-def mark_abandoned(
+def close_idle_conversations(
     now: datetime, idle: timedelta = INACTIVITY_WINDOW, engine: Engine = None
 ) -> int:
-    """Close as ``abandoned`` every open conversation idle for longer than ``idle``.
+    """End every open conversation idle for longer than ``idle``.
 
     Each is ended at its last activity, not at ``now``: that is when the
-    customer left.
+    customer left. Its outcome is kept if the flow set one, else it becomes
+    ``abandoned``.
 
     Returns:
         How many conversations were closed.
@@ -181,11 +282,43 @@ def mark_abandoned(
     with session_factory(engine)() as session, session.begin():
         closed = session.execute(
             update(Conversation)
-            .where(Conversation.outcome.is_(None), Conversation.last_activity_at < cutoff)
-            .values(outcome="abandoned", ended_at=Conversation.last_activity_at)
+            .where(Conversation.ended_at.is_(None), Conversation.last_activity_at < cutoff)
+            .values(
+                outcome=func.coalesce(Conversation.outcome, "abandoned"),
+                ended_at=Conversation.last_activity_at,
+            )
             .execution_options(synchronize_session=False)
         )
         return closed.rowcount
+
+
+# The former name, from when every idle conversation ended as abandoned.
+mark_abandoned = close_idle_conversations
+
+
+def open_conversation_for(
+    external_id: str, channel: Optional[str] = None, engine: Engine = None
+) -> Optional[int]:
+    """The latest open conversation of the customer known as ``external_id``, or None.
+
+    With ``channel`` None, the identity is looked up on every channel (for a
+    caller that knows a sender id but not where it came from).
+    """
+    query = (
+        select(Conversation.id)
+        .join(CustomerIdentity, CustomerIdentity.customer_id == Conversation.customer_id)
+        .where(
+            CustomerIdentity.external_id == external_id,
+            Conversation.channel == CustomerIdentity.channel,
+            Conversation.ended_at.is_(None),
+        )
+        .order_by(Conversation.last_activity_at.desc())
+        .limit(1)
+    )
+    if channel is not None:
+        query = query.where(CustomerIdentity.channel == channel)
+    with session_factory(engine)() as session:
+        return session.scalar(query)
 
 
 def customer_id_for(channel: str, external_id: str, engine: Engine = None) -> Optional[int]:
@@ -222,7 +355,7 @@ def _current_conversation(
         .where(
             Conversation.customer_id == customer_id,
             Conversation.channel == channel,
-            Conversation.outcome.is_(None),
+            Conversation.ended_at.is_(None),
         )
         .order_by(Conversation.started_at.desc())
         .limit(1)
@@ -231,7 +364,9 @@ def _current_conversation(
     if conversation is not None and at - conversation.last_activity_at <= inactivity:
         return conversation
     if conversation is not None:
-        conversation.outcome = "abandoned"
+        # Idle too long: it ends when the customer was last heard from, with
+        # the outcome the flow gave it, or as abandoned.
+        conversation.outcome = conversation.outcome or "abandoned"
         conversation.ended_at = conversation.last_activity_at
     conversation = Conversation(
         customer_id=customer_id,

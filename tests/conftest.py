@@ -8,18 +8,24 @@ import json
 import os
 import shutil
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.settings import BotSettings
 from bot.stack import Stack
+from cxm_store import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 MODEL = ROOT / "models" / "serambi.tar.gz"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PG_ADMIN_URL = os.environ.get("CXM_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 Reply = List[Dict[str, Any]]
 
@@ -32,6 +38,38 @@ def require_service(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def new_pg_database() -> Iterator[Callable[[], str]]:
+    """A factory of fresh, migrated PostgreSQL databases, all dropped at session end.
+
+    Created through ``CXM_TEST_PG_ADMIN_URL`` (default: the local ``postgres``
+    database); unreachable PostgreSQL fails the run on CI and skips elsewhere.
+    """
+    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as error:
+        admin.dispose()
+        require_service(f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error.orig}")
+    created: List[str] = []
+
+    def create() -> str:
+        name = f"cxm_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        schema.upgrade(url)
+        return url
+
+    yield create
+    for name in created:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The action server and Rasa server, running, on test ports and fresh SQLite files."""
     if not MODEL.exists():
@@ -41,6 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         # Own ports, so a `make run` on the default ones can stay up.
         rasa_port=int(os.environ.get("TEST_RASA_PORT", "5105")),
         action_port=int(os.environ.get("TEST_ACTION_PORT", "5155")),
+        web_port=int(os.environ.get("TEST_WEB_PORT", "8155")),
         model_path=str(MODEL),
         tracker_store_url=f"sqlite:///{data / 'tracker.db'}",
         cxm_database_url=f"sqlite:///{data / 'cxm.db'}",

@@ -43,6 +43,13 @@ DISPATCHED: Dict[str, Set[str]] = {
     "utter_survey_thanks": set(),
     "utter_survey_declined": set(),
     "utter_survey_dropped": set(),
+    "utter_handoff_queued": {"position", "wait_minutes"},
+    "utter_handoff_closed": {"hours"},
+    "utter_handoff_no_agents": {"hours"},
+    "utter_ask_ticket_contact": set(),
+    "utter_ticket_created": {"contact"},
+    "utter_ticket_no_contact": set(),
+    "utter_anything_else": set(),
 }
 
 

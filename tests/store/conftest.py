@@ -1,20 +1,17 @@
 """Store fixtures: every test runs on SQLite (temp file) and on PostgreSQL.
 
-PostgreSQL gets fresh databases for this test session, created through the
-admin URL (``CXM_TEST_PG_ADMIN_URL``, default the local ``postgres``
-database) and dropped at the end. If it cannot be reached the PostgreSQL
-cases are skipped, except on CI (``CI=true``) where that is a failure.
+PostgreSQL databases come from ``new_pg_database`` (tests/conftest.py):
+fresh for this test session, dropped at the end; unreachable PostgreSQL
+fails the run on CI and skips elsewhere.
 """
 import os
 import sys
-import uuid
 from datetime import datetime, timedelta
-from typing import Callable, Dict, Iterator
+from typing import Dict
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 # The repository has no pytest configuration putting its root on the path;
 # without this, `pytest tests/store` cannot import the package under test.
@@ -33,9 +30,6 @@ from cxm_store.touchpoints import (  # noqa: E402
 )
 
 ENGINES = ("sqlite", "postgresql")
-PG_ADMIN_URL = os.environ.get(
-    "CXM_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 TABLES = (
     "handoffs",
     "survey_answers",
@@ -45,37 +39,6 @@ TABLES = (
     "customer_identities",
     "customers",
 )
-
-
-@pytest.fixture(scope="session")
-def new_pg_database() -> Iterator[Callable[[], str]]:
-    """A factory of fresh, migrated PostgreSQL databases, all dropped at session end."""
-    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect():
-            pass
-    except OperationalError as error:
-        admin.dispose()
-        message = f"PostgreSQL unreachable at {PG_ADMIN_URL}: {error.orig}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    created = []
-
-    def create() -> str:
-        name = f"cxm_test_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        created.append(name)
-        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        schema.upgrade(url)
-        return url
-
-    yield create
-    for name in created:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -220,3 +220,44 @@ def test_compare_previous_needs_a_bounded_window(history):
     engine, _, _ = history
     with pytest.raises(ValueError):
         m.compare_previous(MetricFilter(start=datetime(2024, 5, 1)), engine)
+
+
+def test_outcome_rates_count_only_ended_conversations(engine):
+    """Outcomes under the open-until-idle rule, on an empty store.
+
+    Window [05-01, 06-01); all conversations start 05-06 09:00 (T).
+      a: resolved, ended by the sweep          -> closed, contained
+      b: unresolved, ended by the sweep        -> closed, not contained
+      c: resolved then escalated (handoff)     -> closed, escalated
+      d: no outcome, ended by the sweep        -> closed, abandoned
+      e: resolved, still open (active at T+25) -> in neither part
+    Closed = a b c d = 4: containment 1/4 = 25 %, escalation 1/4 = 25 %,
+    abandonment 1/4 = 25 % (b, unresolved, is the fourth quarter).
+    """
+    from datetime import timedelta
+
+    from cxm_store.handoffs import request_handoff
+    from cxm_store.touchpoints import (
+        close_idle_conversations,
+        record_customer_message,
+        set_outcome,
+    )
+
+    t = datetime(2024, 5, 6, 9, 0)
+    conv = {
+        who: record_customer_message("web", who, "halo", t, "id", engine=engine)
+        for who in "abcde"
+    }
+    set_outcome(conv["a"], "resolved", engine=engine)
+    set_outcome(conv["b"], "unresolved", engine=engine)
+    set_outcome(conv["c"], "resolved", engine=engine)
+    request_handoff(conv["c"], t, engine=engine)
+    set_outcome(conv["c"], "escalated", engine=engine)
+    record_customer_message("web", "e", "lagi", t + timedelta(minutes=25), "id", engine=engine)
+    set_outcome(conv["e"], "resolved", engine=engine)
+    # Sweep at T+50: a-d idle 50 min (> 30) are ended; e idle 25 min is not.
+    assert close_idle_conversations(t + timedelta(minutes=50), engine=engine) == 4
+    assert m.conversation_count(MAY, engine) == 5
+    assert m.containment_rate(MAY, engine) == approx(25.0)
+    assert m.escalation_rate(MAY, engine) == approx(25.0)
+    assert m.abandonment_rate(MAY, engine) == approx(25.0)

@@ -8,10 +8,13 @@ from cxm_store.db import session_factory
 from cxm_store.models import Conversation, ConversationTopic, Customer, Message
 from cxm_store.touchpoints import (
     close_conversation,
+    close_idle_conversations,
     customer_id_for,
     mark_abandoned,
+    open_conversation_for,
     record_bot_message,
     record_customer_message,
+    set_outcome,
 )
 
 T = datetime(2024, 5, 6, 9, 0)
@@ -163,3 +166,115 @@ def test_aware_timestamps_are_stored_as_utc(engine):
     jakarta = timezone(timedelta(hours=7))
     conv = _say(engine, datetime(2024, 5, 6, 16, 0, tzinfo=jakarta))
     assert _conversation(engine, conv).started_at == T
+
+
+# --- Open until idle, whatever the outcome -----------------------------------------
+
+
+def test_outcome_does_not_end_the_conversation(engine):
+    conv = _say(engine, T, intent="faq", topic="faq/returns")
+    assert set_outcome(conv, "resolved", engine=engine) is True
+    # "thanks", then one more question 10 min later: same conversation.
+    assert _say(engine, T + 2 * MIN, text="makasih", intent="thanks") == conv
+    assert _say(engine, T + 12 * MIN, text="ongkirnya?", intent="faq") == conv
+    c = _conversation(engine, conv)
+    assert (c.outcome, c.ended_at, c.customer_message_count) == ("resolved", None, 3)
+
+
+def test_outcome_is_revised_while_open_and_escalated_stands(engine):
+    conv = _say(engine, T)
+    assert set_outcome(conv, "resolved", engine=engine) is True
+    assert set_outcome(conv, "unresolved", engine=engine) is True
+    assert _conversation(engine, conv).outcome == "unresolved"
+    assert set_outcome(conv, "escalated", engine=engine) is True
+    # The customer then says it is solved: a person took over, so it stays escalated.
+    assert set_outcome(conv, "resolved", engine=engine) is False
+    assert set_outcome(conv, "unresolved", engine=engine) is False
+    assert _conversation(engine, conv).outcome == "escalated"
+
+
+def test_set_outcome_rejects_abandoned_and_unknown(engine):
+    conv = _say(engine, T)
+    for outcome in ("abandoned", "happy"):
+        with pytest.raises(ValueError):
+            set_outcome(conv, outcome, engine=engine)
+
+
+def test_ended_conversation_keeps_its_outcome(engine):
+    conv = _say(engine, T)
+    set_outcome(conv, "resolved", engine=engine)
+    close_idle_conversations(T + 31 * MIN, engine=engine)
+    assert set_outcome(conv, "escalated", engine=engine) is False
+    c = _conversation(engine, conv)
+    assert (c.outcome, c.ended_at) == ("resolved", T)
+
+
+def test_idle_conversation_with_an_outcome_keeps_it_when_the_customer_returns(engine):
+    first = _say(engine, T)
+    set_outcome(first, "unresolved", engine=engine)
+    record_bot_message(first, "Maaf Kak", T + 3 * MIN, engine=engine)
+    second = _say(engine, T + 40 * MIN)  # 37 min after the last activity
+    assert second != first
+    old = _conversation(engine, first)
+    assert (old.outcome, old.ended_at) == ("unresolved", T + 3 * MIN)
+
+
+def test_close_idle_conversations_keeps_outcomes_and_abandons_the_rest(engine):
+    silent = _say(engine, T, who="a")
+    resolved = _say(engine, T, who="b")
+    set_outcome(resolved, "resolved", engine=engine)
+    escalated = _say(engine, T, who="c")
+    set_outcome(escalated, "escalated", engine=engine)
+    recent = _say(engine, T + 50 * MIN, who="d")
+    set_outcome(recent, "resolved", engine=engine)
+    # now = T + 60 min: a, b, c idle 60 min; d only 10 min.
+    assert close_idle_conversations(T + 60 * MIN, engine=engine) == 3
+    got = {k: _conversation(engine, v) for k, v in
+           {"a": silent, "b": resolved, "c": escalated, "d": recent}.items()}
+    assert {k: (c.outcome, c.ended_at) for k, c in got.items()} == {
+        "a": ("abandoned", T),
+        "b": ("resolved", T),
+        "c": ("escalated", T),
+        "d": ("resolved", None),
+    }
+    assert mark_abandoned is close_idle_conversations
+
+
+def test_explicit_close_respects_stronger_outcomes(engine):
+    escalated = _say(engine, T, who="a")
+    set_outcome(escalated, "escalated", engine=engine)
+    assert close_conversation(escalated, "resolved", T + MIN, engine=engine) is True
+    resolved = _say(engine, T, who="b")
+    set_outcome(resolved, "resolved", engine=engine)
+    assert close_conversation(resolved, "abandoned", T + MIN, engine=engine) is True
+    unresolved = _say(engine, T, who="c")
+    set_outcome(unresolved, "unresolved", engine=engine)
+    assert close_conversation(unresolved, "escalated", T + MIN, engine=engine) is True
+    outcomes = [_conversation(engine, c).outcome for c in (escalated, resolved, unresolved)]
+    assert outcomes == ["escalated", "resolved", "escalated"]
+
+
+def test_open_conversation_for_an_identity(engine):
+    assert open_conversation_for("s1", engine=engine) is None
+    web = _say(engine, T, channel="web", who="s1")
+    assert open_conversation_for("s1", engine=engine) == web
+    telegram = _say(engine, T + MIN, channel="telegram", who="s1")
+    # Any channel: the latest active; one channel: that one.
+    assert open_conversation_for("s1", engine=engine) == telegram
+    assert open_conversation_for("s1", channel="web", engine=engine) == web
+    close_idle_conversations(T + 2 * 60 * MIN, engine=engine)
+    assert open_conversation_for("s1", engine=engine) is None
+
+
+def test_dedupe_stores_a_replayed_message_once(engine):
+    at = T + MIN
+    conv = _say(engine, at, text="email a@b.com")
+    assert _say(engine, at, text="email a@b.com", dedupe=True) == conv
+    bot = record_bot_message(conv, "Baik", at, engine=engine)
+    assert record_bot_message(conv, "Baik", at, engine=engine, dedupe=True) == bot
+    # Without dedupe (or with another time) it is a new message.
+    _say(engine, at + MIN, text="email a@b.com", dedupe=True)
+    c = _conversation(engine, conv)
+    assert (c.customer_message_count, c.bot_message_count) == (2, 1)
+    with session_factory(engine)() as session:
+        assert len(session.scalars(select(Message)).all()) == 3

@@ -1,0 +1,134 @@
+"""Handing a customer to a person, or taking a message when nobody can answer.
+
+In business hours with an agent online, the customer hears their place in the
+queue and an estimated wait, and the bot pauses (``ConversationPaused``, kept
+in the tracker store, so it survives a restart) until an agent resolves the
+conversation in the console. Otherwise the customer is told why and asked to
+leave a message with a phone number or e-mail, which becomes a ticket.
+
+The handoff request and the ticket reach the store as slot events
+(``handoff_reason``, ``handoff_ticket``) through bot/capture.py; these actions
+only read the queue.
+"""
+import datetime as dt
+import logging
+import math
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from cxm_store import settings as store_settings
+from cxm_store.handoffs import agents_online, estimated_wait_seconds, waiting_queue, within_business_hours
+from cxm_store.pii import find_contact
+
+logger = logging.getLogger(__name__)
+
+REASON_SLOT = "handoff_reason"
+OUTCOME_SLOT = "conversation_outcome"
+TICKET_SLOT = "handoff_ticket"
+TICKET_PENDING_SLOT = "ticket_pending"
+TICKET_DRAFT_SLOT = "ticket_draft"
+
+DECLINING_INTENTS = ("deny", "decline_survey")
+
+
+def handoff_reason(tracker: Tracker) -> Text:
+    """Why the customer is handed over: complaint, repeated_miss or request."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if intent == "complain":
+        return "complaint"
+    executed = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    # The customer accepted the offer the bot makes after two misses in a row.
+    if len(executed) >= 2 and executed[-2] == "action_clarify":
+        return "repeated_miss"
+    return "request"
+
+
+def queue_state(now: dt.datetime) -> Tuple[bool, int, int]:
+    """(agents can answer now, customers already waiting, estimated wait in minutes for the next one)."""
+    settings = store_settings.load()
+    if not within_business_hours(now, settings):
+        return False, 0, 0
+    online = agents_online(now)
+    if not online:
+        return False, 0, 0
+    waiting = len(waiting_queue(now))
+    per_customer = estimated_wait_seconds()
+    minutes = math.ceil(per_customer * (waiting + 1) / len(online) / 60)
+    return True, waiting, max(1, minutes)
+
+
+class ActionRequestHandoff(Action):
+    """Queues the customer for a person, or offers to take a message."""
+
+    def name(self) -> Text:
+        return "action_request_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        now = dt.datetime.now(dt.timezone.utc)
+        settings = store_settings.load()
+        try:
+            answering, waiting, minutes = queue_state(now)
+        except SQLAlchemyError:
+            logger.exception("Handoff queue unavailable; offering to take a message")
+            answering, waiting, minutes = False, 0, 0
+
+        if answering:
+            dispatcher.utter_message(
+                response="utter_handoff_queued", position=waiting + 1, wait_minutes=minutes
+            )
+            return [
+                SlotSet(REASON_SLOT, handoff_reason(tracker)),
+                SlotSet(OUTCOME_SLOT, "escalated"),
+                ConversationPaused(),
+            ]
+
+        closed = not within_business_hours(now, settings)
+        dispatcher.utter_message(
+            response="utter_handoff_closed" if closed else "utter_handoff_no_agents",
+            hours=settings.business_hours.replace(":", "."),
+        )
+        return [SlotSet(TICKET_PENDING_SLOT, True), SlotSet(TICKET_DRAFT_SLOT, None)]
+
+
+class ActionLeaveMessage(Action):
+    """Takes the customer's message and contact as a ticket for the team.
+
+    A message without a phone number or e-mail is kept and the contact asked
+    for once; then the customer is told how to reach the team instead.
+    """
+
+    def name(self) -> Text:
+        return "action_leave_message"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = (tracker.latest_message.get("text") or "").strip()
+        draft: Optional[Text] = tracker.get_slot(TICKET_DRAFT_SLOT)
+        done = [SlotSet(TICKET_PENDING_SLOT, False), SlotSet(TICKET_DRAFT_SLOT, None)]
+
+        if intent in DECLINING_INTENTS and not draft:
+            dispatcher.utter_message(response="utter_anything_else")
+            return done
+
+        message = "\n".join(part for part in (draft, text) if part)
+        contact = find_contact(text)
+        if contact:
+            dispatcher.utter_message(response="utter_ticket_created", contact=contact)
+            return [
+                SlotSet(TICKET_SLOT, {"contact": contact, "message": message}),
+                SlotSet(OUTCOME_SLOT, "escalated"),
+                *done,
+            ]
+        if draft is None:
+            dispatcher.utter_message(response="utter_ask_ticket_contact")
+            return [SlotSet(TICKET_DRAFT_SLOT, message)]
+        dispatcher.utter_message(response="utter_ticket_no_contact")
+        return done

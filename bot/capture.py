@@ -1,0 +1,553 @@
+"""CX capture: a Rasa event broker that turns tracker events into touchpoint records.
+
+Configured in endpoints.yml (``event_broker: {type: bot.capture.TouchpointRecorder}``).
+Rasa calls :meth:`TouchpointRecorder.publish` with every new tracker event (a
+dict with ``sender_id`` added, see ``TrackerStore._stream_new_events``) on the
+reply path, so ``publish`` only puts the event on an in-memory queue. One
+background thread does the rest, in publish order:
+
+1. appends the events to a spool file (JSON lines) so they survive a restart
+   while the store is down;
+2. translates each into a ``cxm_store`` call (``user`` -> customer message,
+   ``bot`` -> bot/agent message, capture slots -> survey, outcome, handoff);
+3. marks it done in the spool (the spool is emptied whenever nothing is pending).
+
+If the store is unavailable the head event is kept and retried with backoff
+(0.5 s doubling to 10 s) while new events keep being spooled; nothing is
+dropped and ``publish`` never waits. An event the store rejects for good
+(e.g. a score off its scale) is logged and written to ``rejected-*.jsonl``.
+At start-up the spool left by a previous process is replayed first; replayed
+(and retried) writes are de-duplicated, so a write that was committed just
+before a crash is not stored twice. Every 60 s, when nothing is pending, idle
+conversations are closed. :meth:`close` flushes what it can in a few seconds.
+
+Settings (endpoints.yml keys, else environment, else default):
+``database_url`` / ``CXM_DATABASE_URL`` (the store), ``spool_dir`` /
+``CAPTURE_SPOOL_DIR`` (``var/capture-spool``), ``enabled`` /
+``CAPTURE_ENABLED`` (``false`` turns the broker into a no-op).
+"""
+import asyncio
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Any, Deque, Dict, List, Optional, Text, Tuple
+
+from rasa.core.brokers.broker import EventBroker
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+
+from cxm_store.handoffs import leave_message, request_handoff
+from cxm_store.models import SURVEY_KINDS
+from cxm_store.surveys import record_survey_question, record_survey_response
+from cxm_store.touchpoints import (
+    INACTIVITY_WINDOW,
+    close_idle_conversations,
+    open_conversation_for,
+    record_bot_message,
+    record_customer_message,
+    set_outcome,
+)
+
+from cxm_store.channels import store_channel
+
+logger = logging.getLogger(__name__)
+
+SURVEY_ANSWER_SLOTS = {f"survey_{kind}": kind for kind in SURVEY_KINDS}
+CAPTURE_SLOTS = frozenset(
+    {"survey_question", "conversation_outcome", "handoff_reason", "handoff_ticket",
+     "handoff_agent", "language"}
+    | set(SURVEY_ANSWER_SLOTS)
+)
+DEFAULT_SPOOL_DIR = "var/capture-spool"
+RETRY_INITIAL_S = 0.5
+RETRY_MAX_S = 10.0
+SWEEP_INTERVAL_S = 60.0
+CLOSE_TIMEOUT_S = 5.0
+# Per-sender memory (conversation, language, agent) of the most recent senders;
+# an evicted sender's open conversation is looked up in the store again.
+MAX_SENDERS = 10_000
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Return True if ``error`` means "the store cannot be reached now, try again later"."""
+    if isinstance(
+        error,
+        (
+            sa_exc.OperationalError,
+            sa_exc.InterfaceError,
+            sa_exc.DisconnectionError,
+            sa_exc.TimeoutError,  # connection pool exhausted
+            ConnectionError,
+            TimeoutError,
+        ),
+    ):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() not in ("false", "0", "no", "off", "")
+
+
+# --- The spool: append-only JSON lines ------------------------------------------------
+
+
+class Spool:
+    """Events not yet stored, on disk: ``{"seq": n, "event": {...}}`` lines, then
+    ``{"done": n}`` once stored. Events are stored in ``seq`` order, so every
+    event up to the highest ``done`` is stored; the file is truncated whenever
+    nothing is pending.
+
+    One file per store database (its name carries a hash of the URL), so a
+    process never replays events meant for another database; an exclusive
+    ``flock`` keeps two processes off the same file (the second takes ``-1``...).
+    """
+
+    def __init__(self, directory: Path, database_url: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha1(database_url.encode()).hexdigest()[:12]
+        self._file: IO[bytes] = None
+        for n in range(10):
+            path = directory / (f"events-{key}.jsonl" if n == 0 else f"events-{key}-{n}.jsonl")
+            handle = open(path, "a+b")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            self._file, self.path = handle, path
+            break
+        if self._file is None:
+            raise RuntimeError(f"every capture spool file in {directory} is locked")
+        self.rejected_path = directory / f"rejected-{key}.jsonl"
+        self._seq = 0
+        self._dirty = True  # whatever the file holds until the first clear
+        self._broken = False
+        self.pending()  # numbers new events after those already in the file
+
+    def pending(self) -> List[Tuple[int, Dict[str, Any]]]:
+        """The events of the file not yet marked done, in order (read at start-up)."""
+        self._file.seek(0)
+        events, done = [], 0
+        for line in self._file.read().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line torn by a crash
+            if "done" in record:
+                done = max(done, record["done"])
+            elif "seq" in record:
+                events.append((record["seq"], record["event"]))
+        # New events are numbered after everything in the file.
+        self._seq = max([done] + [seq for seq, _ in events])
+        return [(seq, event) for seq, event in events if seq > done]
+
+    def append(self, events: List[Dict[str, Any]]) -> List[int]:
+        """Write events and return their sequence numbers."""
+        seqs, lines = [], []
+        for event in events:
+            self._seq += 1
+            seqs.append(self._seq)
+            lines.append(json.dumps({"seq": self._seq, "event": event}, default=str))
+        self._write(("\n".join(lines) + "\n").encode(), flush=True)
+        return seqs
+
+    def done(self, seq: int) -> None:
+        # Flushed with the next append or clear: a "done" lost in a crash only
+        # means a de-duplicated replay.
+        self._write(b'{"done": %d}\n' % seq, flush=False)
+
+    def clear(self) -> None:
+        """Nothing is pending: start the file afresh."""
+        if self._dirty:
+            try:
+                self._file.truncate(0)
+                self._file.flush()
+                self._dirty = False
+            except OSError as error:
+                self._failed(error)
+
+    def _write(self, data: bytes, flush: bool) -> None:
+        # A full or broken disk must not stop the capture: events then live
+        # in memory only until the disk is writable again.
+        try:
+            self._file.write(data)
+            if flush:
+                self._file.flush()
+            self._dirty = True
+            self._broken = False
+        except OSError as error:
+            self._failed(error)
+
+    def _failed(self, error: OSError) -> None:
+        if not self._broken:
+            logger.error("capture: cannot write the spool %s: %s", self.path, error)
+        self._broken = True
+
+    def size(self) -> int:
+        return self._file.tell()
+
+    def reject(self, event: Dict[str, Any], error: BaseException) -> None:
+        with open(self.rejected_path, "ab") as handle:
+            line = json.dumps({"error": repr(error), "event": event}, default=str)
+            handle.write(line.encode() + b"\n")
+
+    def close(self) -> None:
+        try:
+            self._file.flush()
+            if self._file.seek(0, os.SEEK_END) == 0:
+                self.path.unlink(missing_ok=True)  # nothing left: no file lying around
+        except OSError as error:
+            self._failed(error)
+        finally:
+            self._file.close()  # releases the lock
+
+
+# --- Translation of events into store calls ---------------------------------------
+
+
+@dataclass
+class _Sender:
+    conversation_id: Optional[int] = None
+    language: Optional[str] = None
+    agent: Optional[str] = None
+
+
+def _moment(event: Dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(float(event["timestamp"]), tz=timezone.utc)
+
+
+def full_intent(parse_data: Dict[str, Any]) -> Optional[str]:
+    """The intent with its retrieval sub-intent (``faq/returns``) when there is one."""
+    name = (parse_data.get("intent") or {}).get("name")
+    if not name:
+        return None
+    selected = (parse_data.get("response_selector") or {}).get(name) or {}
+    key = (selected.get("response") or {}).get("intent_response_key")
+    return key or (parse_data.get("intent") or {}).get("full_retrieval_intent_name") or name
+
+
+def _score(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, int):
+        return value
+    raise ValueError(f"not a survey score: {value!r}")
+
+
+class _Translator:
+    """Applies one event to the store; keeps what it must remember per sender."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.senders: "OrderedDict[str, _Sender]" = OrderedDict()
+
+    def sender(self, sender_id: str) -> _Sender:
+        state = self.senders.get(sender_id)
+        if state is None:
+            state = self.senders[sender_id] = _Sender()
+            if len(self.senders) > MAX_SENDERS:
+                self.senders.popitem(last=False)
+        else:
+            self.senders.move_to_end(sender_id)
+        return state
+
+    def conversation(self, sender_id: str, state: _Sender) -> Optional[int]:
+        if state.conversation_id is None:
+            # Not seen since this process started: its open conversation, if any.
+            state.conversation_id = open_conversation_for(sender_id, engine=self.engine)
+        return state.conversation_id
+
+    def apply(self, event: Dict[str, Any], dedupe: bool) -> None:
+        kind = event.get("event")
+        if kind not in ("user", "bot", "slot"):
+            return
+        if kind == "slot" and event.get("name") not in CAPTURE_SLOTS:
+            return
+        sender_id = str(event.get("sender_id"))
+        state = self.sender(sender_id)
+        at = _moment(event)
+        if kind == "user":
+            self._user(sender_id, state, event, at, dedupe)
+        elif kind == "bot":
+            self._bot(sender_id, state, event, at, dedupe)
+        else:
+            self._slot(sender_id, state, event["name"], event.get("value"), at)
+
+    def _user(self, sender_id, state, event, at, dedupe) -> None:
+        parse_data = event.get("parse_data") or {}
+        intent = (parse_data.get("intent") or {}).get("name")
+        language = parse_data.get("language") or state.language
+        channel = event.get("input_channel")
+        state.conversation_id = record_customer_message(
+            store_channel(channel),
+            sender_id,
+            event.get("text") or "",
+            at,
+            language,
+            intent=full_intent(parse_data),
+            confidence=(parse_data.get("intent") or {}).get("confidence"),
+            is_fallback=intent == "nlu_fallback",
+            engine=self.engine,
+            dedupe=dedupe,
+        )
+        state.language = language
+
+    def _bot(self, sender_id, state, event, at, dedupe) -> None:
+        conversation_id = self.conversation(sender_id, state)
+        if conversation_id is None:
+            logger.info("capture: bot message for %s, who has no open conversation", sender_id)
+            return
+        sender = "agent" if "agent" in (event.get("metadata") or {}) else "bot"
+        record_bot_message(
+            conversation_id, event.get("text") or "", at, sender=sender,
+            engine=self.engine, dedupe=dedupe,
+        )
+
+    def _slot(self, sender_id, state, name, value, at) -> None:
+        if name == "language":
+            state.language = value or state.language
+            return
+        if name == "handoff_agent":
+            state.agent = value
+            return
+        if value is None:  # a reset, nothing to record
+            return
+        conversation_id = self.conversation(sender_id, state)
+        if conversation_id is None:
+            logger.warning("capture: slot %s for %s, who has no open conversation", name, sender_id)
+            return
+        e = self.engine
+        if name == "survey_question":
+            record_survey_question(conversation_id, str(value), at, agent=state.agent, engine=e)
+        elif name in SURVEY_ANSWER_SLOTS:
+            kind = SURVEY_ANSWER_SLOTS[name]
+            if value == "declined":
+                record_survey_response(conversation_id, kind, at, status="declined", engine=e)
+            elif kind == "comment":
+                record_survey_response(conversation_id, kind, at, comment=str(value), engine=e)
+            else:
+                record_survey_response(conversation_id, kind, at, score=_score(value), engine=e)
+        elif name == "conversation_outcome":
+            set_outcome(conversation_id, str(value), engine=e)
+        elif name == "handoff_reason":
+            request_handoff(conversation_id, at, reason=str(value), engine=e)
+        elif name == "handoff_ticket" and isinstance(value, dict):
+            leave_message(
+                conversation_id, value.get("contact") or "", value.get("message") or "", at, engine=e
+            )
+
+
+# --- The broker -------------------------------------------------------------------
+
+
+class TouchpointRecorder(EventBroker):
+    """Records touchpoints from Rasa's event stream without slowing replies down."""
+
+    def __init__(
+        self,
+        database_url: Optional[str] = None,
+        spool_dir: Optional[str] = None,
+        enabled: bool = True,
+        engine: Optional[Engine] = None,
+        sweep_interval: float = SWEEP_INTERVAL_S,
+        idle: timedelta = INACTIVITY_WINDOW,
+        retry_initial: float = RETRY_INITIAL_S,
+        retry_max: float = RETRY_MAX_S,
+        close_timeout: float = CLOSE_TIMEOUT_S,
+    ) -> None:
+        self.enabled = enabled
+        self.close_timeout = close_timeout
+        self._queue: "queue.SimpleQueue[Dict[str, Any]]" = queue.SimpleQueue()
+        self._published = 0
+        self._finished = 0
+        self.rejected = 0
+        self._thread: Optional[threading.Thread] = None
+        if not enabled:
+            return
+        from cxm_store import settings as store_settings
+        from cxm_store.db import engine_for
+
+        self.database_url = database_url or store_settings.load().database_url
+        self.engine = engine or engine_for(self.database_url)
+        self.spool = Spool(Path(spool_dir or DEFAULT_SPOOL_DIR), self.database_url)
+        self._translator = _Translator(self.engine)
+        self._pending: Deque[Tuple[int, Dict[str, Any]]] = deque()
+        self._head_failed = False
+        self._replayed_until = 0
+        self._sweep_interval = sweep_interval
+        self._idle = idle
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self._stopping = threading.Event()
+        self._deadline = float("inf")
+        self.available = True
+        # What a previous process left in the spool goes first. It may have
+        # been stored just before that process stopped, hence de-duplicated.
+        replayed = self.spool.pending()
+        if replayed:
+            logger.info("capture: replaying %d spooled events", len(replayed))
+            self._published += len(replayed)
+            self._pending.extend(replayed)
+            self._replayed_until = replayed[-1][0]
+        self._thread = threading.Thread(target=self._run, name="cx-capture", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: Any, event_loop: Optional[asyncio.AbstractEventLoop] = None
+    ) -> "TouchpointRecorder":
+        """Build the broker from endpoints.yml (extra keys: database_url, spool_dir, enabled)."""
+        options = dict(getattr(broker_config, "kwargs", None) or {})
+
+        def setting(key: str, env: str, default: Any) -> Any:
+            value = options.get(key)
+            return value if value not in (None, "") else os.environ.get(env) or default
+
+        return cls(
+            database_url=setting("database_url", "CXM_DATABASE_URL", None),
+            spool_dir=setting("spool_dir", "CAPTURE_SPOOL_DIR", DEFAULT_SPOOL_DIR),
+            enabled=_flag(setting("enabled", "CAPTURE_ENABLED", "true")),
+        )
+
+    # --- Rasa's side: never blocks, never raises ----------------------------------
+
+    def publish(self, event: Dict[Text, Any]) -> None:
+        """Queue the event for the worker (no I/O here: this runs on the reply path)."""
+        if self.enabled:
+            self._published += 1
+            self._queue.put(event)
+
+    def is_ready(self) -> bool:
+        return not self.enabled or (self._thread is not None and self._thread.is_alive())
+
+    async def close(self) -> None:
+        """Store what can be stored within ``close_timeout`` s; the rest stays in the spool."""
+        if self._thread is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def stop(self, timeout: Optional[float] = None) -> None:
+        """Blocking :meth:`close`."""
+        if self._thread is None:
+            return
+        timeout = self.close_timeout if timeout is None else timeout
+        self._deadline = time.monotonic() + timeout
+        self._stopping.set()
+        self._thread.join(timeout + 2)
+        self._thread = None
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every published (and replayed) event is stored or rejected."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._finished >= self._published and not self._pending and self._queue.empty():
+                return True
+            time.sleep(0.01)
+        return False
+
+    # --- The worker -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            next_sweep = time.monotonic() + self._sweep_interval
+            while not self._time_is_up():
+                self._spool_published(block=not self._pending, timeout=0.2)
+                self._store_pending()
+                if not self._pending:
+                    if self._queue.empty() or self.spool.size() > 1 << 20:
+                        self.spool.clear()
+                    if time.monotonic() >= next_sweep and self._queue.empty():
+                        self._sweep()
+                        next_sweep = time.monotonic() + self._sweep_interval
+                    if self._stopping.is_set() and self._queue.empty():
+                        break
+            # Out of time (store down): whatever is still in memory goes to the spool.
+            self._spool_published(block=False)
+            if not self._pending:
+                self.spool.clear()
+        except Exception:  # pragma: no cover - a bug; keep Rasa serving
+            logger.exception("capture: worker crashed; events are kept in the spool")
+        finally:
+            left = len(self._pending)
+            self.spool.close()
+            if self._stopping.is_set():
+                logger.info(
+                    "capture: stopped; %s", f"{left} events left in {self.spool.path}" if left
+                    else "everything stored",
+                )
+
+    def _time_is_up(self) -> bool:
+        return self._stopping.is_set() and time.monotonic() >= self._deadline
+
+    def _spool_published(self, block: bool, timeout: float = 0.0) -> None:
+        """Move what Rasa published from memory to the spool and the pending list."""
+        events = []
+        try:
+            if block:
+                events.append(self._queue.get(timeout=timeout))
+            while True:
+                events.append(self._queue.get_nowait())
+        except queue.Empty:
+            pass
+        if events:
+            self._pending.extend(zip(self.spool.append(events), events))
+
+    def _store_pending(self) -> None:
+        delay = self._retry_initial
+        while self._pending and not self._time_is_up():
+            seq, event = self._pending[0]
+            try:
+                dedupe = self._head_failed or seq <= self._replayed_until
+                self._translator.apply(event, dedupe=dedupe)
+            except Exception as error:  # noqa: BLE001 - sorted below
+                if store_unavailable(error):
+                    if self.available:
+                        logger.warning("capture: store unavailable, retrying: %s", error)
+                    self.available = False
+                    self._head_failed = True  # it may have been committed anyway
+                    self._backoff(delay)
+                    delay = min(delay * 2, self._retry_max)
+                    continue
+                logger.error("capture: event rejected by the store: %r: %s", error, event)
+                self.spool.reject(event, error)
+                self.rejected += 1
+            if not self.available:
+                logger.warning("capture: store available again")
+            self.available = True
+            self._head_failed = False
+            delay = self._retry_initial
+            self._pending.popleft()
+            self.spool.done(seq)
+            self._finished += 1
+
+    def _backoff(self, delay: float) -> None:
+        """Wait ``delay`` s before the next try, spooling what gets published meanwhile."""
+        until = time.monotonic() + delay
+        while not self._time_is_up():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            self._spool_published(block=True, timeout=min(left, 0.2))
+
+    def _sweep(self) -> None:
+        try:
+            closed = close_idle_conversations(
+                datetime.now(timezone.utc), idle=self._idle, engine=self.engine
+            )
+            if closed:
+                logger.info("capture: closed %d idle conversations", closed)
+        except Exception as error:  # noqa: BLE001 - retried at the next sweep
+            logger.warning("capture: idle sweep failed: %s", error)

@@ -1,0 +1,23 @@
+"""Channel names: as the store reports them, and as the bot's input channels are called.
+
+Customers are known per channel (``web``, ``rest``, ``telegram``); the bot's
+Rasa input channels that carry them have their own names (``webchat``). Both
+directions live here so capture, the survey and the console agree.
+"""
+from typing import Optional
+
+# Bot input channel -> store channel.
+_STORE_NAMES = {"webchat": "web", "rest": "rest", "telegram": "telegram"}
+# Store channel -> bot output channel that can push to the customer; the REST
+# webhook only answers requests, so it has none.
+_PUSH_CHANNELS = {"web": "webchat", "telegram": "telegram"}
+
+
+def store_channel(bot_channel: Optional[str]) -> str:
+    """The store's name for a bot input channel (unknown names are kept)."""
+    return _STORE_NAMES.get(bot_channel or "", bot_channel or "unknown")
+
+
+def push_channel(channel: str) -> Optional[str]:
+    """The bot output channel that reaches customers of store ``channel``, or None."""
+    return _PUSH_CHANNELS.get(channel)

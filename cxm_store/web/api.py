@@ -1,0 +1,284 @@
+"""JSON API of the agent console. Every route needs a console login; POSTs need the CSRF token.
+
+Errors are ``{"error": "<message for the agent>"}`` with a 4xx/5xx status.
+Times are ISO 8601 UTC (``...Z``); ``time`` fields are ``HH:MM`` in
+``CXM_TIMEZONE`` for display.
+
+Routes:
+    GET  /api/queue                        waiting queue, my conversations, presence
+    GET  /api/conversations/<id>           context + transcript of a conversation
+    GET  /api/conversations/<id>/messages?after=<message id>   new transcript lines
+    POST /api/handoffs/<id>/claim          take a waiting conversation
+    POST /api/handoffs/<id>/reply          {"text": str} -> delivered to the customer
+    POST /api/handoffs/<id>/resolve        hand back to the bot and offer the survey
+    POST /api/me/availability              {"available": bool}
+    POST /api/me/heartbeat                 the console is open (every 15 s)
+    GET  /api/tickets                      messages left out of hours (lead, admin)
+    GET  /api/users                        console accounts, no secrets (admin)
+"""
+import dataclasses
+import logging
+from datetime import datetime
+from typing import Any, Dict
+from zoneinfo import ZoneInfo
+
+from sanic import Sanic, response
+from sanic.exceptions import SanicException
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from cxm_store import auth, handoffs
+from cxm_store.web.rasa import RasaError
+from cxm_store.web.security import current_session, now, require_role, run_db
+
+logger = logging.getLogger(__name__)
+
+MAX_REPLY_CHARS = 2000
+SURVEY_ACTION = "action_offer_survey"
+
+
+class ApiError(SanicException):
+    """An error the agent should read, with its HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message, status_code=status)
+
+
+def _json(value: Any, zone: ZoneInfo) -> Any:
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        out = {k: _json(v, zone) for k, v in value.items()}
+        if isinstance(value.get("at"), datetime):
+            out["time"] = _local(value["at"], zone)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_json(v, zone) for v in value]
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return value
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%H:%M")
+
+
+def _reply(request: Request, body: Dict[str, Any], status: int = 200) -> HTTPResponse:
+    return response.json(_json(body, ZoneInfo(request.app.ctx.settings.timezone)), status=status)
+
+
+async def _handoff(request: Request, handoff_id: int) -> Dict[str, Any]:
+    try:
+        return await run_db(request, handoffs.get_handoff, handoff_id)
+    except LookupError:
+        raise ApiError(f"No handoff {handoff_id}", 404) from None
+
+
+def _must_be_mine(request: Request, handoff: Dict[str, Any]) -> None:
+    me = current_session(request).user.username
+    if handoff["status"] == "resolved":
+        raise ApiError("This conversation is already resolved", 409)
+    if handoff["status"] != "claimed":
+        raise ApiError("Claim this conversation first", 409)
+    if handoff["agent"] != me:
+        raise ApiError(f"This conversation is with {handoff['agent']}", 409)
+
+
+async def _address(request: Request, handoff: Dict[str, Any]) -> handoffs.CustomerAddress:
+    address = await run_db(request, handoffs.customer_address, handoff["conversation_id"])
+    if address.rasa_channel is None or not address.sender_id:
+        raise ApiError(
+            f"Messages cannot be sent to customers on the {address.channel} channel", 409
+        )
+    return address
+
+
+def register(app: Sanic) -> None:
+    @app.get("/api/queue", name="api_queue")
+    @require_role()
+    async def queue(request: Request) -> HTTPResponse:
+        """Waiting queue (oldest first, with positions), my claimed conversations, presence.
+
+        200 ``{"now", "me": {"username", "display_name", "role", "available"},
+        "queue": [entry], "mine": [entry], "agents_online": [username],
+        "within_business_hours": bool, "estimated_wait_seconds": float}``.
+        """
+        me = current_session(request).user
+        at = now()
+        waiting = await run_db(request, handoffs.waiting_queue, at)
+        mine = await run_db(request, handoffs.agent_conversations, me.username, at)
+        online = await run_db(request, handoffs.agents_online, at)
+        estimate = await run_db(request, handoffs.estimated_wait_seconds)
+        return _reply(
+            request,
+            {
+                "now": at,
+                "me": dataclasses.asdict(me),
+                "queue": waiting,
+                "mine": mine,
+                "agents_online": online,
+                "within_business_hours": handoffs.within_business_hours(
+                    at, request.app.ctx.settings
+                ),
+                "estimated_wait_seconds": estimate,
+            },
+        )
+
+    @app.get("/api/conversations/<conversation_id:int>", name="api_conversation")
+    @require_role()
+    async def conversation(request: Request, conversation_id: int) -> HTTPResponse:
+        """Context of a conversation: language, channel, topics, order number,
+        transcript (PII-masked), earlier conversations with outcome and CSAT, handoffs.
+
+        200 context; 404 unknown conversation.
+        """
+        try:
+            context = await run_db(request, handoffs.conversation_context, conversation_id)
+        except LookupError:
+            raise ApiError(f"No conversation {conversation_id}", 404) from None
+        return _reply(request, context)
+
+    @app.get("/api/conversations/<conversation_id:int>/messages", name="api_messages")
+    @require_role()
+    async def messages(request: Request, conversation_id: int) -> HTTPResponse:
+        """Transcript lines with id greater than ``?after=`` (default 0): ``{"messages": [...]}``."""
+        try:
+            after = int(request.args.get("after", "0"))
+        except ValueError:
+            raise ApiError("after must be a message id", 400) from None
+        lines = await run_db(request, handoffs.messages_since, conversation_id, after)
+        return _reply(request, {"messages": lines})
+
+    @app.post("/api/handoffs/<handoff_id:int>/claim", name="api_claim")
+    @require_role()
+    async def claim(request: Request, handoff_id: int) -> HTTPResponse:
+        """Take a waiting conversation. Of agents claiming at once exactly one wins.
+
+        200 ``{"claimed": true, "handoff": {...}}``; 409 ``{"error"}`` when
+        someone else has it (or it is no longer waiting); 404 unknown handoff.
+        """
+        me = current_session(request).user.username
+        try:
+            won = await run_db(request, handoffs.claim_handoff, handoff_id, me, now())
+        except LookupError:
+            raise ApiError(f"No handoff {handoff_id}", 404) from None
+        handoff = await _handoff(request, handoff_id)
+        if not won:
+            if handoff["status"] == "claimed" and handoff["agent"] != me:
+                raise ApiError(f"Already claimed by {handoff['agent']}", 409)
+            if handoff["agent"] == me and handoff["status"] == "claimed":
+                return _reply(request, {"claimed": True, "handoff": handoff})
+            raise ApiError(f"This conversation is no longer waiting ({handoff['status']})", 409)
+        return _reply(request, {"claimed": True, "handoff": handoff})
+
+    @app.post("/api/handoffs/<handoff_id:int>/reply", name="api_reply")
+    @require_role()
+    async def reply(request: Request, handoff_id: int) -> HTTPResponse:
+        """Send ``{"text": "..."}`` to the customer of a conversation I claimed.
+
+        Delivered through Rasa (a ``bot`` event with the agent in its metadata,
+        pushed on the customer's channel); the transcript line is written by
+        the capture path from that event, not here. The first reply sets
+        ``first_agent_reply_at`` (only once delivered).
+
+        200 ``{"delivered": true, "first_reply": bool}``; 400 empty or too long;
+        409 not mine / resolved / channel cannot receive; 502 ``{"error":
+        "Message not delivered, retry"}`` when Rasa fails (nothing recorded).
+        """
+        body = request.json if isinstance(request.json, dict) else {}
+        text = body.get("text")
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            raise ApiError("Type a message first", 400)
+        if len(text) > MAX_REPLY_CHARS:
+            raise ApiError(f"Messages are limited to {MAX_REPLY_CHARS} characters", 400)
+        handoff = await _handoff(request, handoff_id)
+        _must_be_mine(request, handoff)
+        address = await _address(request, handoff)
+        user = current_session(request).user
+        event = {
+            "event": "bot",
+            "text": text,
+            "metadata": {"agent": user.username, "agent_name": user.display_name},
+        }
+        try:
+            await request.app.ctx.rasa.append_events(address.sender_id, address.rasa_channel, [event])
+        except RasaError as error:
+            raise ApiError(f"Message not delivered, retry ({error})", 502) from None
+        first = await run_db(request, handoffs.record_first_agent_reply, handoff_id, now())
+        return _reply(request, {"delivered": True, "first_reply": first})
+
+    @app.post("/api/handoffs/<handoff_id:int>/resolve", name="api_resolve")
+    @require_role()
+    async def resolve(request: Request, handoff_id: int) -> HTTPResponse:
+        """Close a conversation I claimed and give it back to the bot.
+
+        1. Rasa events ``slot handoff_agent=<me>`` + ``resume`` (the bot listens again).
+           If Rasa fails: 502, and the handoff stays claimed by me, so I can retry.
+        2. The handoff is marked resolved.
+        3. Rasa runs ``action_offer_survey``; a failure there is logged and
+           reported as ``survey_offered: false``, the resolution stands.
+
+        The hand-back goes first so that a Rasa outage never leaves a resolved
+        handoff whose customer is still talking to a paused bot.
+
+        200 ``{"resolved": true, "survey_offered": bool}``; 409 not mine; 502 Rasa down.
+        """
+        handoff = await _handoff(request, handoff_id)
+        _must_be_mine(request, handoff)
+        address = await _address(request, handoff)
+        me = current_session(request).user.username
+        rasa = request.app.ctx.rasa
+        try:
+            await rasa.append_events(
+                address.sender_id,
+                address.rasa_channel,
+                [{"event": "slot", "name": "handoff_agent", "value": me}, {"event": "resume"}],
+            )
+        except RasaError as error:
+            raise ApiError(
+                f"Could not hand the conversation back to the bot, retry ({error})", 502
+            ) from None
+        done = await run_db(request, handoffs.resolve_handoff, handoff_id, now(), agent=me)
+        if not done:
+            raise ApiError("This conversation was resolved already", 409)
+        survey_offered = True
+        try:
+            await rasa.execute_action(address.sender_id, address.rasa_channel, SURVEY_ACTION)
+        except RasaError as error:
+            survey_offered = False
+            logger.warning("survey not offered after handoff %s: %s", handoff_id, error)
+        return _reply(request, {"resolved": True, "survey_offered": survey_offered})
+
+    @app.post("/api/me/availability", name="api_availability")
+    @require_role()
+    async def availability(request: Request) -> HTTPResponse:
+        """``{"available": bool}``: take conversations now, or be away. 200 ``{"available"}``."""
+        body = request.json if isinstance(request.json, dict) else {}
+        if not isinstance(body.get("available"), bool):
+            raise ApiError("available must be true or false", 400)
+        user = current_session(request).user
+        await run_db(request, auth.set_available, user.id, body["available"], now())
+        return _reply(request, {"available": body["available"]})
+
+    @app.post("/api/me/heartbeat", name="api_heartbeat")
+    @require_role()
+    async def heartbeat(request: Request) -> HTTPResponse:
+        """The console is open: updates ``last_seen_at``. 200 ``{"ok": true}``."""
+        await run_db(request, auth.heartbeat, current_session(request).user.id, now())
+        return _reply(request, {"ok": True})
+
+    @app.get("/api/tickets", name="api_tickets")
+    @require_role("lead", "admin")
+    async def tickets(request: Request) -> HTTPResponse:
+        """Messages customers left when nobody could take them, newest first (leads, admins).
+
+        200 ``{"tickets": [{"handoff_id", "conversation_id", "contact", "message", "created_at"}]}``.
+        """
+        return _reply(request, {"tickets": await run_db(request, handoffs.open_tickets)})
+
+    @app.get("/api/users", name="api_users")
+    @require_role("admin")
+    async def users(request: Request) -> HTTPResponse:
+        """Console accounts without their password hashes (admins only). 200 ``{"users": [...]}``."""
+        return _reply(request, {"users": await run_db(request, auth.list_users)})

@@ -1,0 +1,115 @@
+"""Handing over to a person: queue, out of hours, no agent online, leaving a message."""
+import datetime as dt
+
+import pytest
+from rasa_sdk.events import ConversationPaused, SlotSet
+
+from action_helpers import message, parse_data, run_action
+from actions import handoff
+from actions.handoff import ActionLeaveMessage, ActionRequestHandoff
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """Control business hours and the queue the action reads."""
+    state = {"open": True, "online": ["rina"], "waiting": 2, "wait_seconds": 240.0}
+    monkeypatch.setattr(handoff, "within_business_hours", lambda now, settings: state["open"])
+    monkeypatch.setattr(handoff, "agents_online", lambda now: state["online"])
+    monkeypatch.setattr(handoff, "waiting_queue", lambda now: [object()] * state["waiting"])
+    monkeypatch.setattr(handoff, "estimated_wait_seconds", lambda: state["wait_seconds"])
+    return state
+
+
+def request(make_tracker, intent="request_human", events=None, **slots):
+    return make_tracker(slots=slots, latest_message=parse_data("x", intent), events=events or [])
+
+
+def test_queued_customer_hears_place_and_wait_and_the_bot_pauses(make_tracker, dispatcher, domain, queue):
+    events = run_action(ActionRequestHandoff(), dispatcher, request(make_tracker), domain)
+    # third in line, 240 s each, one agent: 12 minutes
+    assert dispatcher.messages == [message("utter_handoff_queued", position=3, wait_minutes=12)]
+    assert events == [
+        SlotSet("handoff_reason", "request"),
+        SlotSet("conversation_outcome", "escalated"),
+        ConversationPaused(),
+    ]
+
+
+def test_complaint_is_the_reason(make_tracker, dispatcher, domain, queue):
+    events = run_action(ActionRequestHandoff(), dispatcher, request(make_tracker, "complain"), domain)
+    assert events[0] == SlotSet("handoff_reason", "complaint")
+
+
+def test_accepting_the_offer_after_two_misses_is_a_repeated_miss(make_tracker, dispatcher, domain, queue):
+    executed = [{"event": "action", "name": "action_clarify"}, {"event": "action", "name": "action_listen"}]
+    tracker = request(make_tracker, "affirm", events=executed)
+    events = run_action(ActionRequestHandoff(), dispatcher, tracker, domain)
+    assert events[0] == SlotSet("handoff_reason", "repeated_miss")
+
+
+def test_out_of_hours_offers_to_take_a_message(make_tracker, dispatcher, domain, queue):
+    queue["open"] = False
+    events = run_action(ActionRequestHandoff(), dispatcher, request(make_tracker), domain)
+    assert dispatcher.messages == [message("utter_handoff_closed", hours="08.00-21.00")]
+    assert events == [SlotSet("ticket_pending", True), SlotSet("ticket_draft", None)]
+
+
+def test_no_agent_online_offers_to_take_a_message(make_tracker, dispatcher, domain, queue):
+    queue["online"] = []
+    events = run_action(ActionRequestHandoff(), dispatcher, request(make_tracker), domain)
+    assert dispatcher.messages == [message("utter_handoff_no_agents", hours="08.00-21.00")]
+    assert events == [SlotSet("ticket_pending", True), SlotSet("ticket_draft", None)]
+
+
+def test_queue_unavailable_still_answers(make_tracker, dispatcher, domain, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def broken(now):
+        raise OperationalError("select", {}, Exception("database is down"))
+
+    monkeypatch.setattr(handoff, "within_business_hours", lambda now, settings: True)
+    monkeypatch.setattr(handoff, "agents_online", broken)
+    events = run_action(ActionRequestHandoff(), dispatcher, request(make_tracker), domain)
+    assert dispatcher.messages == [message("utter_handoff_no_agents", hours="08.00-21.00")]
+    assert events == [SlotSet("ticket_pending", True), SlotSet("ticket_draft", None)]
+
+
+def leave(make_tracker, dispatcher, domain, text, intent="out_of_scope", draft=None):
+    tracker = make_tracker(slots={"ticket_pending": True, "ticket_draft": draft},
+                           latest_message=parse_data(text, intent))
+    return run_action(ActionLeaveMessage(), dispatcher, tracker, domain)
+
+
+def test_message_with_contact_becomes_a_ticket(make_tracker, dispatcher, domain):
+    events = leave(make_tracker, dispatcher, domain, "refund belum masuk, hubungi 0812-3456-7890")
+    assert dispatcher.messages == [message("utter_ticket_created", contact="0812-3456-7890")]
+    assert events == [
+        SlotSet("handoff_ticket", {"contact": "0812-3456-7890", "message": "refund belum masuk, hubungi 0812-3456-7890"}),
+        SlotSet("conversation_outcome", "escalated"),
+        SlotSet("ticket_pending", False),
+        SlotSet("ticket_draft", None),
+    ]
+
+
+def test_message_without_contact_asks_for_one_and_keeps_the_message(make_tracker, dispatcher, domain):
+    events = leave(make_tracker, dispatcher, domain, "refund saya belum masuk")
+    assert dispatcher.messages == [message("utter_ask_ticket_contact")]
+    assert events == [SlotSet("ticket_draft", "refund saya belum masuk")]
+
+
+def test_contact_given_next_joins_the_message(make_tracker, dispatcher, domain):
+    events = leave(make_tracker, dispatcher, domain, "budi@contoh.co.id", draft="refund saya belum masuk")
+    assert events[0] == SlotSet(
+        "handoff_ticket", {"contact": "budi@contoh.co.id", "message": "refund saya belum masuk\nbudi@contoh.co.id"})
+
+
+def test_still_no_contact_points_to_email_and_ends(make_tracker, dispatcher, domain):
+    events = leave(make_tracker, dispatcher, domain, "gak mau kasih", draft="refund saya belum masuk")
+    assert dispatcher.messages == [message("utter_ticket_no_contact")]
+    assert events == [SlotSet("ticket_pending", False), SlotSet("ticket_draft", None)]
+
+
+def test_declining_to_leave_a_message(make_tracker, dispatcher, domain):
+    events = leave(make_tracker, dispatcher, domain, "/deny", intent="deny")
+    assert dispatcher.messages == [message("utter_anything_else")]
+    assert events == [SlotSet("ticket_pending", False), SlotSet("ticket_draft", None)]
