@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.survey_answers import DECLINED, SCALES, read_score
+from actions.survey_answers import DECLINED, SCALES, is_refusal, read_score
 from cxm_store.channels import store_channel
 from cxm_store.surveys import nps_due
 
@@ -102,7 +102,10 @@ def read_answer(kind: Text, tracker: Tracker) -> Any:
     message = tracker.latest_message
     intent = (message.get("intent") or {}).get("name")
     text = (message.get("text") or "").strip()
-    if intent == "decline_survey":
+    # Refusals are read from the words whatever the intent ("gak mau isi survei");
+    # a longer comment that happens to contain "gak mau" is still a comment.
+    refused = is_refusal(text) and (kind != "comment" or len(text.split()) <= 4)
+    if intent == "decline_survey" or refused:
         return DECLINED
     if kind == "resolved":
         words = set(text.lower().replace(",", " ").split())
@@ -112,18 +115,12 @@ def read_answer(kind: Text, tracker: Tracker) -> Any:
             return 0
         return None
     if kind == "comment":
-        reading = read_score(text, "csat")
-        if reading.declined:
-            return DECLINED
         return text or None
     score = next(tracker.get_latest_entity_values("score"), None)
     if score is not None and str(score).isdigit():
         low, high = SCALES[kind]
         return int(score) if low <= int(score) <= high else None
-    reading = read_score(text, kind)
-    if reading.declined:
-        return DECLINED
-    return reading.score
+    return read_score(text, kind).score
 
 
 class ActionOfferSurvey(Action):

@@ -79,6 +79,11 @@ def _on_scale(share: float, scale: Tuple[int, int]) -> int:
     return low + round(share * (high - low))
 
 
+def is_refusal(text: str) -> bool:
+    """Whether the customer refuses to answer ("skip", "gak mau", "no thanks")."""
+    return bool(_REFUSALS.search((text or "").lower()))
+
+
 def read_score(text: str, kind: str) -> Reading:
     """Read a score for survey question ``kind`` ("csat", "ces" or "nps") from ``text``."""
     scale = SCALES[kind]
@@ -86,7 +91,7 @@ def read_score(text: str, kind: str) -> Reading:
     cleaned = (text or "").strip().lower()
     if not cleaned:
         return Reading()
-    if _REFUSALS.search(cleaned):
+    if is_refusal(cleaned):
         return Reading(declined=True)
     if _STARS.match(cleaned):
         stars = sum(1 for ch in cleaned if ch in "⭐★")

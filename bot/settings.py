@@ -42,6 +42,8 @@ class BotSettings:
     rasa_auth_token: str = field(
         default_factory=lambda: _env("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
     )
+    # Further variables for the child processes (tests pin business hours this way).
+    extra_env: Dict[str, str] = field(default_factory=dict)
 
     @property
     def rasa_url(self) -> str:
@@ -74,6 +76,7 @@ class BotSettings:
             "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),
             "TF_INTER_OP_PARALLELISM_THREADS": _env("TF_INTER_OP_PARALLELISM_THREADS", "1"),
             "TF_CPP_MIN_LOG_LEVEL": _env("TF_CPP_MIN_LOG_LEVEL", "2"),
+            **self.extra_env,
         }
 
 

@@ -186,7 +186,8 @@ class Handoff(Base):
     """A request to pass a conversation to a human agent.
 
     ``status``: ``requested`` (waiting in the queue), ``claimed`` (an agent
-    took it), ``resolved``, or ``ticket`` (left as a message out of hours).
+    took it), ``resolved``, ``ticket`` (left as a message out of hours), or
+    ``abandoned`` (the customer left the queue before an agent took it).
     """
 
     __tablename__ = "handoffs"

@@ -19,6 +19,7 @@ from cxm_store.models import (
     ConversationTopic,
     Customer,
     CustomerIdentity,
+    Handoff,
     Message,
 )
 from cxm_store.pii import mask_pii
@@ -273,16 +274,28 @@ def close_idle_conversations(
 
     Each is ended at its last activity, not at ``now``: that is when the
     customer left. Its outcome is kept if the flow set one, else it becomes
-    ``abandoned``.
+    ``abandoned``. A handoff still waiting in the queue is ``abandoned`` too:
+    the customer left before an agent took it (an agent who claims it keeps
+    the conversation active with their replies).
 
     Returns:
         How many conversations were closed.
     """
     cutoff = utc_naive(now) - idle
+    idle_open = (Conversation.ended_at.is_(None), Conversation.last_activity_at < cutoff)
     with session_factory(engine)() as session, session.begin():
+        session.execute(
+            update(Handoff)
+            .where(
+                Handoff.status == "requested",
+                Handoff.conversation_id.in_(select(Conversation.id).where(*idle_open)),
+            )
+            .values(status="abandoned")
+            .execution_options(synchronize_session=False)
+        )
         closed = session.execute(
             update(Conversation)
-            .where(Conversation.ended_at.is_(None), Conversation.last_activity_at < cutoff)
+            .where(*idle_open)
             .values(
                 outcome=func.coalesce(Conversation.outcome, "abandoned"),
                 ended_at=Conversation.last_activity_at,

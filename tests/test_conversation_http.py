@@ -108,3 +108,24 @@ def test_clarification_button_answers_the_topic(chat: Chat) -> None:
     shipping = next(b for b in menu[0]["buttons"] if b["title"] == "Lama pengiriman")
     answer = texts(chat(sender, shipping["payload"]))
     assert "hari kerja" in answer
+
+
+@pytest.mark.parametrize("sender", ["tg-12345", "web-abcdef", "TG-1", ""])
+def test_api_clients_cannot_use_other_channels_sender_ids(stack, sender: str) -> None:
+    import urllib.error
+
+    from tests.conftest import post_json
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post_json(f"{stack.settings.rasa_url}/webhooks/rest/webhook", {"sender": sender, "message": "halo"})
+    assert refused.value.code == 400
+
+
+def test_web_chat_refuses_ids_that_are_not_its_own(stack) -> None:
+    import urllib.error
+
+    from tests.conftest import post_json
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post_json(f"{stack.settings.rasa_url}/webhooks/webchat/webhook", {"sender": "tg-12345", "message": "halo"})
+    assert refused.value.code == 400

@@ -54,6 +54,7 @@ from telegram.error import (
     BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
 )
 
+from bot.channels.sender_ids import TELEGRAM_PREFIX
 from bot.channels.webchat import clean_message_text
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHANNEL_NAME = "telegram"
-SENDER_PREFIX = "tg-"
+SENDER_PREFIX = TELEGRAM_PREFIX
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]

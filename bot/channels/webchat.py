@@ -23,6 +23,8 @@ from typing import Any, Awaitable, Callable, DefaultDict, Dict, List, Optional, 
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
+
+from bot.channels.sender_ids import allowed_for_webchat
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -116,8 +118,8 @@ class WebchatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
             sender = body.get("sender")
-            if not isinstance(sender, str) or not sender.strip():
-                return response.json({"error": "sender is required"}, status=400)
+            if not isinstance(sender, str) or not allowed_for_webchat(sender.strip()):
+                return response.json({"error": "sender must be a web- id"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             collector = CollectingOutputChannel()
             await on_new_message(
@@ -132,7 +134,9 @@ class WebchatInput(InputChannel):
             return response.json(collector.messages)
 
         @webchat.route("/events/<sender>", methods=["GET"])
-        async def events(request: Request, sender: Text) -> None:
+        async def events(request: Request, sender: Text) -> Optional[HTTPResponse]:
+            if not allowed_for_webchat(sender):
+                return response.json({"error": "sender must be a web- id"}, status=400)
             stream = await request.respond(
                 content_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

@@ -139,3 +139,14 @@ def test_stop_survey_clears_the_pending_question(make_tracker, dispatcher, domai
     tracker = make_tracker(slots={"survey_question": "csat"})
     assert run_action(ActionStopSurvey(), dispatcher, tracker, domain) == [
         SlotSet("survey_question", None), SlotSet("survey_retry", False), SlotSet("survey_comment_pending", False)]
+
+
+def test_typed_refusal_declines_whatever_the_intent(make_tracker, dispatcher, domain) -> None:
+    events = answer(make_tracker, dispatcher, domain, "resolved", "gak mau isi survei", intent="deny")
+    assert events == [SlotSet("survey_resolved", "declined"), *end_survey()]
+
+
+def test_a_long_comment_mentioning_gak_mau_is_kept(make_tracker, dispatcher, domain) -> None:
+    text = "kurirnya gak mau naik ke lantai 3, tolong diperbaiki"
+    events = answer(make_tracker, dispatcher, domain, "comment", text, intent="complain")
+    assert events[0] == SlotSet("survey_comment", text)

@@ -240,6 +240,22 @@ def test_close_idle_conversations_keeps_outcomes_and_abandons_the_rest(engine):
     assert mark_abandoned is close_idle_conversations
 
 
+def test_customer_who_leaves_the_queue_abandons_the_waiting_handoff(engine):
+    from cxm_store.handoffs import claim_handoff, get_handoff, request_handoff, waiting_queue
+
+    left = _say(engine, T, who="left")
+    waiting = request_handoff(left, T, reason="request", engine=engine)
+    helped = _say(engine, T, who="helped")
+    taken = request_handoff(helped, T, reason="request", engine=engine)
+    assert claim_handoff(taken, "rina", T + MIN, engine=engine)
+    record_bot_message(helped, "Halo, saya Rina", T + 25 * MIN, sender="agent", engine=engine)
+    # now = T + 40 min: "left" has been silent 40 min; "helped" had an agent reply 15 min ago.
+    assert close_idle_conversations(T + 40 * MIN, engine=engine) == 1
+    assert get_handoff(waiting, engine=engine)["status"] == "abandoned"
+    assert get_handoff(taken, engine=engine)["status"] == "claimed"
+    assert waiting_queue(T + 40 * MIN, engine=engine) == []
+
+
 def test_explicit_close_respects_stronger_outcomes(engine):
     escalated = _say(engine, T, who="a")
     set_outcome(escalated, "escalated", engine=engine)

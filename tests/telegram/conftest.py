@@ -8,9 +8,8 @@ variables that send any stray HTTP(S) call to a closed local port.
 import ipaddress
 import os
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -83,16 +82,6 @@ def updates() -> Updates:
     return Updates()
 
 
-@dataclass(frozen=True)
-class TelegramTestSettings(BotSettings):
-    """Settings whose child processes also get ``extra_env``."""
-
-    extra_env: Dict[str, str] = field(default_factory=dict)
-
-    def process_environment(self) -> Dict[str, str]:
-        return {**super().process_environment(), **self.extra_env}
-
-
 class TelegramStack(Stack):
     """The stack, with credentials that include the Telegram channel."""
 
@@ -100,9 +89,9 @@ class TelegramStack(Stack):
         super().__init__(config, log_dir=log_dir)
         self.credentials = credentials
 
-    def _spawn(self, name: str, args: List[str]) -> Any:
+    def _spawn(self, name: str, args: List[str], **kwargs: Any) -> Any:
         args = [str(self.credentials) if arg == "credentials.yml" else arg for arg in args]
-        return super()._spawn(name, args)
+        return super()._spawn(name, args, **kwargs)
 
 
 def credentials_with_telegram(path: Path) -> Path:
@@ -114,12 +103,18 @@ def credentials_with_telegram(path: Path) -> Path:
     return path
 
 
-def start_telegram_stack(tmp: Path, fake: FakeTelegram, mode: str, rasa_port: int, action_port: int) -> TelegramStack:
+def start_telegram_stack(
+    tmp: Path, fake: FakeTelegram, mode: str, rasa_port: int, action_port: int,
+    extra_env: Optional[Dict[str, str]] = None, name: Optional[str] = None,
+) -> TelegramStack:
+    """A stack with the Telegram channel; ``extra_env`` adds (or overrides) variables
+    of its processes, ``name`` its log directory (default ``telegram-<mode>``)."""
     if not MODEL.exists():
         pytest.fail("no trained model: run `make test` (it trains first)")
-    config = TelegramTestSettings(
+    config = BotSettings(
         rasa_port=rasa_port,
         action_port=action_port,
+        web_port=rasa_port + 3000,
         model_path=str(MODEL),
         tracker_store_url=f"sqlite:///{tmp / 'tracker.db'}",
         cxm_database_url=f"sqlite:///{tmp / 'cxm.db'}",
@@ -132,9 +127,10 @@ def start_telegram_stack(tmp: Path, fake: FakeTelegram, mode: str, rasa_port: in
             "HTTP_PROXY": DEAD_PROXY, "HTTPS_PROXY": DEAD_PROXY, "ALL_PROXY": DEAD_PROXY,
             "http_proxy": DEAD_PROXY, "https_proxy": DEAD_PROXY, "all_proxy": DEAD_PROXY,
             "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+            **(extra_env or {}),
         },
     )
-    log_dir = ARTIFACTS / "logs" / f"telegram-{mode}"
+    log_dir = ARTIFACTS / "logs" / (name or f"telegram-{mode}")
     for old in log_dir.glob("*.log"):
         old.unlink()
     return TelegramStack(config, log_dir, credentials_with_telegram(tmp / "credentials.yml")).start()
