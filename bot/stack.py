@@ -6,6 +6,7 @@ the same :class:`Stack`, so what they exercise is what a customer gets.
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -35,6 +36,12 @@ def prepare_store(database_url: str) -> None:
     Path("var").mkdir(exist_ok=True)
     schema.upgrade(database_url)
     seed_demo_orders(engine_for(database_url))
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
 
 
 def _ok(url: str) -> bool:
@@ -70,7 +77,21 @@ class Stack:
         return process
 
     def start(self) -> "Stack":
-        """Start every process and wait until each answers."""
+        """Start every process and wait until each answers; on failure stop what started."""
+        s = self.settings
+        # A server left over on one of our ports would answer the health checks
+        # in place of ours.
+        busy = [p for p in (s.rasa_port, s.action_port, s.web_port) if _port_in_use(s.host, p)]
+        if busy:
+            raise StackError(f"port(s) {busy} on {s.host} already in use: is another stack running?")
+        try:
+            self._start_processes()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_processes(self) -> None:
         s = self.settings
         prepare_store(s.cxm_database_url)
         actions = self._spawn(
@@ -92,18 +113,15 @@ class Stack:
         self._wait_until_up("action server", actions, f"http://{s.host}:{s.action_port}/health")
         self._wait_until_up("Rasa server", rasa, f"{s.rasa_url}/status?token={s.rasa_auth_token}")
         self._wait_until_up("console", console, f"{s.web_url}/health")
-        return self
 
     def _wait_until_up(self, name: str, process: subprocess.Popen, url: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                self.stop()
                 raise StackError(f"{name} exited with code {process.returncode}")
             if _ok(url):
                 return
             time.sleep(0.5)
-        self.stop()
         raise StackError(f"{name} did not answer at {url} within {START_TIMEOUT_SECONDS} s")
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ The stack is started once per test run on its own ports and its own SQLite
 files, from the model `make test` trained, so every test talks to what
 `make run` serves.
 """
+import asyncio
 import json
 import os
 import shutil
@@ -91,6 +92,27 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(config, log_dir=ARTIFACTS / "logs").start()
     yield running
     running.stop()
+
+
+def as_console(settings: BotSettings, call: Callable[[Any], Any]) -> Any:
+    """Run ``call(client)`` with the console's Rasa client for a stack, as the console would.
+
+    In a thread of its own: Playwright's sync API may hold this thread's event loop.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cxm_store.web.rasa import RasaClient
+
+    async def run() -> Any:
+        client = RasaClient(settings.rasa_url, settings.rasa_auth_token)
+        await client.start()
+        try:
+            return await call(client)
+        finally:
+            await client.close()
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, run()).result()
 
 
 def post_json(url: str, body: Dict[str, Any], timeout: float = 30) -> Any:

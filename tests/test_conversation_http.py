@@ -95,7 +95,7 @@ def test_any_input_gets_an_answer(chat: Chat, message: str) -> None:
 def test_two_misses_in_a_row_offer_a_person(chat: Chat) -> None:
     sender = new_customer()
     first = chat(sender, "qwzx vbnm")
-    second = chat(sender, "plok trezz")
+    second = chat(sender, "zxqv wpfkj")
     assert "Maaf Kak, saya kurang paham" in texts(first)
     assert len(first[0]["buttons"]) == 2
     assert "Mau saya sambungkan ke tim CS kami?" in texts(second)

@@ -19,7 +19,7 @@ import json
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Awaitable, Callable, DefaultDict, Dict, List, Optional, Set, Text
+from typing import Any, Awaitable, Callable, DefaultDict, Dict, Optional, Set, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response

@@ -19,6 +19,7 @@ import os
 import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,14 +131,24 @@ class Evaluation:
         return "\n".join(lines)
 
 
+def _parse_all(agent, texts: List[str]) -> List[dict]:
+    async def parse() -> List[dict]:
+        return [await agent.parse_message(text) for text in texts]
+
+    # A thread of its own: the caller's thread may already run an event loop
+    # (Playwright's sync API does, in a test session).
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, parse()).result()
+
+
 def evaluate(model: Path, test: List[Message]) -> Evaluation:
     """Parse every held-out sentence with ``model`` and collect the labels."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     result = Evaluation()
-    for message in test:
-        parse = asyncio.run(agent.parse_message(message.get("text")))
+    parses = _parse_all(agent, [message.get("text") for message in test])
+    for message, parse in zip(test, parses):
         language, truth = example_language(message), message.get_full_intent()
         acted_on, classified = predicted_label(parse), classified_label(parse)
         result.expected[language].append(truth)

@@ -213,7 +213,8 @@ def register(app: Sanic) -> None:
     async def resolve(request: Request, handoff_id: int) -> HTTPResponse:
         """Close a conversation I claimed and give it back to the bot.
 
-        1. Rasa events ``slot handoff_agent=<me>`` + ``resume`` (the bot listens again).
+        1. Rasa events ``slot handoff_agent=<me>``, ``resume``, ``action_listen``
+           (the bot listens again).
            If Rasa fails: 502, and the handoff stays claimed by me, so I can retry.
         2. The handoff is marked resolved.
         3. Rasa runs ``action_offer_survey``; a failure there is logged and
@@ -230,11 +231,7 @@ def register(app: Sanic) -> None:
         me = current_session(request).user.username
         rasa = request.app.ctx.rasa
         try:
-            await rasa.append_events(
-                address.sender_id,
-                address.rasa_channel,
-                [{"event": "slot", "name": "handoff_agent", "value": me}, {"event": "resume"}],
-            )
+            await rasa.hand_back(address.sender_id, address.rasa_channel, me)
         except RasaError as error:
             raise ApiError(
                 f"Could not hand the conversation back to the bot, retry ({error})", 502

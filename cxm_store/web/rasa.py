@@ -73,6 +73,23 @@ class RasaClient:
             events,
         )
 
+    async def hand_back(self, sender_id: str, output_channel: str, agent: str) -> Any:
+        """Give a conversation back to the bot after ``agent`` resolved it.
+
+        ``handoff_agent`` attributes the follow-up survey to the agent; after
+        ``resume`` the bot's turn ends with ``action_listen``, as after any
+        reply, because the bot's rules expect it before the next message.
+        """
+        return await self.append_events(
+            sender_id,
+            output_channel,
+            [
+                {"event": "slot", "name": "handoff_agent", "value": agent},
+                {"event": "resume"},
+                {"event": "action", "name": "action_listen"},
+            ],
+        )
+
     async def execute_action(self, sender_id: str, output_channel: str, name: str) -> Any:
         """``POST /conversations/{sender}/execute`` running action ``name``, then listen.
 

@@ -1,6 +1,4 @@
 """Handing over to a person: queue, out of hours, no agent online, leaving a message."""
-import datetime as dt
-
 import pytest
 from rasa_sdk.events import ConversationPaused, SlotSet
 

@@ -237,6 +237,7 @@ def test_resolve_hands_back_to_the_bot_and_offers_the_survey(console, rasa):
     assert events["body"] == [
         {"event": "slot", "name": "handoff_agent", "value": username},
         {"event": "resume"},
+        {"event": "action", "name": "action_listen"},
     ]
     assert execute["path"] == f"/conversations/{ids['sender']}/execute"
     assert execute["query"] == f"output_channel=webchat&token={RASA_TOKEN}"
