@@ -14,7 +14,10 @@ export PYTHONPATH := $(CURDIR)
 
 .PHONY: run test setup train browser validate demo-data clean
 
+# On the embedded SQLite store, a synthetic history and demo accounts make the
+# dashboard and console useful on the first run (skipped once present).
 run: setup $(MODEL)
+	@[ -n "$$CXM_DATABASE_URL" ] || $(BIN)/python -m cxm_store demo-data
 	$(BIN)/python -m bot.stack
 
 test: setup $(MODEL) browser
@@ -46,6 +49,9 @@ validate: setup
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+demo-data: setup
+	$(BIN)/python -m cxm_store demo-data
 
 clean:
 	rm -rf models var results .pytest_cache

@@ -5,6 +5,8 @@
     python -m cxm_store serve [--host --port]     run the agent console (default 127.0.0.1:8000)
     python -m cxm_store create-user --username rina --display-name "Rina" --role agent [--password-stdin]
     python -m cxm_store set-password --username rina [--password-stdin]
+    python -m cxm_store demo-data [--conversations 20000] [--months 6] [--force]
+                                                  (also creates demo accounts if there are none)
 """
 import argparse
 import dataclasses
@@ -45,7 +47,69 @@ def _parser() -> argparse.ArgumentParser:
     password = commands.add_parser("set-password", help="change a password; ends its sessions")
     password.add_argument("--username", required=True)
     password.add_argument("--password-stdin", action="store_true")
+    demo = commands.add_parser("demo-data", help="write a synthetic history (demos, benchmarks)")
+    demo.add_argument("--conversations", type=int, default=20000)
+    demo.add_argument("--months", type=int, default=6, help="history length, ending now")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument(
+        "--force", action="store_true", help="write even if synthetic data is already there"
+    )
     return parser
+
+
+def _demo_data(args: argparse.Namespace, url: str) -> int:
+    import time
+    from datetime import timedelta
+
+    from cxm_store import synthetic
+
+    schema.upgrade(url)
+    engine = engine_for(url)
+    if not args.force and synthetic.has_synthetic_data(engine):
+        print(f"synthetic data already present in {url}; nothing written (use --force to add more)")
+        return 0
+    end = datetime.utcnow().replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=round(30.44 * args.months))
+    began = time.perf_counter()
+    counts = synthetic.generate(engine, args.conversations, start, end, seed=args.seed)
+    took = time.perf_counter() - began
+    print(f"wrote synthetic history {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC "
+          f"in {took:.1f} s into {url}:")
+    for table, count in counts.items():
+        print(f"  {table:20} {count:>10,}")
+    _demo_accounts(engine)
+    return 0
+
+
+DEMO_ACCOUNTS = (("demo-lead", "Demo Lead", "lead"), ("demo-agent", "Demo Agent", "agent"))
+DEMO_ACCOUNTS_FILE = "var/demo-accounts.txt"
+
+
+def _demo_accounts(engine) -> None:
+    """Create a lead and an agent with random passwords when the store has no accounts.
+
+    The passwords are printed once and kept in var/ (git-ignored, owner-only),
+    so a newcomer can open the dashboard and the console; nothing is in the repo.
+    """
+    import os
+    import secrets
+
+    from cxm_store import auth
+
+    if auth.list_users(engine=engine):
+        return
+    lines = []
+    for username, display_name, role in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        auth.create_user(username, display_name, password, role, engine=engine)
+        lines.append(f"{role:6} {username:11} {password}")
+    os.makedirs(os.path.dirname(DEMO_ACCOUNTS_FILE), exist_ok=True)
+    descriptor = os.open(DEMO_ACCOUNTS_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    print(f"demo accounts (also in {DEMO_ACCOUNTS_FILE}):")
+    for line in lines:
+        print(f"  {line}")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -98,6 +162,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _accounts(args, url)
     if args.command == "serve":
         return _serve(args, url)
+    if args.command == "demo-data":
+        return _demo_data(args, url)
     # Stored timestamps are naive UTC, so the window is too.
     now = datetime.utcnow().replace(microsecond=0)
     try:

@@ -7,23 +7,26 @@ took it over). Survey answers, messages and handoffs count when their
 conversation is selected. Rates and shares are percentages (0-100); a metric
 whose denominator is empty is None, never 0.
 
-The same query builders serve a single value, a breakdown (GROUP BY channel,
-language, topic or agent) and a time series (GROUP BY day or ISO week), so the
-three always agree. Definitions are in docs/metrics.md.
+The same per-metric expressions serve a single value, a summary (all of them
+in one SELECT), a breakdown (GROUP BY channel, language, topic or agent) and a
+time series (GROUP BY day or ISO week), so they always agree. They read the
+per-conversation counter columns kept by the write path (``has_handoff``,
+``repeat_within_7d``, survey tallies); only the handoff percentiles read
+``handoffs``. Definitions are in docs/metrics.md.
 """
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, select, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import Subquery
 
 from cxm_store.db import default_engine, utc_naive
-from cxm_store.models import Conversation, ConversationTopic, Handoff, SurveyAnswer
+from cxm_store.models import SURVEY_COUNTERS, Conversation, ConversationTopic, Handoff
 from cxm_store.sqlfuncs import period_start, seconds_between
 
 Number = Union[int, float]
@@ -33,8 +36,8 @@ REPEAT_CONTACT_WINDOW = timedelta(days=7)
 
 _conversations = Conversation.__table__
 _topics = ConversationTopic.__table__
-_answers = SurveyAnswer.__table__
 _handoffs = Handoff.__table__
+_COUNTERS = ("has_handoff", "repeat_within_7d") + SURVEY_COUNTERS
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
         c.c.primary_topic,
         c.c.customer_message_count,
         c.c.fallback_count,
+        *(c.c[name] for name in _COUNTERS),
     )
     if by == "topic":
         query = query.add_columns(_topics.c.topic.label("k")).join_from(
@@ -116,22 +120,22 @@ def _percent(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElem
     return case((denominator == 0, None), else_=literal(100.0) * numerator / denominator)
 
 
-def _answered(s: Subquery, kind: str) -> Tuple[Subquery, list]:
-    """Join of the scope with its answered, scored survey answers of ``kind``."""
-    joined = s.join(_answers, _answers.c.conversation_id == s.c.conversation_id)
-    return joined, [
-        _answers.c.kind == kind,
-        _answers.c.status == "answered",
-        _answers.c.score.isnot(None),
-    ]
+# --- Metric definitions: (scope) -> aggregate column --------------------------
+# Each metric is defined once, as an aggregate over the scope's rows (one row
+# per selected conversation). They read the per-conversation counters that the
+# write path keeps current (``has_handoff``, ``repeat_within_7d``, the survey
+# tallies: see models.Conversation), so no metric joins survey answers or
+# handoffs. The single-metric functions, summary, breakdown and timeseries all
+# select these same expressions.
 
 
-# --- Query builders: (scope) -> SELECT keys..., value -------------------------
+def _total(column: ColumnElement) -> ColumnElement:
+    return func.coalesce(func.sum(column), 0)
 
 
-def _q_conversations(s: Subquery) -> Select:
-    keys = _keys(s)
-    return select(*keys, func.count()).select_from(s).group_by(*keys)
+def _mean(total: ColumnElement, count: ColumnElement) -> ColumnElement:
+    # The 1.0 keeps both engines from integer division.
+    return case((count == 0, None), else_=literal(1.0) * total / count)
 
 
 def _closed(s: Subquery) -> ColumnElement:
@@ -140,165 +144,143 @@ def _closed(s: Subquery) -> ColumnElement:
     return _count_if(s.c.ended_at.isnot(None))
 
 
-def _outcome_rate(outcome: str) -> Callable[[Subquery], Select]:
-    def build(s: Subquery) -> Select:
-        keys = _keys(s)
-        closed = _closed(s)
-        return (
-            select(*keys, _percent(_count_if(s.c.outcome == outcome), closed))
-            .select_from(s)
-            .group_by(*keys)
-        )
+def _outcome_rate(outcome: str) -> Callable[[Subquery], ColumnElement]:
+    def build(s: Subquery) -> ColumnElement:
+        return _percent(_count_if(s.c.outcome == outcome), _closed(s))
 
     return build
 
 
-def _q_containment(s: Subquery) -> Select:
-    keys = _keys(s)
-    handed_off = exists().where(_handoffs.c.conversation_id == s.c.conversation_id)
+def _containment(s: Subquery) -> ColumnElement:
     contained = _count_if(
-        and_(s.c.ended_at.isnot(None), s.c.outcome == "resolved", ~handed_off)
+        and_(s.c.ended_at.isnot(None), s.c.outcome == "resolved", s.c.has_handoff.is_(False))
     )
-    closed = _closed(s)
-    return select(*keys, _percent(contained, closed)).select_from(s).group_by(*keys)
+    return _percent(contained, _closed(s))
 
 
-def _q_fcr(s: Subquery) -> Select:
-    keys = _keys(s)
-    a = _answers
-
-    def resolved_answer(*extra: ColumnElement) -> ColumnElement:
-        return exists().where(
-            a.c.conversation_id == s.c.conversation_id,
-            a.c.kind == "resolved",
-            a.c.status == "answered",
-            *extra,
-        )
-
-    # The repeat look-up deliberately ignores the filter: coming back on
-    # another channel, or after the window ends, is still coming back.
-    later = aliased(_conversations)
-    repeat = exists().where(
-        later.c.customer_id == s.c.customer_id,
-        later.c.primary_topic == s.c.primary_topic,
-        later.c.id != s.c.conversation_id,
-        later.c.started_at > s.c.started_at,
-        seconds_between(later.c.started_at, s.c.started_at)
-        <= REPEAT_CONTACT_WINDOW.total_seconds(),
-    )
-    first_contact = _count_if(and_(resolved_answer(a.c.score == 1), ~repeat))
-    asked = _count_if(resolved_answer(a.c.score.isnot(None)))
-    return select(*keys, _percent(first_contact, asked)).select_from(s).group_by(*keys)
+def _fcr(s: Subquery) -> ColumnElement:
+    # resolved_answered / resolved_yes count the answered, scored ``resolved``
+    # rows (one vote per conversation: > 0). repeat_within_7d is set whatever
+    # the filter: coming back on another channel, or after the window ends, is
+    # still coming back.
+    first_contact = _count_if(and_(s.c.resolved_yes > 0, s.c.repeat_within_7d.is_(False)))
+    return _percent(first_contact, _count_if(s.c.resolved_answered > 0))
 
 
-def _share_of_answers(kind: str, low: int, high: int) -> Callable[[Subquery], Select]:
-    def build(s: Subquery) -> Select:
-        keys = _keys(s)
-        joined, answered = _answered(s, kind)
-        score = _answers.c.score
-        share = _percent(_count_if(score.between(low, high)), func.count())
-        return select(*keys, share).select_from(joined).where(*answered).group_by(*keys)
+def _share(count: str, good: str) -> Callable[[Subquery], ColumnElement]:
+    def build(s: Subquery) -> ColumnElement:
+        return _percent(_total(s.c[good]), _total(s.c[count]))
 
     return build
 
 
-def _mean_score(kind: str) -> Callable[[Subquery], Select]:
-    def build(s: Subquery) -> Select:
-        keys = _keys(s)
-        joined, answered = _answered(s, kind)
-        # The cast keeps PostgreSQL from averaging integers into a numeric.
-        mean = func.avg(_answers.c.score * literal(1.0))
-        return select(*keys, mean).select_from(joined).where(*answered).group_by(*keys)
+def _mean_score(kind: str) -> Callable[[Subquery], ColumnElement]:
+    def build(s: Subquery) -> ColumnElement:
+        return _mean(_total(s.c[f"{kind}_sum"]), _total(s.c[f"{kind}_count"]))
 
     return build
 
 
-def _q_nps(s: Subquery) -> Select:
-    keys = _keys(s)
-    joined, answered = _answered(s, "nps")
-    score = _answers.c.score
-    promoters_minus_detractors = _count_if(score >= 9) - _count_if(score <= 6)
-    nps = _percent(promoters_minus_detractors, func.count())
-    return select(*keys, nps).select_from(joined).where(*answered).group_by(*keys)
+def _nps(s: Subquery) -> ColumnElement:
+    promoters_minus_detractors = _total(s.c.nps_promoters) - _total(s.c.nps_detractors)
+    return _percent(promoters_minus_detractors, _total(s.c.nps_count))
 
 
-def _q_response_rate(s: Subquery) -> Select:
-    keys = _keys(s)
-    a = _answers
-    asked = exists().where(a.c.conversation_id == s.c.conversation_id)
-    answered = exists().where(a.c.conversation_id == s.c.conversation_id, a.c.status == "answered")
-    rate = _percent(_count_if(answered), _count_if(asked))
-    return select(*keys, rate).select_from(s).group_by(*keys)
+def _response_rate(s: Subquery) -> ColumnElement:
+    # Conversations without survey rows are in neither part.
+    return _percent(_count_if(s.c.survey_answered > 0), _count_if(s.c.survey_asked > 0))
 
 
-def _q_fallback_rate(s: Subquery) -> Select:
-    keys = _keys(s)
+def _fallback_rate(s: Subquery) -> ColumnElement:
     # The per-conversation counters equal the message counts; summing them
     # spares a scan of the transcript table.
-    fallbacks = func.coalesce(func.sum(s.c.fallback_count), 0)
-    messages = func.coalesce(func.sum(s.c.customer_message_count), 0)
-    return select(*keys, _percent(fallbacks, messages)).select_from(s).group_by(*keys)
+    return _percent(_total(s.c.fallback_count), _total(s.c.customer_message_count))
 
 
-def _handoff_percentile(until: str, pct: int) -> Callable[[Subquery], Select]:
-    """``pct``-th percentile (linear interpolation, like percentile_cont) of
+_AGGREGATES: Dict[str, Callable[[Subquery], ColumnElement]] = {
+    "conversations": lambda s: func.count(),
+    "containment_rate": _containment,
+    "escalation_rate": _outcome_rate("escalated"),
+    "abandonment_rate": _outcome_rate("abandoned"),
+    "fcr_rate": _fcr,
+    "csat_percent": _share("csat_count", "csat_high"),
+    "csat_mean": _mean_score("csat"),
+    "ces_mean": _mean_score("ces"),
+    "ces_easy_percent": _share("ces_count", "ces_easy"),
+    "nps": _nps,
+    "survey_response_rate": _response_rate,
+    "fallback_rate": _fallback_rate,
+}
+
+# Percentiles of handoff durations: metric -> (handoffs column, percentile).
+_PERCENTILES: Dict[str, Tuple[str, int]] = {
+    "handoff_wait_median_s": ("claimed_at", 50),
+    "handoff_wait_p90_s": ("claimed_at", 90),
+    "handoff_resolution_median_s": ("resolved_at", 50),
+    "handoff_resolution_p90_s": ("resolved_at", 90),
+}
+
+
+def _handoff_percentiles(s: Subquery, until: str, pcts: Tuple[int, ...]) -> Select:
+    """``pcts``-th percentiles (linear interpolation, like percentile_cont) of
     ``handoffs.<until> - requested_at`` in seconds, over handoffs where ``until`` is set.
 
-    Window functions rank the durations; the two neighbouring ranks are then
-    blended, all in SQL, identically on SQLite and PostgreSQL.
+    One ranked subquery serves every percentile of the same duration: window
+    functions rank the durations; the two neighbouring ranks are then blended,
+    all in SQL, identically on SQLite and PostgreSQL.
     """
-
-    def build(s: Subquery) -> Select:
-        h = _handoffs
-        keys = _keys(s)
-        seconds = seconds_between(h.c[until], h.c.requested_at)
-        partition = {"partition_by": keys} if keys else {}
-        ranked = (
-            select(
-                *keys,
-                seconds.label("v"),
-                func.row_number().over(order_by=seconds, **partition).label("rn"),
-                func.count().over(**partition).label("n"),
-            )
-            .select_from(s.join(h, h.c.conversation_id == s.c.conversation_id))
-            .where(h.c[until].isnot(None))
-            .subquery("ranked")
+    h = _handoffs
+    keys = _keys(s)
+    seconds = seconds_between(h.c[until], h.c.requested_at)
+    partition = {"partition_by": keys} if keys else {}
+    ranked = (
+        select(
+            *keys,
+            seconds.label("v"),
+            func.row_number().over(order_by=seconds, **partition).label("rn"),
+            func.count().over(**partition).label("n"),
         )
-        outer_keys = [ranked.c.k] if keys else []
+        .select_from(s.join(h, h.c.conversation_id == s.c.conversation_id))
+        .where(s.c.has_handoff == True, h.c[until].isnot(None))  # noqa: E712 (index)
+        .subquery(f"ranked_{until}")
+    )
+    outer_keys = [ranked.c.k] if keys else []
+    values = []
+    for pct in pcts:
         # Zero-based position (n - 1) * pct / 100 = whole + fraction; integer
         # division on both engines gives the whole part.
         scaled = (ranked.c.n - 1) * pct
         whole = scaled / 100
         fraction = (scaled - whole * 100) / literal(100.0)
-        value = func.sum(
-            case(
-                (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
-                (ranked.c.rn == whole + 2, ranked.c.v * fraction),
-                else_=literal(0.0),
-            )
+        values.append(
+            func.sum(
+                case(
+                    (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
+                    (ranked.c.rn == whole + 2, ranked.c.v * fraction),
+                    else_=literal(0.0),
+                )
+            ).label(f"p{pct}")
         )
-        return select(*outer_keys, value).select_from(ranked).group_by(*outer_keys)
+    return select(*outer_keys, *values).select_from(ranked).group_by(*outer_keys)
+
+
+def _aggregate_builder(metric: str) -> Callable[[Subquery], Select]:
+    def build(s: Subquery) -> Select:
+        keys = _keys(s)
+        return select(*keys, _AGGREGATES[metric](s)).select_from(s).group_by(*keys)
 
     return build
 
 
+def _percentile_builder(metric: str) -> Callable[[Subquery], Select]:
+    until, pct = _PERCENTILES[metric]
+    return lambda s: _handoff_percentiles(s, until, (pct,))
+
+
+# Query builders: (scope) -> SELECT keys..., value, one metric at a time.
 _BUILDERS: Dict[str, Callable[[Subquery], Select]] = {
-    "conversations": _q_conversations,
-    "containment_rate": _q_containment,
-    "escalation_rate": _outcome_rate("escalated"),
-    "abandonment_rate": _outcome_rate("abandoned"),
-    "fcr_rate": _q_fcr,
-    "csat_percent": _share_of_answers("csat", 4, 5),
-    "csat_mean": _mean_score("csat"),
-    "ces_mean": _mean_score("ces"),
-    "ces_easy_percent": _share_of_answers("ces", 5, 7),
-    "nps": _q_nps,
-    "survey_response_rate": _q_response_rate,
-    "fallback_rate": _q_fallback_rate,
-    "handoff_wait_median_s": _handoff_percentile("claimed_at", 50),
-    "handoff_wait_p90_s": _handoff_percentile("claimed_at", 90),
-    "handoff_resolution_median_s": _handoff_percentile("resolved_at", 50),
-    "handoff_resolution_p90_s": _handoff_percentile("resolved_at", 90),
+    **{metric: _aggregate_builder(metric) for metric in _AGGREGATES},
+    **{metric: _percentile_builder(metric) for metric in _PERCENTILES},
 }
 METRICS: Tuple[str, ...] = tuple(_BUILDERS)
 
@@ -436,14 +418,74 @@ def handoff_resolution_p90_seconds(
 def summary(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Dict[str, Optional[Number]]:
-    """Every metric for ``flt``, in the order of :data:`METRICS`."""
-    return {metric: _value(metric, flt, engine) for metric in METRICS}
+    """Every metric for ``flt``, in the order of :data:`METRICS`.
+
+    Two queries: one aggregate over the selected conversations (their counter
+    columns) for all metrics but the handoff percentiles, and one for the
+    four percentiles (two ranked subqueries over the selected handoffs).
+    """
+    with (engine or default_engine()).connect() as connection:
+        values = dict(_aggregates(connection, flt, None)[None])
+        values.update(_percentiles(connection, flt, None).get(None, {}))
+    return {metric: values.get(metric) for metric in METRICS}
+
+
+def _aggregates(
+    connection, flt: MetricFilter, by: Optional[str]
+) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
+    """Every counter-based metric per group (key None without ``by``), in one query."""
+    s = _scope(flt, by)
+    keys = _keys(s)
+    names = list(_AGGREGATES)
+    query = select(*keys, *(_AGGREGATES[name](s) for name in names)).select_from(s)
+    rows = connection.execute(query.group_by(*keys)).all()
+    width = len(keys)
+    return {
+        (row[0] if width else None): {
+            name: _plain(value) for name, value in zip(names, row[width:])
+        }
+        for row in rows
+    }
+
+
+def _percentiles(
+    connection, flt: MetricFilter, by: Optional[str]
+) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
+    """The handoff percentiles per group (key None without ``by``), in one query."""
+    s = _scope(flt, by)
+    per_duration = {}
+    for metric, (until, pct) in _PERCENTILES.items():
+        per_duration.setdefault(until, []).append((metric, pct))
+    out: Dict[Optional[str], Dict[str, Optional[Number]]] = {}
+    if by is None:
+        subqueries = [
+            (_handoff_percentiles(s, until, tuple(p for _, p in wanted)).subquery(f"p_{until}"),
+             wanted)
+            for until, wanted in per_duration.items()
+        ]
+        first = subqueries[0][0]
+        from_ = first
+        for sub, _ in subqueries[1:]:
+            from_ = from_.join(sub, true())
+        columns = [sub.c[f"p{pct}"] for sub, wanted in subqueries for _, pct in wanted]
+        row = connection.execute(select(*columns).select_from(from_)).one()
+        names = [metric for _, wanted in subqueries for metric, _ in wanted]
+        out[None] = {name: _plain(value) for name, value in zip(names, row)}
+        return out
+    for until, wanted in per_duration.items():
+        query = _handoff_percentiles(s, until, tuple(p for _, p in wanted))
+        for row in connection.execute(query).all():
+            group = out.setdefault(row[0], {})
+            for (metric, _), value in zip(wanted, row[1:]):
+                group[metric] = _plain(value)
+    return out
 
 
 def breakdown(
     flt: MetricFilter, by: str, engine: Engine = None
 ) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
-    """Every metric per channel, language, topic or agent (one GROUP BY query per metric).
+    """Every metric per channel, language, topic or agent (one GROUP BY query for the
+    counter-based metrics, one per handoff duration for the percentiles).
 
     Groups are those with at least one selected conversation; a conversation
     without agent (or language) falls in the None group. By topic, a
@@ -451,10 +493,16 @@ def breakdown(
     """
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
-    per_metric = {metric: _grouped(metric, flt, by, engine) for metric in METRICS}
-    groups = sorted(per_metric["conversations"], key=lambda key: (key is None, key or ""))
+    with (engine or default_engine()).connect() as connection:
+        per_group = _aggregates(connection, flt, by)
+        percentiles = _percentiles(connection, flt, by)
+    groups = sorted(per_group, key=lambda key: (key is None, key or ""))
     return {
-        group: {metric: per_metric[metric].get(group) for metric in METRICS} for group in groups
+        group: {
+            metric: {**per_group[group], **percentiles.get(group, {})}.get(metric)
+            for metric in METRICS
+        }
+        for group in groups
     }
 
 

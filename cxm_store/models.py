@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from cxm_store.db import Base
@@ -97,6 +98,12 @@ class Conversation(Base):
         Index("ix_conversations_customer_started", "customer_id", "started_at"),
         # Open conversation of a customer (write path) and the idle sweep.
         Index("ix_conversations_open", "ended_at", "last_activity_at"),
+        # FCR repeat look-up (migration 0005).
+        Index(
+            "ix_conversations_customer_topic_started", "customer_id", "primary_topic", "started_at"
+        ),
+        # Handoff percentiles: the selected conversations with a handoff (migration 0006).
+        Index("ix_conversations_handoff_started", "has_handoff", "started_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -116,6 +123,61 @@ class Conversation(Base):
     fallback_count = Column(Integer, nullable=False, default=0)
     resolved_confirmed = Column(Boolean, nullable=True)
     agent = Column(String(80), nullable=True)
+    # Metric counters (migration 0006), kept by the write path in the same
+    # transaction as the rows they summarise, so the metrics read one table:
+    # a handoffs row exists; the same customer started another conversation
+    # with the same primary topic within 7 days after this one (FCR);
+    # survey tallies: rows asked, rows answered, answered ``resolved`` rows and
+    # how many said yes, and per scored kind the answered count, score sum and
+    # the counts in the "good" bands.
+    has_handoff = Column(Boolean, nullable=False, default=False, server_default=false())
+    repeat_within_7d = Column(Boolean, nullable=False, default=False, server_default=false())
+    survey_asked = Column(Integer, nullable=False, default=0, server_default="0")
+    survey_answered = Column(Integer, nullable=False, default=0, server_default="0")
+    resolved_answered = Column(Integer, nullable=False, default=0, server_default="0")
+    resolved_yes = Column(Integer, nullable=False, default=0, server_default="0")
+    csat_count = Column(Integer, nullable=False, default=0, server_default="0")
+    csat_sum = Column(Integer, nullable=False, default=0, server_default="0")
+    csat_high = Column(Integer, nullable=False, default=0, server_default="0")
+    ces_count = Column(Integer, nullable=False, default=0, server_default="0")
+    ces_sum = Column(Integer, nullable=False, default=0, server_default="0")
+    ces_easy = Column(Integer, nullable=False, default=0, server_default="0")
+    nps_count = Column(Integer, nullable=False, default=0, server_default="0")
+    nps_promoters = Column(Integer, nullable=False, default=0, server_default="0")
+    nps_detractors = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+# The survey tallies on ``conversations``, in the order of ``survey_tally``.
+SURVEY_COUNTERS = (
+    "survey_asked", "survey_answered", "resolved_answered", "resolved_yes",
+    "csat_count", "csat_sum", "csat_high", "ces_count", "ces_sum", "ces_easy",
+    "nps_count", "nps_promoters", "nps_detractors",
+)
+
+
+def survey_tally(kind: str, status: str, score) -> tuple:
+    """What one survey row adds to its conversation's tallies (``SURVEY_COUNTERS`` order)."""
+    answered = status == "answered"
+    scored = answered and score is not None
+
+    def band(k: str, low: int, high: int) -> tuple:
+        if not scored or kind != k:
+            return (0, 0, 0)
+        return (1, score, 1 if low <= score <= high else 0)
+
+    csat, ces = band("csat", 4, 5), band("ces", 5, 7)
+    nps = band("nps", 0, 10)
+    return (
+        1,
+        1 if answered else 0,
+        1 if scored and kind == "resolved" else 0,
+        1 if scored and kind == "resolved" and score == 1 else 0,
+        *csat,
+        *ces,
+        nps[0],
+        1 if nps[0] and score >= 9 else 0,
+        1 if nps[0] and score <= 6 else 0,
+    )
 
 
 class ConversationTopic(Base):
@@ -164,6 +226,11 @@ class SurveyAnswer(Base):
     __table_args__ = (
         Index("ix_survey_answers_conversation_kind", "conversation_id", "kind"),
         Index("ix_survey_answers_customer_kind_asked", "customer_id", "kind", "asked_at"),
+        # Covers the metrics' survey joins (migration 0005).
+        Index(
+            "ix_survey_answers_conversation_kind_status_score",
+            "conversation_id", "kind", "status", "score",
+        ),
     )
 
     id = Column(Integer, primary_key=True)

@@ -6,11 +6,18 @@ Scales: ``resolved`` 0/1 (no/yes), ``csat`` 1-5, ``ces`` 1-7 (7 = very easy),
 from datetime import datetime, timedelta
 from typing import Optional, Tuple, Union
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Engine
 
 from cxm_store.db import session_factory, utc_naive
-from cxm_store.models import SURVEY_KINDS, SURVEY_STATUSES, Conversation, SurveyAnswer
+from cxm_store.models import (
+    SURVEY_COUNTERS,
+    SURVEY_KINDS,
+    SURVEY_STATUSES,
+    Conversation,
+    SurveyAnswer,
+    survey_tally,
+)
 from cxm_store.pii import mask_pii
 from cxm_store.touchpoints import customer_id_for
 
@@ -76,6 +83,7 @@ def record_survey_answer(
         if kind == "resolved" and status == "answered":
             conversation.resolved_confirmed = score == 1
         session.flush()
+        _count(session, conversation_id, survey_tally(kind, status, score))
         return answer.id
 
 
@@ -132,6 +140,7 @@ def record_survey_question(
         )
         session.add(answer)
         session.flush()
+        _count(session, conversation_id, survey_tally(kind, "unanswered", None))
         return answer.id
 
 
@@ -180,6 +189,8 @@ def record_survey_response(
         if conversation is None:
             raise LookupError(f"no conversation {conversation_id}")
         row = _pending(session, conversation_id, kind)
+        # What the row adds to the tallies before the reply (nothing when new).
+        before = survey_tally(kind, row.status, row.score) if row is not None else None
         if row is None:
             replayed = session.scalar(
                 select(SurveyAnswer).where(
@@ -205,7 +216,33 @@ def record_survey_response(
         if kind == "resolved" and status == "answered":
             conversation.resolved_confirmed = score == 1
         session.flush()
+        after = survey_tally(kind, status, score)
+        if before is None:
+            _count(session, conversation_id, after)
+        else:
+            # The question was counted when asked: add only what the reply changes.
+            _count(session, conversation_id, tuple(n - o for n, o in zip(after, before)))
         return row.id
+
+
+def _count(session, conversation_id: int, deltas: tuple) -> None:
+    """Add ``deltas`` (``SURVEY_COUNTERS`` order) to the conversation's survey tallies.
+
+    An UPDATE of ``column = column + n``, in the caller's transaction, so
+    concurrent writes to the same conversation never lose a count.
+    """
+    changes = {
+        name: getattr(Conversation, name) + delta
+        for name, delta in zip(SURVEY_COUNTERS, deltas)
+        if delta
+    }
+    if changes:
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(changes)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _pending(session, conversation_id: int, kind: str) -> Optional[SurveyAnswer]:

@@ -408,3 +408,47 @@ def _note_topic(session: Session, conversation: Conversation, topic: str, at: da
         )
     if conversation.primary_topic is None and not is_chitchat(topic):
         conversation.primary_topic = topic
+        _note_repeat(session, conversation)
+
+
+# A conversation followed within this window by another one of the same
+# customer with the same primary topic is no first-contact resolution.
+REPEAT_CONTACT_WINDOW = timedelta(days=7)
+
+
+def _note_repeat(session: Session, conversation: Conversation) -> None:
+    """Keep ``repeat_within_7d`` (FCR) current once ``conversation`` has its primary topic.
+
+    Both directions: the customer's earlier conversations with that topic
+    started at most 7 days before this one are now repeated; and this one is
+    repeated if a later one with the topic already exists (an import, or a
+    primary topic found late). Served by ix_conversations_customer_topic_started.
+    """
+    same = (
+        Conversation.customer_id == conversation.customer_id,
+        Conversation.primary_topic == conversation.primary_topic,
+        Conversation.id != conversation.id,
+    )
+    start = conversation.started_at
+    session.execute(
+        update(Conversation)
+        .where(
+            *same,
+            Conversation.started_at < start,
+            Conversation.started_at >= start - REPEAT_CONTACT_WINDOW,
+            Conversation.repeat_within_7d.is_(False),
+        )
+        .values(repeat_within_7d=True)
+        .execution_options(synchronize_session=False)
+    )
+    later = session.scalar(
+        select(Conversation.id)
+        .where(
+            *same,
+            Conversation.started_at > start,
+            Conversation.started_at <= start + REPEAT_CONTACT_WINDOW,
+        )
+        .limit(1)
+    )
+    if later is not None:
+        conversation.repeat_within_7d = True

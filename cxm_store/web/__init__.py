@@ -28,7 +28,7 @@ from sanic.response import HTTPResponse
 from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.settings import StoreSettings
-from cxm_store.web import api, pages
+from cxm_store.web import api, dashboard, openapi, pages
 from cxm_store.web.rasa import RasaClient
 from cxm_store.web.security import LoginRequired, current_session, load_session
 
@@ -39,7 +39,10 @@ STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
 
 # (label, path, roles that see it): the layout's top navigation.
-NAV = (("Conversations", "/console", ("agent", "lead", "admin")),)
+NAV = (
+    ("Conversations", "/console", ("agent", "lead", "admin")),
+    ("Dashboard", "/dashboard", ("lead", "admin")),
+)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -106,7 +109,9 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
         else:
             message = str(error) or getattr(error, "message", "") or "Request failed"
         if isinstance(error, LoginRequired) and not is_api:
-            return response.redirect(f"/login?next={quote(request.path)}", status=303)
+            # Keep the query string: a shared dashboard link survives the login.
+            target = request.path + (f"?{request.query_string}" if request.query_string else "")
+            return response.redirect(f"/login?next={quote(target)}", status=303)
         if is_api:
             return response.json({"error": message}, status=status)
         return render(request, "error.html", status=status, status_code=status, message=message)
@@ -114,4 +119,6 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     app.static("/static", str(STATIC), name="static")
     pages.register(app)
     api.register(app)
+    dashboard.register(app)
+    openapi.register(app)
     return app

@@ -1,0 +1,248 @@
+"""Voice of the customer and other dashboard figures not in :mod:`cxm_store.metrics`.
+
+Every function takes the same :class:`~cxm_store.metrics.MetricFilter` as the
+metrics (conversations started in ``[start, end)``, channel, language, topic,
+agent) and runs pure SQL aggregates (SQLite and PostgreSQL alike):
+
+* :func:`unrecognised_questions`: customer messages flagged ``is_fallback``
+  in the selected conversations, grouped by *normalised text* (lower-cased,
+  trimmed, inner whitespace left as stored), most frequent first. These are
+  the questions to add to the FAQ next. Texts are PII-masked at write time.
+* :func:`topics_by_csat`: per topic (``conversation_topics``; a conversation
+  counts under every topic it touched, like the topic breakdown), CSAT % =
+  answered ``csat`` answers scored 4-5 / answered ``csat`` answers, lowest
+  first, only topics with at least ``min_answers`` answers.
+* :func:`topics_by_escalation`: per topic, outcome ``escalated`` / closed
+  conversations (same definition as ``escalation_rate``), highest first, only
+  topics with at least ``min_closed`` closed conversations.
+* :func:`latest_low_scores`: the latest answered CSAT answers scored 1-2, with
+  the conversation id, channel, language, primary topic and the customer's
+  free-text ``comment`` answer of the same conversation (if any).
+* :func:`first_response_median_seconds`: median of
+  ``handoffs.first_agent_reply_at - handoffs.requested_at`` in seconds, over
+  handoffs of the selected conversations with a first agent reply. This is the
+  customer's view: from asking for a human to the first human reply (queue
+  wait + time to type). ``metrics`` has no first-response metric, so it is
+  computed here with the same percentile method as the handoff waits
+  (``row_number()``/``count() OVER``, linear interpolation like
+  ``percentile_cont``).
+"""
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+
+from cxm_store.db import default_engine, utc_naive
+from cxm_store.metrics import MetricFilter
+from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
+from cxm_store.sqlfuncs import seconds_between
+
+_c = Conversation.__table__
+_t = ConversationTopic.__table__
+_a = SurveyAnswer.__table__
+_h = Handoff.__table__
+_m = Message.__table__
+
+
+def _where(flt: MetricFilter) -> List[ColumnElement]:
+    """Conditions on ``conversations`` selecting the filter's conversations."""
+    conditions: List[ColumnElement] = []
+    if flt.start is not None:
+        conditions.append(_c.c.started_at >= utc_naive(flt.start))
+    if flt.end is not None:
+        conditions.append(_c.c.started_at < utc_naive(flt.end))
+    for column in ("channel", "language", "agent"):
+        if getattr(flt, column) is not None:
+            conditions.append(_c.c[column] == getattr(flt, column))
+    if flt.topic is not None:
+        has_topic = aliased(_t)
+        conditions.append(
+            exists().where(has_topic.c.conversation_id == _c.c.id, has_topic.c.topic == flt.topic)
+        )
+    return conditions
+
+
+def _engine(engine: Optional[Engine]) -> Engine:
+    return engine or default_engine()
+
+
+def _iso(value: Any) -> Any:
+    return value.replace(microsecond=0).isoformat() if hasattr(value, "isoformat") else value
+
+
+def unrecognised_questions(
+    flt: MetricFilter, limit: int = 20, engine: Engine = None
+) -> List[Dict[str, Any]]:
+    """Fallback customer messages grouped by normalised text, most frequent first.
+
+    Each row: ``text`` (normalised), ``count``, ``conversations`` (distinct),
+    ``last_at`` (ISO), ``example_conversation_id`` (the latest one).
+    """
+    norm = func.lower(func.trim(_m.c.text))
+    query = (
+        select(
+            norm.label("text"),
+            func.count().label("count"),
+            func.count(func.distinct(_m.c.conversation_id)).label("conversations"),
+            func.max(_m.c.at).label("last_at"),
+            func.max(_m.c.conversation_id).label("example_conversation_id"),
+        )
+        .select_from(_m.join(_c, _c.c.id == _m.c.conversation_id))
+        .where(_m.c.sender == "customer", _m.c.is_fallback.is_(True), *_where(flt))
+        .group_by(norm)
+        .order_by(func.count().desc(), norm)
+        .limit(limit)
+    )
+    with _engine(engine).connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [{**row, "last_at": _iso(row["last_at"])} for row in rows]
+
+
+def _percent(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
+    return case((denominator == 0, None), else_=literal(100.0) * numerator / denominator)
+
+
+def topics_by_csat(
+    flt: MetricFilter, limit: int = 10, min_answers: int = 5, engine: Engine = None
+) -> List[Dict[str, Any]]:
+    """Topics with the lowest CSAT % (answered CSAT, 4-5 = satisfied), lowest first."""
+    answers = func.count()
+    satisfied = func.count(case((_a.c.score >= 4, 1)))
+    csat = _percent(satisfied, answers)
+    query = (
+        select(_t.c.topic, answers.label("answers"), csat.label("csat_percent"))
+        .select_from(
+            _c.join(_t, _t.c.conversation_id == _c.c.id).join(
+                _a, _a.c.conversation_id == _c.c.id
+            )
+        )
+        .where(
+            _a.c.kind == "csat", _a.c.status == "answered", _a.c.score.isnot(None), *_where(flt)
+        )
+        .group_by(_t.c.topic)
+        .having(answers >= min_answers)
+        .order_by(csat, _t.c.topic)
+        .limit(limit)
+    )
+    with _engine(engine).connect() as connection:
+        return [dict(row) for row in connection.execute(query).mappings().all()]
+
+
+def topics_by_escalation(
+    flt: MetricFilter, limit: int = 10, min_closed: int = 5, engine: Engine = None
+) -> List[Dict[str, Any]]:
+    """Topics with the highest escalation % (escalated / closed conversations), highest first."""
+    closed = func.count(case((_c.c.ended_at.isnot(None), 1)))
+    escalated = func.count(case((and_(_c.c.ended_at.isnot(None), _c.c.outcome == "escalated"), 1)))
+    rate = _percent(escalated, closed)
+    query = (
+        select(
+            _t.c.topic,
+            closed.label("closed"),
+            escalated.label("escalated"),
+            rate.label("escalation_rate"),
+        )
+        .select_from(_c.join(_t, _t.c.conversation_id == _c.c.id))
+        .where(*_where(flt))
+        .group_by(_t.c.topic)
+        .having(closed >= min_closed)
+        .order_by(rate.desc(), _t.c.topic)
+        .limit(limit)
+    )
+    with _engine(engine).connect() as connection:
+        return [dict(row) for row in connection.execute(query).mappings().all()]
+
+
+def latest_low_scores(
+    flt: MetricFilter, limit: int = 20, engine: Engine = None
+) -> List[Dict[str, Any]]:
+    """Latest answered CSAT answers scored 1-2, newest first, with the conversation's comment."""
+    comment = aliased(_a)
+    comment_text = (
+        select(func.max(comment.c.comment))
+        .where(
+            comment.c.conversation_id == _a.c.conversation_id,
+            comment.c.kind == "comment",
+            comment.c.status == "answered",
+        )
+        .scalar_subquery()
+    )
+    moment = func.coalesce(_a.c.answered_at, _a.c.asked_at)
+    query = (
+        select(
+            _a.c.conversation_id,
+            _a.c.score,
+            moment.label("answered_at"),
+            _c.c.channel,
+            _c.c.language,
+            _c.c.primary_topic.label("topic"),
+            _c.c.agent,
+            comment_text.label("comment"),
+        )
+        .select_from(_a.join(_c, _c.c.id == _a.c.conversation_id))
+        .where(
+            _a.c.kind == "csat",
+            _a.c.status == "answered",
+            _a.c.score.between(1, 2),
+            *_where(flt),
+        )
+        .order_by(moment.desc(), _a.c.id.desc())
+        .limit(limit)
+    )
+    with _engine(engine).connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [{**row, "answered_at": _iso(row["answered_at"])} for row in rows]
+
+
+def first_response_median_seconds(flt: MetricFilter, engine: Engine = None) -> Optional[float]:
+    """Median seconds from handoff request to the first agent reply (replied handoffs only)."""
+    seconds = seconds_between(_h.c.first_agent_reply_at, _h.c.requested_at)
+    ranked = (
+        select(
+            seconds.label("v"),
+            func.row_number().over(order_by=seconds).label("rn"),
+            func.count().over().label("n"),
+        )
+        .select_from(_h.join(_c, _c.c.id == _h.c.conversation_id))
+        .where(_h.c.first_agent_reply_at.isnot(None), *_where(flt))
+        .subquery("ranked")
+    )
+    scaled = (ranked.c.n - 1) * 50
+    whole = scaled / 100
+    fraction = (scaled - whole * 100) / literal(100.0)
+    value = func.sum(
+        case(
+            (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
+            (ranked.c.rn == whole + 2, ranked.c.v * fraction),
+            else_=literal(0.0),
+        )
+    )
+    # An empty set sums to NULL: no replied handoff, no median.
+    with _engine(engine).connect() as connection:
+        result = connection.execute(select(value).select_from(ranked)).scalar()
+    return None if result is None else float(result)
+
+
+def transcript(conversation_id: int, engine: Engine = None) -> Optional[Dict[str, Any]]:
+    """A conversation's header and its (PII-masked) transcript, for the read-only lead view."""
+    with _engine(engine).connect() as connection:
+        head = connection.execute(select(_c).where(_c.c.id == conversation_id)).mappings().first()
+        if head is None:
+            return None
+        lines = connection.execute(
+            select(_m.c.at, _m.c.sender, _m.c.text, _m.c.intent, _m.c.is_fallback)
+            .where(_m.c.conversation_id == conversation_id)
+            .order_by(_m.c.at, _m.c.id)
+        ).mappings().all()
+        answers = connection.execute(
+            select(_a.c.kind, _a.c.score, _a.c.comment, _a.c.status)
+            .where(_a.c.conversation_id == conversation_id)
+            .order_by(_a.c.asked_at, _a.c.id)
+        ).mappings().all()
+    return {
+        "conversation": {k: _iso(v) for k, v in head.items()},
+        "messages": [{**line, "at": _iso(line["at"])} for line in lines],
+        "survey": [dict(answer) for answer in answers],
+    }
