@@ -134,9 +134,13 @@ def chat(stack: Stack) -> Callable[[str, str], Reply]:
     return send
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    """Headless Debian Chromium driven by Playwright (no browser download).
+
+    Per module: Playwright's sync API runs an event loop in this thread while
+    it is open, which would break ``asyncio.run`` in the modules after it.
+    """
     if not Path(CHROMIUM).exists():
         require_service("Debian chromium is not installed (make browser)")
     from playwright.sync_api import sync_playwright
