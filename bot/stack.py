@@ -147,6 +147,7 @@ class Stack:
             f"Web chat (customers):   {s.rasa_url}/webhooks/webchat/",
             f"REST webhook (API):     POST {s.rasa_url}/webhooks/rest/webhook",
             f"Agent console:          {s.web_url}/console  (accounts: python -m cxm_store create-user)",
+            f"CX dashboard (leads):   {s.web_url}/dashboard",
             f"Rasa HTTP API:          {s.rasa_url}/  (token in RASA_AUTH_TOKEN)",
             f"Action server:          http://{s.host}:{s.action_port}/health",
         ] + (
