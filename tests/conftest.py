@@ -10,6 +10,7 @@ import os
 import shutil
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
 
@@ -113,6 +114,48 @@ def as_console(settings: BotSettings, call: Callable[[Any], Any]) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as worker:
         return worker.submit(asyncio.run, run()).result()
+
+
+@contextmanager
+def web_app(name: str, port: int, env: Dict[str, str]) -> Iterator[str]:
+    """Run ``python -m cxm_store serve`` on ``port`` with ``env``; yield its URL once healthy.
+
+    Its output goes to tests/artifacts/logs/<name>.log.
+    """
+    import subprocess
+    import sys
+    import time
+
+    (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
+    with open(ARTIFACTS / "logs" / f"{name}.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(f"{url}/health"):
+                if process.poll() is not None:
+                    pytest.fail(f"{name} exited with {process.returncode}; see tests/artifacts/logs/{name}.log")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"{name} did not start within 60 s")
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
 
 
 def post_json(url: str, body: Dict[str, Any], timeout: float = 30) -> Any:

@@ -12,10 +12,7 @@ PostgreSQL database factory of ``tests/store``.
 import json
 import os
 import re
-import subprocess
-import sys
 import threading
-import time
 import urllib.parse
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +27,7 @@ from cxm_store import auth, schema
 from cxm_store.db import engine_for
 from cxm_store.handoffs import request_handoff
 from cxm_store.touchpoints import record_bot_message, record_customer_message
+from tests.conftest import web_app
 from tests.store.conftest import pg_scratch_url  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,33 +169,8 @@ def console(tmp_path_factory: pytest.TempPathFactory, fake_rasa: FakeRasa) -> It
         "RASA_AUTH_TOKEN": RASA_TOKEN,
         "CXM_SESSION_HOURS": "8",
     }
-    (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "logs" / "console.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"console exited with {process.returncode}; see tests/artifacts/logs/console.log")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("console did not start within 60 s")
-        time.sleep(0.2)
-    yield Console(url, database_url)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with web_app("console", port, env) as url:
+        yield Console(url, database_url)
 
 
 class Client:

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ import requests
 
 from cxm_store import auth, schema, synthetic
 from cxm_store.db import engine_for
+from tests.conftest import web_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -103,33 +103,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
     port = int(os.environ.get("TEST_DASHBOARD_PORT", "8205"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CXM_DATABASE_URL": database_url,
            "RASA_URL": "http://127.0.0.1:9", "CXM_SESSION_HOURS": "8"}
-    (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / "logs" / "dashboard.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"dashboard exited with {process.returncode}; see tests/artifacts/logs/dashboard.log")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("dashboard did not start within 60 s")
-        time.sleep(0.2)
-    yield Dashboard(url, database_url)
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with web_app("dashboard", port, env) as url:
+        yield Dashboard(url, database_url)
 
 
 @pytest.fixture(scope="session")
