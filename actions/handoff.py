@@ -48,10 +48,7 @@ def handoff_reason(tracker: Tracker) -> Text:
 
 
 def queue_state(now: dt.datetime) -> Tuple[bool, int, int]:
-    """(agents can answer now, customers already waiting, estimated wait in minutes for the next one)."""
-    settings = store_settings.load()
-    if not within_business_hours(now, settings):
-        return False, 0, 0
+    """(an agent is online, customers already waiting, estimated wait in minutes for the next one)."""
     online = agents_online(now)
     if not online:
         return False, 0, 0
@@ -72,8 +69,9 @@ class ActionRequestHandoff(Action):
     ) -> List[Dict[Text, Any]]:
         now = dt.datetime.now(dt.timezone.utc)
         settings = store_settings.load()
+        in_hours = within_business_hours(now, settings)
         try:
-            answering, waiting, minutes = queue_state(now)
+            answering, waiting, minutes = queue_state(now) if in_hours else (False, 0, 0)
         except SQLAlchemyError:
             logger.exception("Handoff queue unavailable; offering to take a message")
             answering, waiting, minutes = False, 0, 0
@@ -88,9 +86,8 @@ class ActionRequestHandoff(Action):
                 ConversationPaused(),
             ]
 
-        closed = not within_business_hours(now, settings)
         dispatcher.utter_message(
-            response="utter_handoff_closed" if closed else "utter_handoff_no_agents",
+            response="utter_handoff_no_agents" if in_hours else "utter_handoff_closed",
             hours=settings.business_hours.replace(":", "."),
         )
         return [SlotSet(TICKET_PENDING_SLOT, True), SlotSet(TICKET_DRAFT_SLOT, None)]

@@ -32,7 +32,6 @@ from cxm_store.sqlfuncs import period_start, seconds_between
 Number = Union[int, float]
 GROUPINGS = ("channel", "language", "topic", "agent")
 GRAINS = ("day", "week")
-REPEAT_CONTACT_WINDOW = timedelta(days=7)
 
 _conversations = Conversation.__table__
 _topics = ConversationTopic.__table__
