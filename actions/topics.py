@@ -16,7 +16,7 @@ class Topic(NamedTuple):
 
 
 # Keys are retrieval intents' full names (``faq/<topic>``) or plain intent
-# names. Each faq ``question`` is copied verbatim from data/nlu/faq.yml.
+# names. Each faq ``question`` is copied verbatim from data/nlu/faq_*.yml.
 TOPICS: Dict[str, Topic] = {
     "faq/shipping_time": Topic(
         label={"id": "Lama pengiriman", "en": "Delivery time"},

@@ -96,9 +96,11 @@ def test_offer_human_buttons_are_intents(domain):
 # --- Topics against the domain and the training data ------------------------------
 
 def _faq_examples() -> Dict[tuple, Set[str]]:
-    """(intent, language) -> examples, from data/nlu/faq.yml."""
-    with open(ROOT / "data" / "nlu" / "faq.yml", encoding="utf-8") as handle:
-        nlu = yaml.safe_load(handle)["nlu"]
+    """(intent, language) -> examples, from data/nlu/faq_*.yml."""
+    nlu = []
+    for path in sorted((ROOT / "data" / "nlu").glob("faq_*.yml")):
+        with open(path, encoding="utf-8") as handle:
+            nlu += yaml.safe_load(handle)["nlu"]
     examples: Dict[tuple, Set[str]] = {}
     for block in nlu:
         key = (block["intent"], (block.get("metadata") or {}).get("language"))
