@@ -11,7 +11,7 @@ intent, as ``rasa test nlu`` does for an intent classifier. The assistant's F1
 counts every ``nlu_fallback`` as a miss: a customer who is asked "did you mean
 X or Y?" was not answered straight away, even when X was right.
 
-    python -m bot.nlu.evaluation [--config config.yml]
+    python -m bot.nlu.evaluation [--config config.yml] [--data data/nlu]
 """
 import argparse
 import asyncio
@@ -159,11 +159,11 @@ def evaluate(model: Path, test: List[Message]) -> Evaluation:
     return result
 
 
-def run(work: Path, config: Path = ROOT / "config.yml") -> Evaluation:
+def run(work: Path, config: Path = ROOT / "config.yml", data_dir: Path = ROOT / "data" / "nlu") -> Evaluation:
     """Split our data, train on the larger part, evaluate on the rest."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(ROOT / "data" / "nlu"))
+    data = load_data(str(data_dir))
     train, test = split(data.intent_examples)
     model = train_held_out_model(train, data.regex_features, work, config)
     return evaluate(model, test)
@@ -174,9 +174,10 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "nlu", help="NLU training data to split")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
-        print(run(Path(work), args.config).report())
+        print(run(Path(work), args.config, args.data).report())
 
 
 if __name__ == "__main__":
