@@ -2,8 +2,12 @@
 
 Starts the stack as `make run` does (SQLite tracker store, in-memory lock
 store) on its own ports and fresh files, then sends FAQ questions and order
-look-ups from 1 and from 20 concurrent conversations. Each conversation is one
-customer sending one message after another, waiting for each reply.
+look-ups from 1 and from 20 customers at a time. Each customer holds
+conversations of ``--turns`` messages (10 by default, a long support chat),
+sending one message after another and waiting for each reply, then starts a
+new conversation. Rasa's cost per message grows with the length of the
+conversation (the whole tracker is replayed and sent to the action server), so
+``--turns 100`` shows the cost in a very long one.
 
     make bench-latency        # or: .venv/bin/python -m bench.reply_latency
 """
@@ -49,25 +53,31 @@ def percentile(values: List[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def measure(url: str, kind: str, conversations: int, turns: int) -> Dict[str, float]:
+def measure(url: str, kind: str, customers: int, messages: int, turns: int) -> Dict[str, float]:
+    """Each of ``customers`` sends ``messages`` messages, in conversations of ``turns``."""
+    conversations = max(1, messages // turns)
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=conversations) as pool:
-        runs = list(pool.map(lambda _: conversation(url, kind, turns), range(conversations)))
+    with ThreadPoolExecutor(max_workers=customers) as pool:
+        runs = list(pool.map(
+            lambda _: [ms for _ in range(conversations) for ms in conversation(url, kind, turns)],
+            range(customers),
+        ))
     elapsed = time.perf_counter() - started
     latencies = [ms for run in runs for ms in run]
     return {
         "p50_ms": statistics.median(latencies),
         "p99_ms": percentile(latencies, 0.99),
         # the greeting turn of each conversation counts toward throughput
-        "msgs_per_s": (len(latencies) + conversations) / elapsed,
+        "msgs_per_s": (len(latencies) + customers * conversations) / elapsed,
         "messages": len(latencies),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--turns", type=int, default=100, help="messages per conversation at 1 conversation")
-    parser.add_argument("--concurrent-turns", type=int, default=20, help="messages per conversation at 20")
+    parser.add_argument("--turns", type=int, default=10, help="messages per conversation")
+    parser.add_argument("--messages", type=int, default=100, help="messages per customer at 1 customer")
+    parser.add_argument("--concurrent-messages", type=int, default=20, help="messages per customer at 20")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as data:
@@ -80,11 +90,12 @@ def main() -> None:
         try:
             url = f"{config.rasa_url}/webhooks/rest/webhook"
             conversation(url, "faq", 10)  # warm-up: first TensorFlow calls are slow
-            print(f"{'kind':6} {'conversations':>13} {'messages':>8} {'p50 ms':>7} {'p99 ms':>7} {'msg/s':>6}")
+            print(f"conversations of {args.turns} messages")
+            print(f"{'kind':6} {'customers':>9} {'messages':>8} {'p50 ms':>7} {'p99 ms':>7} {'msg/s':>6}")
             for kind in ("faq", "order"):
-                for conversations, turns in ((1, args.turns), (20, args.concurrent_turns)):
-                    r = measure(url, kind, conversations, turns)
-                    print(f"{kind:6} {conversations:>13} {r['messages']:>8} {r['p50_ms']:>7.1f} "
+                for customers, messages in ((1, args.messages), (20, args.concurrent_messages)):
+                    r = measure(url, kind, customers, messages, args.turns)
+                    print(f"{kind:6} {customers:>9} {r['messages']:>8} {r['p50_ms']:>7.1f} "
                           f"{r['p99_ms']:>7.1f} {r['msgs_per_s']:>6.1f}", flush=True)
         finally:
             stack.stop()
