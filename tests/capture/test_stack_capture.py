@@ -49,11 +49,18 @@ def test_rest_chat_in_indonesian_is_captured(stack, chat):
     bot_lines = sum(1 for reply in replies for message in reply if message.get("text"))
     url = stack.settings.cxm_database_url
 
+    def complete(conversation, lines) -> bool:
+        # The conversation row and its lines are separate reads, each of which
+        # may land before or after the worker's latest commit.
+        return (
+            conversation is not None
+            and len(lines) >= len(turns) + bot_lines
+            and conversation.bot_message_count >= bot_lines
+        )
+
     deadline = time.monotonic() + 20
     conversation, lines, topics = _captured(url, sender)
-    while time.monotonic() < deadline and (
-        conversation is None or len(lines) < len(turns) + bot_lines
-    ):
+    while time.monotonic() < deadline and not complete(conversation, lines):
         time.sleep(0.2)
         conversation, lines, topics = _captured(url, sender)
 
