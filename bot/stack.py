@@ -106,6 +106,7 @@ class Stack:
                 "--credentials", "credentials.yml", "--interface", s.host,
                 "--port", str(s.rasa_port), "--cors", "*",
             ],
+            module="bot.rasa_server",
         )
         console = self._spawn(
             "console", ["serve", "--host", s.host, "--port", str(s.web_port)], module="cxm_store"
