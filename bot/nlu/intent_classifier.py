@@ -3,7 +3,7 @@
 DIETClassifier (without transformer layers) scored
 0.86-0.87 intent F1 on a held-out fifth of our data. A linear model on TF-IDF
 character 1-5-grams and word 1-2-grams scores above 0.90 in both languages on
-the same split (``python -m bot.nlu.evaluation``), trains in seconds and
+the same split (``python -m bot.nlu.evaluation``), trains in under a minute and
 parses in about a millisecond. Character n-grams carry slang and typos
 ("gmn", "brp", "udh"); sublinear, IDF-weighted counts keep frequent filler
 ("kak", "min", "ya") from drowning the words that decide the intent.
