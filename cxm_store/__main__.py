@@ -28,8 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("upgrade", help="apply pending database migrations")
     rep = commands.add_parser("report", help="print CX metrics")
-    rep.add_argument("--since", default="30d", help="7d, 30d, 12w or an ISO date (default 30d)")
-    rep.add_argument("--until", help="ISO date or datetime, excluded (default: now)")
+    rep.add_argument(
+        "--since", default="30d", help="7d, 30d, 12w or an ISO date (local midnight; default 30d)"
+    )
+    rep.add_argument(
+        "--until", help="ISO date (local midnight) or datetime (UTC), excluded (default: now)"
+    )
     rep.add_argument("--by", choices=GROUPINGS, help="also break metrics down by this")
     rep.add_argument("--channel", help="only this channel")
     rep.add_argument("--language", help="only this language")
@@ -164,18 +168,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _serve(args, url)
     if args.command == "demo-data":
         return _demo_data(args, url)
-    # Stored timestamps are naive UTC, so the window is too.
+    # Stored timestamps are naive UTC, so the window is too; dates are the shop's.
     now = datetime.utcnow().replace(microsecond=0)
+    zone = settings.load().timezone
     try:
-        end = report.parse_moment(args.until, now) if args.until else now
-        start = report.parse_moment(args.since, end)
+        end = report.parse_moment(args.until, now, zone) if args.until else now
+        start = report.parse_moment(args.since, end, zone)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if start >= end:
         print("error: --since must be before --until", file=sys.stderr)
         return 2
-    flt = MetricFilter(start=start, end=end, channel=args.channel, language=args.language)
+    flt = MetricFilter(start=start, end=end, channel=args.channel, language=args.language,
+                       zone=zone)
     built = report.build_report(flt, by=args.by, engine=engine_for(url))
     sys.stdout.write(report.render(built, args.format))
     return 0

@@ -9,12 +9,12 @@ whose denominator is empty is None, never 0.
 
 The same per-metric expressions serve a single value, a summary (all of them
 in one SELECT), a breakdown (GROUP BY channel, language, topic or agent) and a
-time series (GROUP BY day or ISO week), so they always agree. They read the
-per-conversation counter columns kept by the write path (``has_handoff``,
-``repeat_within_7d``, survey tallies); only the handoff percentiles read
-``handoffs``. Definitions are in docs/metrics.md.
+time series (GROUP BY local day or ISO week in the shop's time zone), so they
+always agree. They read the per-conversation counter columns kept by the
+write path (``has_handoff``, ``repeat_within_7d``, survey tallies); only the
+handoff percentiles read ``handoffs``. Definitions are in docs/metrics.md.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Callable, Dict, List, Optional, Tuple, Union
@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import Subquery
 
+from cxm_store import settings, shoptime
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.models import SURVEY_COUNTERS, Conversation, ConversationTopic, Handoff
 from cxm_store.sqlfuncs import period_start, seconds_between
@@ -50,6 +51,8 @@ class MetricFilter:
         language: Only this language (``id``, ``en``).
         topic: Only conversations that touched this topic.
         agent: Only conversations taken over by this human agent.
+        zone: The shop's IANA time zone: a series' days and weeks are its local
+            ones (default ``CXM_TIMEZONE``).
     """
 
     start: Optional[datetime] = None
@@ -58,6 +61,7 @@ class MetricFilter:
     language: Optional[str] = None
     topic: Optional[str] = None
     agent: Optional[str] = None
+    zone: str = field(default_factory=settings.shop_timezone)
 
 
 # --- Scope ------------------------------------------------------------------
@@ -88,7 +92,9 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
     elif by in ("channel", "language", "agent"):
         query = query.add_columns(c.c[by].label("k"))
     elif by in GRAINS:
-        query = query.add_columns(period_start(c.c.started_at, by).label("k"))
+        period = period_start(c.c.started_at, by, flt.zone, flt.start and utc_naive(flt.start),
+                              flt.end and utc_naive(flt.end))
+        query = query.add_columns(period.label("k"))
     elif by is not None:
         raise ValueError(f"cannot group by {by!r}; use one of {GROUPINGS + GRAINS}")
     if flt.start is not None:
@@ -508,7 +514,10 @@ def breakdown(
 def timeseries(
     metric: str, flt: MetricFilter, grain: str = "day", engine: Engine = None
 ) -> List[Tuple[str, Optional[Number]]]:
-    """``metric`` per day or ISO week (Monday start) of conversation start, oldest first.
+    """``metric`` per local day or ISO week (Monday start) of conversation start, oldest first.
+
+    Days are the shop's (``flt.zone``): in Asia/Jakarta a conversation at
+    23:30 UTC counts on the next day.
 
     With both ``start`` and ``end`` set, periods without conversations are
     filled in (0 conversations, None for every other metric).
@@ -520,7 +529,7 @@ def timeseries(
     values = _grouped(metric, flt, grain, engine)
     if flt.start is not None and flt.end is not None:
         empty = 0 if metric == "conversations" else None
-        for period in _periods(utc_naive(flt.start), utc_naive(flt.end), grain):
+        for period in _periods(flt, grain):
             values.setdefault(period, empty)
     return sorted(values.items())
 
@@ -554,8 +563,10 @@ def compare_previous(
     }
 
 
-def _periods(start: datetime, end: datetime, grain: str) -> List[str]:
-    day: date = start.date()
+def _periods(flt: MetricFilter, grain: str) -> List[str]:
+    """The local days or weeks (first day, ISO) overlapping ``[flt.start, flt.end)``."""
+    end = shoptime.to_local(utc_naive(flt.end), flt.zone)
+    day: date = shoptime.to_local(utc_naive(flt.start), flt.zone).date()
     if grain == "week":
         day -= timedelta(days=day.weekday())
     step = timedelta(days=1 if grain == "day" else 7)

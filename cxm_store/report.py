@@ -4,12 +4,12 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Dict, List, Optional
 
 from sqlalchemy.engine import Engine
 
-from cxm_store import metrics
+from cxm_store import metrics, shoptime
 from cxm_store.db import utc_naive
 from cxm_store.metrics import METRICS, MetricFilter
 
@@ -36,13 +36,17 @@ LABELS = {
 }
 
 
-def parse_moment(text: str, now: datetime) -> datetime:
-    """Parse ``7d``, ``12w`` (that long before ``now``) or an ISO date / datetime (UTC)."""
+def parse_moment(text: str, now: datetime, zone: str) -> datetime:
+    """Parse ``7d``, ``12w`` (that long before ``now``), an ISO date (midnight in
+    the shop's ``zone``, where its day begins) or an ISO datetime (UTC unless it
+    carries an offset); return naive UTC."""
     match = _RELATIVE.match(text.strip())
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         return now - timedelta(days=amount * (7 if unit == "w" else 1))
     try:
+        if len(text.strip()) == len("YYYY-MM-DD"):
+            return shoptime.local_midnight_utc(date.fromisoformat(text.strip()), zone)
         return utc_naive(datetime.fromisoformat(text.strip()))
     except ValueError:
         raise ValueError(f"expected 7d, 12w or an ISO date, not {text!r}") from None

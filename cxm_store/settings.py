@@ -12,6 +12,11 @@ def _env(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def shop_timezone() -> str:
+    """The shop's IANA time zone (``CXM_TIMEZONE``, default ``Asia/Jakarta``)."""
+    return _env("CXM_TIMEZONE", "Asia/Jakarta")
+
+
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -30,8 +35,9 @@ class StoreSettings:
             (``CXM_SESSION_HOURS``, default 8; fractions allowed).
         business_hours: When agents work, ``HH:MM-HH:MM`` local time
             (``CXM_BUSINESS_HOURS``, default ``08:00-21:00``).
-        timezone: IANA zone of the business hours and of times shown to agents
-            (``CXM_TIMEZONE``, default ``Asia/Jakarta``).
+        timezone: IANA zone of the business hours, of times shown to agents and
+            of the days and weeks of every report (``CXM_TIMEZONE``, default
+            ``Asia/Jakarta``).
         secure_cookies: Mark the login cookie ``Secure`` (``CXM_SECURE_COOKIES=1``);
             set it whenever the console is served over https.
     """
@@ -43,7 +49,7 @@ class StoreSettings:
     rasa_auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN", ""))
     session_hours: float = field(default_factory=lambda: float(_env("CXM_SESSION_HOURS", "8")))
     business_hours: str = field(default_factory=lambda: _env("CXM_BUSINESS_HOURS", "08:00-21:00"))
-    timezone: str = field(default_factory=lambda: _env("CXM_TIMEZONE", "Asia/Jakarta"))
+    timezone: str = field(default_factory=shop_timezone)
     secure_cookies: bool = field(default_factory=lambda: _flag("CXM_SECURE_COOKIES"))
 
 

@@ -1,11 +1,16 @@
 """SQL expressions that differ between SQLite and PostgreSQL, behind one name.
 
-Metrics are written once in SQLAlchemy Core; only date arithmetic needs a
-dialect-specific rendering, kept here.
+Metrics are written once in SQLAlchemy Core; only date arithmetic and local
+days (the shop's time zone) need a dialect-specific rendering, kept here.
 """
+from datetime import datetime
+from typing import Optional
+
 from sqlalchemy import Float, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from cxm_store import shoptime
 
 
 class seconds_between(FunctionElement):  # noqa: N801  (reads like a SQL function)
@@ -36,31 +41,60 @@ def _seconds_between_postgresql(element, compiler, **kw) -> str:
 
 
 class period_start(FunctionElement):  # noqa: N801
-    """The first day of the day or ISO week (Monday) holding a timestamp, as ``YYYY-MM-DD``."""
+    """The first local day of the day or ISO week (Monday) holding a naive UTC
+    timestamp, in the shop's time zone, as ``YYYY-MM-DD``.
+
+    ``start`` and ``end`` (naive UTC, optional) bound the timestamps the query
+    selects: on SQLite, which has no zone database, the zone's UTC offsets are
+    looked up in Python for that window only (one offset for Asia/Jakarta).
+    """
 
     type = String()
     name = "period_start"
-    # The grain lives outside the clause list, so the statement cache could
-    # not tell a daily from a weekly series: keep this element out of it.
+    # The grain and zone live outside the clause list, so the statement cache
+    # could not tell a daily from a weekly series: keep this element out of it.
     inherit_cache = False
 
-    def __init__(self, moment: ColumnElement, grain: str) -> None:
+    def __init__(
+        self,
+        moment: ColumnElement,
+        grain: str,
+        zone: str,
+        start: Optional[datetime] = None,
+        end: Optional[datetime] = None,
+    ) -> None:
         if grain not in ("day", "week"):
             raise ValueError(f"grain must be 'day' or 'week', not {grain!r}")
-        self.grain = grain
+        shoptime.zone_info(zone)  # refuses unknown names before they reach SQL
+        self.grain, self.zone, self.window = grain, zone, (start, end)
         super().__init__(moment)
 
 
 @compiles(period_start, "sqlite")
 def _period_start_sqlite(element, compiler, **kw) -> str:
     moment = compiler.process(list(element.clauses)[0], **kw)
-    if element.grain == "day":
-        return "date(%s)" % moment
     # 'weekday 0' moves forward to Sunday (or stays on one); six days back is Monday.
-    return "date(%s, 'weekday 0', '-6 days')" % moment
+    week = ", 'weekday 0', '-6 days'" if element.grain == "week" else ""
+
+    def local_day(minutes: int) -> str:
+        return "date(%s, '%+d minutes'%s)" % (moment, minutes, week)
+
+    spans = shoptime.offset_spans(element.zone, *element.window)
+    if len(spans) == 1:
+        return local_day(spans[0][1])
+    # Summer time: one branch per offset change inside the window. Stored
+    # timestamps are ISO text, so they compare as strings.
+    branches = " ".join(
+        "WHEN %s < '%s' THEN %s" % (moment, change.isoformat(sep=" "), local_day(before))
+        for (_, before), (change, _) in zip(spans, spans[1:])
+    )
+    return "CASE %s ELSE %s END" % (branches, local_day(spans[-1][1]))
 
 
 @compiles(period_start, "postgresql")
 def _period_start_postgresql(element, compiler, **kw) -> str:
     moment = compiler.process(list(element.clauses)[0], **kw)
-    return "to_char(date_trunc('%s', %s), 'YYYY-MM-DD')" % (element.grain, moment)
+    # Columns are naive UTC: mark them UTC, then read the shop's wall clock.
+    # The zone name was checked against the IANA database in __init__.
+    local = "(%s AT TIME ZONE 'UTC') AT TIME ZONE '%s'" % (moment, element.zone)
+    return "to_char(date_trunc('%s', %s), 'YYYY-MM-DD')" % (element.grain, local)

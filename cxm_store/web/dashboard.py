@@ -11,11 +11,13 @@ Routes:
     GET /api/openapi.json                         OpenAPI 3 description (see openapi.py)
 
 Filters (query string, shared by every route): ``range`` = ``7``, ``30``,
-``90`` (days up to and including today, UTC) or ``custom`` with ``from`` and
+``90`` (days up to and including today) or ``custom`` with ``from`` and
 ``to`` (ISO dates, both included); ``channel``; ``language``; ``grain`` =
-``day`` | ``week``. The window handed to the metrics is
-``[from 00:00, to + 1 day 00:00)`` UTC, i.e. exactly what
-``python -m cxm_store report --since <from> --until <to + 1 day>`` computes.
+``day`` | ``week``. Days are the shop's (``CXM_TIMEZONE``, Asia/Jakarta by
+default): the window handed to the metrics is ``[from 00:00, to + 1 day 00:00)``
+local time, i.e. exactly what
+``python -m cxm_store report --since <from> --until <to + 1 day>`` computes,
+and the series count local days and weeks.
 
 The page renders its shell and filters at once; the figures come from a few
 parallel fetches of the JSON API, each computed in worker threads (both
@@ -38,7 +40,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlencode
 
@@ -47,7 +49,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cxm_store import metrics, voice
+from cxm_store import metrics, shoptime, voice
 from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
 from cxm_store.web.security import require_role
 
@@ -103,7 +105,7 @@ TEXT: Dict[str, Dict[str, str]] = {
         "when": "Waktu", "transcript": "Transkrip", "open": "Buka", "csv": "Unduh CSV",
         "loading": "Memuat…", "empty": "Tidak ada data untuk filter ini.", "none": "(tidak ada)",
         "error": "Gagal memuat data; muat ulang halaman.", "values": "Nilai", "period": "Periode",
-        "value": "Nilai", "group": "Grup", "window": "Periode: {start} s.d. {end} (UTC)",
+        "value": "Nilai", "group": "Grup", "window": "Periode: {start} s.d. {end} ({zone})",
         "previous": "sebelumnya", "no_change": "tidak berubah", "language_switch": "Bahasa tampilan",
         "agent": "Agen", "back": "Kembali ke dasbor", "sender_customer": "Pelanggan",
         "sender_bot": "Bot", "sender_agent": "Agen", "fallback": "tidak dikenali",
@@ -138,7 +140,7 @@ TEXT: Dict[str, Dict[str, str]] = {
         "when": "When", "transcript": "Transcript", "open": "Open", "csv": "Download CSV",
         "loading": "Loading…", "empty": "No data for these filters.", "none": "(none)",
         "error": "Could not load the figures; reload the page.", "values": "Values", "period": "Period",
-        "value": "Value", "group": "Group", "window": "Period: {start} to {end} (UTC)",
+        "value": "Value", "group": "Group", "window": "Period: {start} to {end} ({zone})",
         "previous": "previous", "no_change": "no change", "language_switch": "Display language",
         "agent": "Agent", "back": "Back to the dashboard", "sender_customer": "Customer",
         "sender_bot": "Bot", "sender_agent": "Agent", "fallback": "not understood",
@@ -174,14 +176,16 @@ class Filters:
     channel: Optional[str]
     language: Optional[str]
     grain: str
+    zone: str  # the shop's IANA time zone: its midnights bound the days
 
     @property
     def metric_filter(self) -> MetricFilter:
         return MetricFilter(
-            start=datetime.combine(self.first_day, datetime.min.time()),
-            end=datetime.combine(self.last_day + timedelta(days=1), datetime.min.time()),
+            start=shoptime.local_midnight_utc(self.first_day, self.zone),
+            end=shoptime.local_midnight_utc(self.last_day + timedelta(days=1), self.zone),
             channel=self.channel,
             language=self.language,
+            zone=self.zone,
         )
 
     def query(self, **override: Any) -> str:
@@ -195,11 +199,12 @@ class Filters:
         return urlencode({k: v for k, v in fields.items() if v})
 
     def key(self) -> Tuple:
-        return (self.first_day, self.last_day, self.channel, self.language)
+        return (self.first_day, self.last_day, self.channel, self.language, self.zone)
 
 
-def parse_filters(args: Any, today: Optional[date] = None) -> Filters:
-    """Read the filters from a query string (Sanic ``request.args`` or a plain dict)."""
+def parse_filters(args: Any, zone: str, today: Optional[date] = None) -> Filters:
+    """Read the filters from a query string (Sanic ``request.args`` or a plain dict);
+    ``today`` defaults to the current day in the shop's ``zone``."""
 
     def arg(name: str) -> Optional[str]:
         value = args.get(name)
@@ -207,7 +212,7 @@ def parse_filters(args: Any, today: Optional[date] = None) -> Filters:
             value = value[0] if value else None
         return (value or "").strip() or None
 
-    today = today or datetime.utcnow().date()
+    today = today or shoptime.local_today(zone)
     preset = arg("range") or (None if arg("from") else DEFAULT_PRESET)
     if preset in PRESETS:
         last = today
@@ -231,7 +236,7 @@ def parse_filters(args: Any, today: Optional[date] = None) -> Filters:
         raise BadFilter("unknown channel")
     if language is not None and (len(language) > 8 or not language.isalpha()):
         raise BadFilter("unknown language")
-    return Filters(preset, first, last, channel, language, grain)
+    return Filters(preset, first, last, channel, language, grain, zone)
 
 
 # --- Computing (blocking; run in worker threads) ------------------------------------
@@ -278,9 +283,9 @@ def _cached(key: Tuple, compute: Callable[[], Any]) -> Any:
     return value
 
 
-def prewarm(engine: Any) -> None:
+def prewarm(engine: Any, zone: str) -> None:
     """Compute the default view (last 30 days, all channels and languages) into the cache."""
-    f = parse_filters({})
+    f = parse_filters({}, zone)
     compute_summary(f, engine)
     compute_timeseries(f, engine)
     for kind in VOICE_KINDS:
@@ -456,7 +461,9 @@ async def _prewarm_loop(app: Sanic) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
-            await loop.run_in_executor(_refresher, prewarm, app.ctx.engine)
+            await loop.run_in_executor(
+                _refresher, prewarm, app.ctx.engine, app.ctx.settings.timezone
+            )
         except asyncio.CancelledError:
             raise
         except Exception:  # a failed warm-up must not stop the app; the page computes on demand
@@ -466,6 +473,10 @@ async def _prewarm_loop(app: Sanic) -> None:
 
 def _json(body: Any) -> HTTPResponse:
     return response.json(body, dumps=lambda value: json.dumps(value, default=str))
+
+
+def _filters(request: Request) -> Filters:
+    return parse_filters(request.args, request.app.ctx.settings.timezone)
 
 
 def register(app: Sanic) -> None:
@@ -486,7 +497,7 @@ def register(app: Sanic) -> None:
     @require_role("lead", "admin")
     async def dashboard(request: Request) -> HTTPResponse:
         lang = page_language(request)
-        f = parse_filters(request.args)
+        f = _filters(request)
         t = TEXT[lang]
         page = render(
             request, "dashboard.html", title=t["title"], lang=lang, t=t, f=f,
@@ -519,26 +530,26 @@ def register(app: Sanic) -> None:
     @app.get("/api/dashboard/summary", name="api_dashboard_summary")
     @require_role("lead", "admin")
     async def api_summary(request: Request) -> HTTPResponse:
-        return _json(await _run(request, compute_summary, parse_filters(request.args)))
+        return _json(await _run(request, compute_summary, _filters(request)))
 
     @app.get("/api/dashboard/timeseries", name="api_dashboard_timeseries")
     @require_role("lead", "admin")
     async def api_timeseries(request: Request) -> HTTPResponse:
-        return _json(await _run(request, compute_timeseries, parse_filters(request.args)))
+        return _json(await _run(request, compute_timeseries, _filters(request)))
 
     @app.get("/api/dashboard/breakdown/<by:str>", name="api_dashboard_breakdown")
     @require_role("lead", "admin")
     async def api_breakdown(request: Request, by: str) -> HTTPResponse:
         if by not in GROUPINGS:
             raise SanicException(f"by must be one of {', '.join(GROUPINGS)}", status_code=404)
-        return _json(await _run(request, compute_breakdown, parse_filters(request.args), by))
+        return _json(await _run(request, compute_breakdown, _filters(request), by))
 
     @app.get("/api/dashboard/voice/<kind:str>", name="api_dashboard_voice")
     @require_role("lead", "admin")
     async def api_voice(request: Request, kind: str) -> HTTPResponse:
         if kind not in VOICE_KINDS:
             raise SanicException(f"kind must be one of {', '.join(VOICE_KINDS)}", status_code=404)
-        return _json(await _run(request, compute_voice, parse_filters(request.args), kind))
+        return _json(await _run(request, compute_voice, _filters(request), kind))
 
     @app.get(r"/api/dashboard/<table:[a-z-]+\.csv>", name="api_dashboard_csv")
     @require_role("lead", "admin")
@@ -546,7 +557,7 @@ def register(app: Sanic) -> None:
         name = table[: -len(".csv")]
         if name not in CSV_TABLES:
             raise SanicException(f"table must be one of {', '.join(CSV_TABLES)}", status_code=404)
-        body = await _run(request, to_csv, name, parse_filters(request.args))
+        body = await _run(request, to_csv, name, _filters(request))
         return response.text(
             body, content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="dashboard-{name}.csv"'},

@@ -16,7 +16,7 @@ from cxm_store.web.security import require_role
 _nullable_number = {"type": "number", "nullable": True}
 _FILTERS = [
     {"name": "range", "in": "query", "schema": {"type": "string", "enum": ["7", "30", "90", "custom"], "default": "30"},
-     "description": "Last 7/30/90 days up to and including today (UTC), or `custom` with `from` and `to`."},
+     "description": "Last 7/30/90 days up to and including today (shop time zone), or `custom` with `from` and `to`."},
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
      "description": "First day (included), with range=custom (or when range is absent)."},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
@@ -49,8 +49,9 @@ SPEC: Dict[str, Any] = {
         "version": "1.0.0",
         "description": (
             "CX figures for leads and admins (session cookie from POST /login). "
-            "Every route takes the same filters; the window is [from 00:00, to+1 day 00:00) UTC on "
-            "conversation start. Rates are percentages 0-100, NPS -100..100, durations seconds; "
+            "Every route takes the same filters; the window is [from 00:00, to+1 day 00:00) in the "
+            "shop's time zone (CXM_TIMEZONE) on conversation start; series count its local days. "
+            "Rates are percentages 0-100, NPS -100..100, durations seconds; "
             "null = empty denominator. Definitions: docs/metrics.md and cxm_store/voice.py."
         ),
     },

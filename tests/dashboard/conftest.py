@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, Optional
 import pytest
 import requests
 
-from cxm_store import auth, schema, synthetic
+from cxm_store import auth, schema, settings, shoptime, synthetic
 from cxm_store.db import engine_for
 from tests.conftest import web_app
 
@@ -87,7 +87,13 @@ class Client:
 
 
 def today() -> date:
-    return datetime.utcnow().date()
+    """Today in the shop's time zone, the dashboard's "today"."""
+    return shoptime.local_today(settings.shop_timezone())
+
+
+def day_start(day: date) -> datetime:
+    """Naive UTC instant at which the shop's local ``day`` begins."""
+    return shoptime.local_midnight_utc(day, settings.shop_timezone())
 
 
 @pytest.fixture(scope="session")

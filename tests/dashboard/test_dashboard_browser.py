@@ -11,7 +11,7 @@ import pytest
 from cxm_store import voice
 from cxm_store.metrics import MetricFilter
 from cxm_store.web.dashboard import KPIS
-from tests.dashboard.conftest import ARTIFACTS, PASSWORD, Dashboard, today
+from tests.dashboard.conftest import ARTIFACTS, PASSWORD, Dashboard, day_start, today
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +66,7 @@ def check_against_report(page: Any, dashboard: Dashboard) -> Dict[str, Any]:
     for metric in KPIS:
         if metric == "first_response_median_s":
             flt = MetricFilter(
-                start=datetime.combine(first, datetime.min.time()),
-                end=datetime.combine(last + timedelta(days=1), datetime.min.time()),
+                start=day_start(first), end=day_start(last + timedelta(days=1)),
                 channel=channel, language=language,
             )
             want = voice.first_response_median_seconds(flt, engine=dashboard.engine)

@@ -12,7 +12,7 @@ from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
 from cxm_store.web import create_app
 from cxm_store.web.dashboard import CSV_TABLES, SERIES, VOICE_KINDS
 from cxm_store.web.openapi import SPEC
-from tests.dashboard.conftest import Dashboard, today
+from tests.dashboard.conftest import Dashboard, day_start, today
 
 API = ("/api/dashboard/summary", "/api/dashboard/timeseries", "/api/dashboard/breakdown/channel",
        "/api/dashboard/voice/unrecognised", "/api/dashboard/summary.csv")
@@ -87,16 +87,10 @@ def test_summary_equals_the_report(dashboard: Dashboard, lead, query, back, chan
         for side in ("current", "previous", "change"):
             assert close(doc["metrics"][metric][side], expected["summary"][metric][side]), (metric, side)
     assert doc["metrics"]["conversations"]["current"] > 0
-    flt = MetricFilter(start=dashboard_start(first), end=dashboard_start(last + timedelta(days=1)),
+    flt = MetricFilter(start=day_start(first), end=day_start(last + timedelta(days=1)),
                        channel=channel, language=language)
     assert close(doc["metrics"]["first_response_median_s"]["current"],
                  voice.first_response_median_seconds(flt, engine=dashboard.engine))
-
-
-def dashboard_start(day):
-    from datetime import datetime
-
-    return datetime.combine(day, datetime.min.time())
 
 
 def test_custom_range_and_breakdowns_equal_the_report(dashboard: Dashboard, lead) -> None:

@@ -198,7 +198,9 @@ def test_timeseries_by_week(history):
 def test_timeseries_by_day(history):
     engine, _, _ = history
     days = dict(m.timeseries("containment_rate", MAY, "day", engine))
-    assert len(days) == 31
+    # MAY is [05-01 00:00, 06-01 00:00) UTC, i.e. 07:00 on 05-01 to 07:00 on
+    # 06-01 in Jakarta: 32 local days overlap it.
+    assert len(days) == 32 and min(days) == "2024-05-01" and max(days) == "2024-06-01"
     # 05-09: C6 abandoned, C7 open -> 0 of 1 closed. 05-06: C1 contained -> 100.
     assert days["2024-05-09"] == approx(0.0)
     assert days["2024-05-06"] == approx(100.0)

@@ -33,8 +33,9 @@ def test_table(history):
     _, _, url = history
     out = _report(url, *MAY, "--by", "channel", "--format", "table")
     lines = out.splitlines()
-    assert lines[0] == "CX report: 2024-05-01 00:00:00 to 2024-06-01 00:00:00 (end excluded)"
-    assert lines[1] == "Previous period: 2024-03-31 00:00:00 to 2024-05-01 00:00:00 (end excluded)"
+    # Dates are Jakarta midnights (UTC+7), shown in UTC like every stored time.
+    assert lines[0] == "CX report: 2024-04-30 17:00:00 to 2024-05-31 17:00:00 (end excluded)"
+    assert lines[1] == "Previous period: 2024-03-30 17:00:00 to 2024-04-30 17:00:00 (end excluded)"
     # Current 11 vs C0 alone before; containment 50 vs 100; NPS none before.
     assert lines[5].split() == ["Conversations", "11", "1", "+10"]
     assert "Containment %" in out and ["50.0", "100.0", "-50.0"] == _row(lines, "Containment %")
@@ -55,7 +56,7 @@ def _row(lines, label):
 def test_json(history):
     _, _, url = history
     doc = json.loads(_report(url, *MAY, "--by", "language", "--format", "json"))
-    assert doc["window"] == {"start": "2024-05-01T00:00:00", "end": "2024-06-01T00:00:00"}
+    assert doc["window"] == {"start": "2024-04-30T17:00:00", "end": "2024-05-31T17:00:00"}
     assert doc["summary"]["conversations"] == {"current": 11, "previous": 1, "change": 10}
     assert doc["summary"]["fcr_rate"]["current"] == pytest.approx(400 / 6)
     groups = {g["language"]: g["metrics"] for g in doc["breakdown"]["groups"]}
@@ -88,11 +89,13 @@ def test_csv_breakdown_rows(history):
 
 def test_relative_since_and_bad_input(history):
     _, _, url = history
-    # 4w before 2024-06-01 = 2024-05-04: C1 (05-06) onwards, 11 conversations.
+    # 4w before 2024-06-01 00:00 Jakarta (05-31 17:00 UTC) = 05-03 17:00 UTC:
+    # C1 (05-06) onwards, 11 conversations.
     doc = json.loads(_report(url, "--since", "4w", "--until", "2024-06-01", "--format", "json"))
-    assert doc["window"]["start"] == "2024-05-04T00:00:00"
+    assert doc["window"]["start"] == "2024-05-03T17:00:00"
     assert doc["summary"]["conversations"]["current"] == 11
-    # 7d before 2024-05-13 = [05-06, 05-13): C1 C2 C3 C5 C6 C7 C8 = 7.
+    # 7d before 2024-05-13 Jakarta = [05-05 17:00, 05-12 17:00) UTC:
+    # C1 C2 (05-12 09:00) C3 C5 C6 C7 C8 = 7.
     doc = json.loads(_report(url, "--since", "7d", "--until", "2024-05-13", "--format", "json"))
     assert doc["summary"]["conversations"]["current"] == 7
     bad = _run(url, "report", "--since", "yesterday")
