@@ -1,4 +1,4 @@
-"""Rasa's command line, started with one speed fix for the Rasa server.
+"""Rasa's command line, started with one speed fix and the token kept out of sight.
 
 Rasa 3.6 checks every action server reply against its JSON schema with
 ``jsonschema.validate``, which validates the (fixed) schema itself first, on
@@ -7,10 +7,24 @@ mapping makes one action call per customer message. Here the validator is
 built once. A reply that breaks the schema is still refused with Rasa's
 error message.
 
+The HTTP API token never appears on a command line or in a URL: ``rasa run``
+gets it from ``RASA_AUTH_TOKEN`` in its environment (added to this process's
+own ``sys.argv``, which ``ps`` and ``/proc/<pid>/cmdline`` do not show), and
+clients send it as ``Authorization: Bearer <token>``. Rasa 3.6 itself only
+reads a ``?token=`` query parameter (and only JWTs from the header), so its
+check is replaced by one that reads the header and refuses the query form.
+
     python -m bot.rasa_server run --enable-api ...   # as ``rasa run ...``
 """
-from functools import lru_cache
-from typing import Any, Dict, Text
+import hmac
+import os
+import sys
+from functools import lru_cache, wraps
+from http import HTTPStatus
+from inspect import isawaitable
+from typing import Any, Callable, Dict, List, Optional, Text
+
+import rasa.server
 
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
@@ -39,11 +53,58 @@ def validate_action_reply(_action: RemoteAction, result: Dict[Text, Any]) -> boo
     return True
 
 
+TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
+_rasa_requires_auth = rasa.server.requires_auth
+
+
+def bearer_token(authorization: Optional[Text]) -> Optional[Text]:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def requires_bearer_token(app: Any, token: Optional[Text] = None) -> Callable:
+    """Rasa's ``requires_auth``, reading the token from the Authorization header.
+
+    Without a token Rasa's own check applies (JWT, or an open API).
+    """
+    if token is None:
+        return _rasa_requires_auth(app, token)
+
+    def decorator(handler: Callable) -> Callable:
+        @wraps(handler)
+        async def guarded(request: Any, *args: Any, **kwargs: Any) -> Any:
+            given = bearer_token(request.headers.get("Authorization"))
+            if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+                raise rasa.server.ErrorResponse(
+                    HTTPStatus.UNAUTHORIZED, "NotAuthenticated",
+                    "Send the API token as 'Authorization: Bearer <token>'.",
+                )
+            result = handler(request, *args, **kwargs)
+            return await result if isawaitable(result) else result
+
+        return guarded
+
+    return decorator
+
+
+def with_token_from_environment(argv: List[Text]) -> List[Text]:
+    """``argv`` plus ``--auth-token`` from :data:`TOKEN_VARIABLE` for ``run`` (unless given)."""
+    token = os.environ.get(TOKEN_VARIABLE, "")
+    if argv[1:2] == ["run"] and token and "--auth-token" not in argv:
+        return [*argv, "--auth-token", token]
+    return argv
+
+
 def main() -> None:
-    """Run Rasa's command line with the action reply check built once."""
+    """Run Rasa's command line with the action reply check built once and header tokens."""
     from rasa.__main__ import main as rasa_main
 
     RemoteAction._validate_action_result = validate_action_reply
+    rasa.server.requires_auth = requires_bearer_token
+    sys.argv = with_token_from_environment(sys.argv)
     rasa_main()
 
 

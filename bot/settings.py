@@ -2,12 +2,14 @@
 import os
 import secrets
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Dict, List
 
 
 TELEGRAM_VARIABLES = (
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
 )
+# Nobody types more in a support chat; Telegram's own limit is 4,096.
+DEFAULT_MAX_MESSAGE_CHARS = 4000
 
 
 def _env(name: str, default: str) -> str:
@@ -25,6 +27,9 @@ class BotSettings:
     """
 
     host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
+    # The action server answers anyone who reaches it (no auth in rasa-sdk), so
+    # it stays on loopback even when BIND_HOST exposes the Rasa server.
+    action_host: str = field(default_factory=lambda: _env("ACTION_BIND_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
     web_port: int = field(default_factory=lambda: int(_env("WEB_PORT", "8000")))
@@ -42,6 +47,15 @@ class BotSettings:
     rasa_auth_token: str = field(
         default_factory=lambda: _env("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
     )
+    # Browser origins allowed to call the Rasa server cross-site (space-separated).
+    # The web chat page is served by Rasa itself, so its own origin is enough.
+    webchat_origins: str = field(default_factory=lambda: os.environ.get("WEBCHAT_ORIGINS", ""))
+    # Longest customer message any channel accepts (characters).
+    max_message_chars: int = field(
+        default_factory=lambda: int(_env("MAX_MESSAGE_CHARS", str(DEFAULT_MAX_MESSAGE_CHARS)))
+    )
+    # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
+    rest_webhook_token: str = field(default_factory=lambda: os.environ.get("REST_WEBHOOK_TOKEN", ""))
     # Further variables for the child processes (tests pin business hours this way).
     extra_env: Dict[str, str] = field(default_factory=dict)
 
@@ -50,12 +64,23 @@ class BotSettings:
         return f"http://{self.host}:{self.rasa_port}"
 
     @property
+    def cors_origins(self) -> List[str]:
+        """Origins for Rasa's ``--cors``: ``WEBCHAT_ORIGINS``, else Rasa's own (the chat page's)."""
+        return self.webchat_origins.split() or [self.rasa_url]
+
+    @property
     def web_url(self) -> str:
         return f"http://{self.host}:{self.web_port}"
 
     @property
+    def action_url(self) -> str:
+        """Where the Rasa server reaches the action server (loopback when it binds everywhere)."""
+        host = "127.0.0.1" if self.action_host in ("0.0.0.0", "::") else self.action_host
+        return f"http://{host}:{self.action_port}"
+
+    @property
     def action_endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}/webhook"
+        return f"{self.action_url}/webhook"
 
     def process_environment(self) -> Dict[str, str]:
         """Environment for the child processes (endpoints.yml reads it)."""

@@ -13,7 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, List, Optional
+from typing import IO, Dict, List, Optional
 
 from bot import settings as bot_settings
 from bot.settings import BotSettings
@@ -44,9 +44,10 @@ def _port_in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def _ok(url: str) -> bool:
+def _ok(url: str, token: str = "") -> bool:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        with urllib.request.urlopen(url, timeout=2) as reply:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=2) as reply:
             return reply.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return False
@@ -61,7 +62,9 @@ class Stack:
         self._processes: List[subprocess.Popen] = []
         self._logs: List[IO] = []
 
-    def _spawn(self, name: str, args: List[str], module: str = "rasa") -> subprocess.Popen:
+    def _spawn(
+        self, name: str, args: List[str], module: str = "rasa", env: Optional[Dict[str, str]] = None
+    ) -> subprocess.Popen:
         output = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +72,7 @@ class Stack:
             self._logs.append(output)
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args],
-            env=self.settings.process_environment(),
+            env={**self.settings.process_environment(), **(env or {})},
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
         )
@@ -81,9 +84,10 @@ class Stack:
         s = self.settings
         # A server left over on one of our ports would answer the health checks
         # in place of ours.
-        busy = [p for p in (s.rasa_port, s.action_port, s.web_port) if _port_in_use(s.host, p)]
+        listens = ((s.host, s.rasa_port), (s.action_host, s.action_port), (s.host, s.web_port))
+        busy = [f"{host}:{port}" for host, port in listens if _port_in_use(host, port)]
         if busy:
-            raise StackError(f"port(s) {busy} on {s.host} already in use: is another stack running?")
+            raise StackError(f"{', '.join(busy)} already in use: is another stack running?")
         try:
             self._start_processes()
         except BaseException:
@@ -94,33 +98,36 @@ class Stack:
     def _start_processes(self) -> None:
         s = self.settings
         prepare_store(s.cxm_database_url)
+        # rasa-sdk binds where SANIC_HOST says (0.0.0.0 when unset).
         actions = self._spawn(
             "actions",
             ["run", "actions", "--actions", "actions", "--port", str(s.action_port)],
+            env={"SANIC_HOST": s.action_host},
         )
-        rasa = self._spawn(
-            "rasa",
-            [
-                "run", "--enable-api", "--auth-token", s.rasa_auth_token,
-                "--model", s.model_path, "--endpoints", "endpoints.yml",
-                "--credentials", "credentials.yml", "--interface", s.host,
-                "--port", str(s.rasa_port), "--cors", "*",
-            ],
-            module="bot.rasa_server",
-        )
+        rasa = self._spawn("rasa", self.rasa_arguments(), module="bot.rasa_server")
         console = self._spawn(
             "console", ["serve", "--host", s.host, "--port", str(s.web_port)], module="cxm_store"
         )
-        self._wait_until_up("action server", actions, f"http://{s.host}:{s.action_port}/health")
-        self._wait_until_up("Rasa server", rasa, f"{s.rasa_url}/status?token={s.rasa_auth_token}")
+        self._wait_until_up("action server", actions, f"{s.action_url}/health")
+        self._wait_until_up("Rasa server", rasa, f"{s.rasa_url}/status", token=s.rasa_auth_token)
         self._wait_until_up("console", console, f"{s.web_url}/health")
 
-    def _wait_until_up(self, name: str, process: subprocess.Popen, url: str) -> None:
+    def rasa_arguments(self) -> List[str]:
+        """``rasa run`` arguments; the API token reaches Rasa through its environment only."""
+        s = self.settings
+        return [
+            "run", "--enable-api",
+            "--model", s.model_path, "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml", "--interface", s.host,
+            "--port", str(s.rasa_port), "--cors", *s.cors_origins,
+        ]
+
+    def _wait_until_up(self, name: str, process: subprocess.Popen, url: str, token: str = "") -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise StackError(f"{name} exited with code {process.returncode}")
-            if _ok(url):
+            if _ok(url, token):
                 return
             time.sleep(0.5)
         raise StackError(f"{name} did not answer at {url} within {START_TIMEOUT_SECONDS} s")
@@ -150,7 +157,7 @@ class Stack:
             f"Agent console:          {s.web_url}/console  (accounts: python -m cxm_store create-user)",
             f"CX dashboard (leads):   {s.web_url}/dashboard",
             f"Rasa HTTP API:          {s.rasa_url}/  (token in RASA_AUTH_TOKEN)",
-            f"Action server:          http://{s.host}:{s.action_port}/health",
+            f"Action server:          {s.action_url}/health",
         ] + (
             [f"Telegram:               {s.rasa_url}/webhooks/telegram/  (bot token set)"]
             if os.environ.get("TELEGRAM_BOT_TOKEN") else []

@@ -85,7 +85,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         model_path=str(MODEL),
         tracker_store_url=f"sqlite:///{data / 'tracker.db'}",
         cxm_database_url=f"sqlite:///{data / 'cxm.db'}",
-        rasa_auth_token="test-token",
+        # Unique, so a test can look for it in every process's command line.
+        rasa_auth_token=f"test-token-{uuid.uuid4().hex}",
         # Agents work around the clock here, so handoffs never depend on when
         # the suite runs; out-of-hours behaviour has its own tests.
         extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59"},
@@ -163,6 +164,20 @@ def post_json(url: str, body: Dict[str, Any], timeout: float = 30) -> Any:
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
     with urllib.request.urlopen(request, timeout=timeout) as reply:
+        return json.load(reply)
+
+
+def rasa_api(settings: BotSettings, path: str, body: Any = None) -> Any:
+    """Call the Rasa HTTP API of a stack as the console does (token in the Authorization header).
+
+    GET without ``body``, POST with it; returns the decoded JSON answer.
+    """
+    request = urllib.request.Request(
+        f"{settings.rasa_url}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.rasa_auth_token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
         return json.load(reply)
 
 

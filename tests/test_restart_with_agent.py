@@ -20,7 +20,7 @@ from bot.settings import BotSettings
 from bot.stack import Stack
 from cxm_store import auth, handoffs
 from cxm_store.db import engine_for
-from tests.conftest import ARTIFACTS, MODEL, as_console, post_json
+from tests.conftest import ARTIFACTS, MODEL, as_console, post_json, rasa_api
 
 pytestmark = pytest.mark.stack
 
@@ -85,22 +85,15 @@ def texts(replies: List[Dict[str, Any]]) -> str:
 
 def rasa_events(stack: Stack, sender: str, events: List[Dict[str, Any]]) -> Any:
     """``POST /conversations/<sender>/tracker/events`` as the console does."""
-    url = (
-        f"{stack.settings.rasa_url}/conversations/{sender}/tracker/events"
-        f"?execute_side_effects=true&output_channel=latest&token={TOKEN}"
+    return rasa_api(
+        stack.settings,
+        f"/conversations/{sender}/tracker/events?execute_side_effects=true&output_channel=latest",
+        events,
     )
-    request = urllib.request.Request(
-        url, data=json.dumps(events).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 200
-        return json.load(reply)
 
 
 def tracker_events(stack: Stack, sender: str) -> List[Dict[str, Any]]:
-    url = f"{stack.settings.rasa_url}/conversations/{sender}/tracker?include_events=ALL&token={TOKEN}"
-    with urllib.request.urlopen(url, timeout=30) as reply:
-        return json.load(reply)["events"]
+    return rasa_api(stack.settings, f"/conversations/{sender}/tracker?include_events=ALL")["events"]
 
 
 def agent_online(database_url: str, username: str) -> int:

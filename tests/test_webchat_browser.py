@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, rasa_api
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
@@ -65,16 +65,11 @@ def sender_of(page: Any) -> str:
 
 def push_as_agent(stack: Any, sender: str, text: str) -> None:
     """Append a bot message to the conversation through Rasa's API, as the agent console does."""
-    url = (
-        f"{stack.settings.rasa_url}/conversations/{sender}/tracker/events"
-        f"?execute_side_effects=true&output_channel=webchat&token={stack.settings.rasa_auth_token}"
+    rasa_api(
+        stack.settings,
+        f"/conversations/{sender}/tracker/events?execute_side_effects=true&output_channel=webchat",
+        [{"event": "bot", "text": text, "metadata": {"agent": "rina"}}],
     )
-    body = [{"event": "bot", "text": text, "metadata": {"agent": "rina"}}]
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        assert reply.status == 200
 
 
 def wait_for_stream(page: Any) -> None:

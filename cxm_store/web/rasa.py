@@ -2,8 +2,8 @@
 
 Every call raises :class:`RasaError` when Rasa cannot be reached or answers
 an error, so the console can tell the agent their message was not delivered.
-The auth token travels in the query string (Rasa's ``token`` parameter) and is
-never logged.
+The auth token travels in an ``Authorization: Bearer`` header (see
+``bot/rasa_server.py``), never in a URL, and is never logged.
 """
 import json
 import logging
@@ -47,14 +47,18 @@ class RasaClient:
             self._session = None
 
     def url(self, sender_id: str, path: str, **query: str) -> str:
-        """``{base}/conversations/{sender}/{path}?{query}&token=...`` (token last, if set)."""
-        params = list(query.items())
-        if self.token:
-            params.append(("token", self.token))
+        """``{base}/conversations/{sender}/{path}?{query}``."""
         return (
             f"{self.base_url}/conversations/{quote(sender_id, safe='')}/{path}"
-            f"?{urlencode(params)}"
+            f"?{urlencode(list(query.items()))}"
         )
+
+    def headers(self) -> Dict[str, str]:
+        """Request headers: JSON, and the API token if one is set."""
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
 
     async def append_events(
         self, sender_id: str, output_channel: str, events: List[Dict[str, Any]]
@@ -111,9 +115,7 @@ class RasaClient:
         shown = url.split("?", 1)[0]
         try:
             async with self._session.post(
-                URL(url, encoded=True),
-                data=json.dumps(body),
-                headers={"Content-Type": "application/json"},
+                URL(url, encoded=True), data=json.dumps(body), headers=self.headers()
             ) as reply:
                 text = await reply.text()
                 if reply.status >= 400:

@@ -14,6 +14,7 @@ import os
 import re
 import threading
 import urllib.parse
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -68,6 +69,7 @@ class FakeRasa:
                             "path": parsed.path,
                             "query": parsed.query,
                             "params": dict(urllib.parse.parse_qsl(parsed.query)),
+                            "authorization": self.headers.get("Authorization"),
                             "body": json.loads(raw or b"null"),
                         }
                     )
@@ -154,23 +156,36 @@ class Console:
         return client
 
 
-@pytest.fixture(scope="session")
-def console(tmp_path_factory: pytest.TempPathFactory, fake_rasa: FakeRasa) -> Iterator[Console]:
-    """``python -m cxm_store serve`` on a test port, fresh SQLite, RASA_URL at the fake."""
-    data = tmp_path_factory.mktemp("console")
+@contextmanager
+def running_console(
+    data: Path, rasa_url: str, port: int, name: str = "console", **env: str
+) -> Iterator[Console]:
+    """``python -m cxm_store serve`` on ``port`` over a fresh SQLite file in ``data``.
+
+    Cookies without ``Secure`` (plain http on loopback) unless ``env`` says otherwise.
+    """
     database_url = f"sqlite:///{data / 'cxm.db'}"
     schema.upgrade(database_url)
-    port = int(os.environ.get("TEST_CONSOLE_PORT", "8105"))
-    env = {
+    environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "CXM_DATABASE_URL": database_url,
-        "RASA_URL": fake_rasa.url,
+        "RASA_URL": rasa_url,
         "RASA_AUTH_TOKEN": RASA_TOKEN,
         "CXM_SESSION_HOURS": "8",
+        "CXM_SECURE_COOKIES": "0",
+        **env,
     }
-    with web_app("console", port, env) as url:
+    with web_app(name, port, environment) as url:
         yield Console(url, database_url)
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory, fake_rasa: FakeRasa) -> Iterator[Console]:
+    """``python -m cxm_store serve`` on a test port, fresh SQLite, RASA_URL at the fake."""
+    port = int(os.environ.get("TEST_CONSOLE_PORT", "8105"))
+    with running_console(tmp_path_factory.mktemp("console"), fake_rasa.url, port) as running:
+        yield running
 
 
 class Client:

@@ -26,7 +26,7 @@ from bot.channels.telegram import SECRET_HEADER
 from cxm_store import auth, handoffs
 from cxm_store.db import engine_for, session_factory
 from cxm_store.models import Conversation, CustomerIdentity, Handoff, Message, SurveyAnswer
-from tests.conftest import as_console
+from tests.conftest import as_console, rasa_api
 from tests.telegram.conftest import SECRET, TelegramStack, start_telegram_stack
 from tests.telegram.fake_api import Call, FakeTelegram, Updates
 from tests.telegram.test_telegram_stack import post
@@ -138,9 +138,7 @@ def button_data(message: Call, title: str) -> str:
 
 
 def rasa_tracker(stack: TelegramStack) -> Dict[str, Any]:
-    url = f"{stack.settings.rasa_url}/conversations/{SENDER}/tracker?token={stack.settings.rasa_auth_token}"
-    with urllib.request.urlopen(url, timeout=30) as reply:
-        return json.load(reply)
+    return rasa_api(stack.settings, f"/conversations/{SENDER}/tracker")
 
 
 def conversations_of(engine: Engine, channel: str, external_id: str) -> List[Conversation]:

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from bot.channels.telegram import NOT_TEXT_REPLY, SECRET_HEADER
+from tests.conftest import rasa_api
 from tests.telegram.conftest import SECRET, TOKEN, TelegramStack
 from tests.telegram.fake_api import FakeTelegram, Updates
 
@@ -148,14 +149,13 @@ def test_a_message_sent_through_rasas_api_reaches_the_customer(
 ) -> None:
     customer = Customer(tg_stack, fake_telegram)
     customer.say("halo", "Halo Kak")
-    url = (
-        f"{tg_stack.settings.rasa_url}/conversations/tg-{customer.chat}/tracker/events"
-        f"?execute_side_effects=true&output_channel=telegram&token={tg_stack.settings.rasa_auth_token}"
-    )
     before = len(customer.texts())
-    status, _ = post(url, [{"event": "bot", "text": "Halo Kak, saya Rina dari tim CS. *Ada* yang bisa dibantu?",
-                            "metadata": {"agent": "rina"}}])
-    assert status == 200
+    rasa_api(
+        tg_stack.settings,
+        f"/conversations/tg-{customer.chat}/tracker/events?execute_side_effects=true&output_channel=telegram",
+        [{"event": "bot", "text": "Halo Kak, saya Rina dari tim CS. *Ada* yang bisa dibantu?",
+          "metadata": {"agent": "rina"}}],
+    )
     assert customer.wait_for("saya Rina dari tim CS", before).endswith("*Ada* yang bisa dibantu?")
 
     before = len(customer.texts())
