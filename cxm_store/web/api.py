@@ -1,6 +1,8 @@
 """JSON API of the agent console. Every route needs a console login; POSTs need the CSRF token.
 
 Errors are ``{"error": "<message for the agent>"}`` with a 4xx/5xx status.
+Per-conversation routes follow :mod:`cxm_store.access`: what an agent has no
+business with answers 404, exactly like an id that does not exist.
 Times are ISO 8601 UTC (``...Z``); ``time`` fields are ``HH:MM`` in
 ``CXM_TIMEZONE`` for display.
 
@@ -27,7 +29,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cxm_store import auth, handoffs
+from cxm_store import access, auth, handoffs
 from cxm_store.web.rasa import RasaError
 from cxm_store.web.security import current_session, now, require_role, run_db
 
@@ -68,10 +70,25 @@ def _reply(request: Request, body: Dict[str, Any], status: int = 200) -> HTTPRes
 
 
 async def _handoff(request: Request, handoff_id: int) -> Dict[str, Any]:
+    """The handoff, if it exists and the signed-in user may see it; else 404."""
+    user = current_session(request).user
     try:
-        return await run_db(request, handoffs.get_handoff, handoff_id)
+        handoff = await run_db(request, handoffs.get_handoff, handoff_id)
     except LookupError:
-        raise ApiError(f"No handoff {handoff_id}", 404) from None
+        handoff = None
+    if handoff is None or not access.may_act_on_handoff(handoff, user.username, user.role):
+        raise ApiError(f"No handoff {handoff_id}", 404)
+    return handoff
+
+
+async def _readable_conversation(request: Request, conversation_id: int) -> None:
+    """404 unless the conversation exists and the signed-in user may read it."""
+    user = current_session(request).user
+    allowed = await run_db(
+        request, access.may_read_conversation, conversation_id, user.username, user.role
+    )
+    if not allowed:
+        raise ApiError(f"No conversation {conversation_id}", 404)
 
 
 def _must_be_mine(request: Request, handoff: Dict[str, Any]) -> None:
@@ -130,8 +147,9 @@ def register(app: Sanic) -> None:
         """Context of a conversation: language, channel, topics, order number,
         transcript (PII-masked), earlier conversations with outcome and CSAT, handoffs.
 
-        200 context; 404 unknown conversation.
+        200 context; 404 unknown conversation, or one an agent has no business with.
         """
+        await _readable_conversation(request, conversation_id)
         try:
             context = await run_db(request, handoffs.conversation_context, conversation_id)
         except LookupError:
@@ -141,11 +159,15 @@ def register(app: Sanic) -> None:
     @app.get("/api/conversations/<conversation_id:int>/messages", name="api_messages")
     @require_role()
     async def messages(request: Request, conversation_id: int) -> HTTPResponse:
-        """Transcript lines with id greater than ``?after=`` (default 0): ``{"messages": [...]}``."""
+        """Transcript lines with id greater than ``?after=`` (default 0): ``{"messages": [...]}``.
+
+        404 as for the conversation itself.
+        """
         try:
             after = int(request.args.get("after", "0"))
         except ValueError:
             raise ApiError("after must be a message id", 400) from None
+        await _readable_conversation(request, conversation_id)
         lines = await run_db(request, handoffs.messages_since, conversation_id, after)
         return _reply(request, {"messages": lines})
 
@@ -156,13 +178,15 @@ def register(app: Sanic) -> None:
 
         200 ``{"claimed": true, "handoff": {...}}``; 409 ``{"error"}`` when
         someone else has it (or it is no longer waiting); 404 unknown handoff.
+        The loser of a race must learn who won, so this route names the
+        holder; it shows no conversation content.
         """
         me = current_session(request).user.username
         try:
             won = await run_db(request, handoffs.claim_handoff, handoff_id, me, now())
+            handoff = await run_db(request, handoffs.get_handoff, handoff_id)
         except LookupError:
             raise ApiError(f"No handoff {handoff_id}", 404) from None
-        handoff = await _handoff(request, handoff_id)
         if not won:
             if handoff["status"] == "claimed" and handoff["agent"] != me:
                 raise ApiError(f"Already claimed by {handoff['agent']}", 409)
