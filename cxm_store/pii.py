@@ -1,39 +1,79 @@
-"""Masking personal data in free text before it is stored.
+"""Masking personal data in free text before it is stored or logged.
 
-Transcripts and survey comments are kept for quality review, not to build a
-second copy of customers' contact and identity data. Masking errs on the side
-of privacy for long digit runs, but leaves what support staff need to read a
-transcript: order numbers (``INV-2024-00123``), prices (``Rp150.000``), dates.
+Transcripts, survey comments and capture files are kept for quality review,
+not to build a second copy of customers' contact and identity data. Masking
+replaces each piece of personal data with a readable placeholder
+(``[phone]``, ``[email]``, ``[nik]``, ``[npwp]``, ``[card]``, ``[cvv]``,
+``[account]``, ``[otp]``, ``[pin]``, ``[password]``, ``[address]``,
+``[name]``) and leaves what support staff need to read a transcript: order
+numbers (``INV-2024-00123``), tracking numbers, prices (``Rp150.000``),
+dates, times and quantities.
+
+How: compiled regular expressions plus small context rules, written for
+Indonesian and English chat. Presidio and scrubadub were considered: both
+find names and addresses with English NER models that must be downloaded
+(nothing is downloaded here at run time), and neither knows NIK, NPWP,
+Indonesian phone layouts or "rek BCA ...". Their regex recognisers would
+still need every Indonesian rule below, so a dependency would add weight and
+no recall.
+
+The text is first folded (full-width and other Unicode digits, dashes and
+zero-width spaces made ASCII, one character for one) so that one set of
+patterns reads every way of writing a number. Then, in one pass each:
+e-mails, secrets after "password", the business data to keep, names after an
+introduction, address lines, and finally every run of digits (digits joined
+by spaces, dots, dashes or underscores). A run is cut into windows of whole
+groups, longest first; a window is personal data if the keyword just before
+it says so ("rek BCA", "OTP", "NIK", "cvv", "hp") and its length fits, or if
+its shape does (an Indonesian mobile or landline, a ``+`` number, a
+Luhn-valid card, a 16-digit NIK, a 15-digit NPWP). Every pattern is anchored
+and bounded and each character is claimed at most once, so masking is linear
+in the length of the text.
 """
 import re
-from typing import Optional
+from typing import Any, Iterator, List, Optional, Tuple
+
+from cxm_store.pii_rules import (
+    HARD,
+    SOFT,
+    find_business,
+    find_emails,
+    find_introduced,
+    fold,
+    is_keyword,
+    keyword_before,
+)
 
 EMAIL = "[email]"
 PHONE = "[phone]"
 CARD = "[card]"
 NIK = "[nik]"
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+Span = Tuple[int, int, str]
 
-# A number is never matched inside a word or a code: "INV-2024-00123" and
-# "Rp150.000" must stay readable, so a candidate may not follow a letter,
-# digit, dash, slash or dot, nor be followed by a digit, letter or decimal.
-_BEFORE = r"(?<![\w+\-/.,])"
-_AFTER = r"(?![\w]|[.,]\d)"
+# Digits joined by separators: "0812-3456-7890", "(021) 555 1234",
+# "+62 812.3456.7890", "3174 0512 0890 0001". "/" and "," are not joiners:
+# they separate two numbers ("0812..., 0813..." or "15/01/2024").
+_RUN = re.compile(r"(?<![0-9])(?:\(?\+)?\(?[0-9](?:[0-9)]|\((?=[0-9])|[ ._-]{1,3}(?=[(0-9]))*")
+_GROUP = re.compile(r"[0-9]+")
+_LONGEST = 20  # digits of the longest kind (a virtual account)
+# Groups of the most grouped kind (an NPWP: 01.234.567.8-901.000), unless
+# every digit stands alone ("0 8 1 2 ...").
+_MOST_GROUPS = 6
 
-# 13-19 digits, optionally grouped by spaces or dashes; no card starts with 0,
-# which keeps local phone numbers (08...) out.
-_CARD = re.compile(_BEFORE + r"[1-9](?:[ -]?\d){12,18}" + _AFTER)
-_NIK = re.compile(_BEFORE + r"\d{16}" + _AFTER)
+# Digit counts a kind may have when the keyword before the number names it.
+_LENGTH_BY_KEYWORD = {
+    "cvv": (3, 4), "otp": (4, 8), "pin": (4, 6), "npwp": (15, 16), "nik": (14, 17),
+    "account": (6, 20), "phone": (7, 15),
+}
 
-# Indonesian mobiles: 08xx-xxxx-xxxx locally (10-13 digits), +62 / 62 then
-# 8xx... The first four local digits are contiguous so that a date such as
-# 08-12-2024 10:00 never reads as a phone number.
-_PHONE_ID_LOCAL = re.compile(_BEFORE + r"08[1-9]\d(?:[ -]?\d){6,9}" + _AFTER)
-_PHONE_ID_INTL = re.compile(r"(?<![\w+])(?:\+62|62)[ -]?8[1-9](?:[ -]?\d){7,10}" + _AFTER)
-# Any other country in E.164 form: "+" then 8-15 digits, with optional
-# spaces, dashes or an area code in parentheses.
-_PHONE_INTL = re.compile(r"(?<![\w+])\+[1-9](?:[ -]?\(?\d\)?){7,14}" + _AFTER)
+# Province codes that open a NIK (Sumatra 1x, Java 3x, Bali/Nusa Tenggara 5x,
+# Kalimantan 6x, Sulawesi 7x, Maluku 8x, Papua 9x).
+_NIK_PROVINCES = frozenset(
+    [11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53]
+    + [61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96]
+)
+_NPWP_GROUPS = [2, 3, 3, 1, 3, 3]  # 01.234.567.8-901.000
 
 
 def _luhn_valid(digits: str) -> bool:
@@ -48,15 +88,6 @@ def _luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-# Province codes that open a NIK (Sumatra 1x, Java 3x, Bali/Nusa Tenggara 5x,
-# Kalimantan 6x, Sulawesi 7x, Maluku 8x, Papua 9x). Visa numbers (4...) can
-# never be NIKs, which is what separates most contiguous 16-digit cards.
-_NIK_PROVINCES = frozenset(
-    [11, 12, 13, 14, 15, 16, 17, 18, 19, 21, 31, 32, 33, 34, 35, 36, 51, 52, 53]
-    + [61, 62, 63, 64, 65, 71, 72, 73, 74, 75, 76, 81, 82, 91, 92, 93, 94, 95, 96]
-)
-
-
 def _looks_like_nik(digits: str) -> bool:
     # NIK layout: province, regency, district (6 digits), birth date DDMMYY
     # with 40 added to the day for women, then a 4-digit serial number.
@@ -66,54 +97,207 @@ def _looks_like_nik(digits: str) -> bool:
     return int(digits[0:2]) in _NIK_PROVINCES and 1 <= day <= 31 and 1 <= month <= 12
 
 
-def _mask_card(match: "re.Match[str]") -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    # 62 8... up to 15 digits is an Indonesian mobile without its "+"; the
-    # UnionPay cards that also start with 62 are 16-19 digits long.
-    if digits.startswith("628") and len(digits) <= 15:
-        return match.group(0)
-    if len(digits) == 16 and digits == match.group(0) and _looks_like_nik(digits):
-        return NIK
-    return CARD if _luhn_valid(digits) else match.group(0)
+def _national_phone(national: str) -> bool:
+    """An Indonesian number without its 0 or +62: mobile 8xx, or area code then subscriber."""
+    if national[:1] == "8":
+        return national[1:2] != "0" and 9 <= len(national) <= 12
+    return national[:1] in "234579" and 8 <= len(national) <= 11
 
 
-def mask_pii(text: str) -> str:
-    """Return ``text`` with e-mails, phone numbers, card numbers and NIKs masked.
+def _is_phone(digits: str, groups: List[int], plus: bool) -> bool:
+    """True if the digits, grouped as written, are a telephone number."""
+    if len(groups) > 1 and any(size > 1 for size in groups):
+        # Groups after the country and area codes are 2+ digits and the last
+        # 3+, so a quantity after a number ("... 7890 2 pcs") is left out.
+        tail = groups[2:] if plus or digits.startswith("62") else groups[1:]
+        if any(size < 2 for size in tail) or groups[-1] < 3:
+            return False
+        # The mobile prefix "08xx" or the area code is written in one piece,
+        # so that a date and time ("08-12-2024 10") is not a number.
+        if digits[0] == "0" and groups[0] < 3:
+            return False
+    if digits.startswith("62") and (plus or groups[0] in (2, len(digits))):
+        national = digits[2:]
+        national = national[1:] if national.startswith("0") else national  # "+62 0812..."
+        return _national_phone(national) and (plus or national[0] == "8")
+    if plus:
+        return 8 <= len(digits) <= 15 and digits[0] != "0"
+    return digits[0] == "0" and _national_phone(digits[1:])
 
-    Placeholders are ``[email]``, ``[phone]``, ``[card]`` and ``[nik]``. Cards
-    must pass the Luhn check; any other standalone 16-digit number is taken
-    for a NIK (an Indonesian identity number), since leaving a real one in
-    clear costs more than hiding a harmless number.
+
+def _card_grouping(groups: List[int]) -> bool:
+    if len(groups) == 1 or all(size == 1 for size in groups):
+        return True
+    return groups in ([4, 6, 5], [4, 6, 4]) or (all(s == 4 for s in groups[:-1]) and groups[-1] <= 4)
+
+
+def _classify(digits: str, groups: List[int], plus: bool, keyword: Optional[str]) -> Optional[Tuple[str, bool]]:
+    """The kind of personal data these digits are, and whether the keyword said so; or None."""
+    bounds = _LENGTH_BY_KEYWORD.get(keyword)
+    single = len(groups) == 1 or all(size == 1 for size in groups)
+    # A one-digit group at the end is a count after the number ("... 2 kali").
+    if bounds and bounds[0] <= len(digits) <= bounds[1] and (single or groups[-1] > 1):
+        return keyword, True
+    if _is_phone(digits, groups, plus):
+        return "phone", False
+    if keyword == "keep":
+        return None
+    if 13 <= len(digits) <= 19 and _card_grouping(groups) and _luhn_valid(digits):
+        return ("nik" if len(digits) == 16 and single and _looks_like_nik(digits) else "card"), False
+    if len(digits) == 16 and (single or (_looks_like_nik(digits) and all(2 <= s <= 6 for s in groups))):
+        # Leaving a real NIK in clear costs more than hiding a harmless number.
+        return ("npwp" if digits[0] == "0" else "nik"), False
+    if len(digits) == 15 and (single or groups == _NPWP_GROUPS):
+        return "npwp", False
+    return None
+
+
+class _Claims:
+    """The spans masked so far, and the business data digit windows must leave alone."""
+
+    def __init__(self, length: int) -> None:
+        self.masked = bytearray(length)
+        self.business = bytearray(length)
+        self.spans: List[Span] = []
+
+    def free(self, start: int, end: int) -> bool:
+        return self.masked.find(1, start, end) == -1
+
+    def claim(self, start: int, end: int, kind: str) -> bool:
+        if end <= start or not self.free(start, end):
+            return False
+        self.masked[start:end] = b"\x01" * (end - start)
+        self.spans.append((start, end, kind))
+        return True
+
+    def protect(self, start: int, end: int, strength: int) -> None:
+        # SOFT spans come first (see find_business), so a HARD one wins.
+        self.business[start:end] = bytes([strength]) * (end - start)
+
+    def allows(self, start: int, end: int, by_keyword: bool) -> bool:
+        if self.business.find(HARD, start, end) != -1:
+            return False
+        return by_keyword or self.business.find(SOFT, start, end) == -1
+
+
+def _glued_code(folded: str, start: int) -> bool:
+    """True if the digits at ``start`` close a code such as ``JNE1234567890``."""
+    letters = start
+    while letters > 0 and start - letters < 12 and folded[letters - 1].isalpha():
+        letters -= 1
+    word = folded[letters:start]
+    return len(word) >= 2 and word.isupper() and not is_keyword(word)
+
+
+def _number_windows(folded: str, claims: _Claims) -> None:
+    floor = 0
+    for run in _RUN.finditer(folded):
+        groups = [group.span() for group in _GROUP.finditer(folded, run.start(), run.end())]
+        if len(groups) > _LONGEST and all(b - a == 1 for a, b in groups[:_LONGEST + 1]):
+            floor = run.end()
+            continue  # "1 2 3 4 ..." on and on: a list or a pasted table, not one number
+        keyword = keyword_before(folded, run.start(), floor)
+        if keyword is None and _glued_code(folded, run.start()):
+            keyword = "keep"
+        plus = "+" in folded[run.start():groups[0][0]]
+        floor = run.end()
+        first = 0
+        while first < len(groups):
+            last, size, spaced = first, 0, True
+            while last < len(groups) and size + groups[last][1] - groups[last][0] <= _LONGEST:
+                size += groups[last][1] - groups[last][0]
+                spaced = spaced and size == last - first + 1
+                if last - first >= _MOST_GROUPS and not spaced:
+                    break
+                last += 1
+            first = _mask_window(folded, claims, run.start(), groups, first, last, plus, keyword)
+            keyword = plus = None  # they belong to the start of the run
+
+
+def _mask_window(folded, claims, run_start, groups, first, last, plus, keyword) -> int:
+    """Mask the longest window of ``groups[first:last]`` that is personal data; return where to go on."""
+    for end_group in range(last, first, -1):
+        window = groups[first:end_group]
+        digits = "".join(folded[a:b] for a, b in window)
+        found = _classify(digits, [b - a for a, b in window], bool(plus), keyword)
+        if not found:
+            continue
+        start = run_start if first == 0 else window[0][0]
+        end = window[-1][1]
+        if folded.rfind("(", start, end) > folded.rfind(")", start, end) and folded.startswith(")", end):
+            end += 1  # "(021) 555-1234" with its closing parenthesis
+        if claims.allows(start, end, found[1]) and claims.claim(start, end, found[0]):
+            return end_group
+    return first + 1
+
+
+def find_personal_data(text: str) -> List[Span]:
+    """Spans of personal data in ``text``: ``(start, end, kind)``, in order of position."""
+    folded = fold(text)
+    claims = _Claims(len(folded))
+    for start, end in find_emails(folded):
+        claims.claim(start, end, "email")
+    for start, end, kind in find_introduced(folded):
+        claims.claim(start, end, kind)
+    for start, end, strength in find_business(folded):
+        claims.protect(start, end, strength)
+    _number_windows(folded, claims)
+    return sorted(claims.spans)
+
+
+def _masked_pieces(text: str, spans: List[Span]) -> Iterator[str]:
+    position = 0
+    for start, end, kind in spans:
+        yield text[position:start]
+        yield f"[{kind}]"
+        position = end
+    yield text[position:]
+
+
+def mask_pii(text: Optional[str]) -> str:
+    """Return ``text`` with every piece of personal data replaced by ``[kind]``.
 
     Args:
         text: What the customer (or an agent) typed.
 
     Returns:
-        The same text with personal data replaced; None becomes "".
+        The same text with personal data masked; None becomes "".
     """
     if not text:
         return text or ""
-    text = _EMAIL.sub(EMAIL, text)
-    # Cards before phones: a grouped 16-digit card would otherwise be cut
-    # into phone-shaped pieces. NIKs that fail Luhn come next.
-    text = _CARD.sub(_mask_card, text)
-    text = _NIK.sub(NIK, text)
-    for pattern in (_PHONE_ID_INTL, _PHONE_ID_LOCAL, _PHONE_INTL):
-        text = pattern.sub(PHONE, text)
-    return text
+    return "".join(_masked_pieces(text, find_personal_data(text)))
 
 
-def find_contact(text: str) -> Optional[str]:
+def find_contact(text: Optional[str]) -> Optional[str]:
     """Return the first e-mail address or phone number in ``text``, as written, or None.
 
     Used when a customer leaves a message for the team: the contact is what
     the team answers to, so it is kept in clear on the ticket.
     """
-    found = [
-        match
-        for pattern in (_EMAIL, _PHONE_ID_INTL, _PHONE_ID_LOCAL, _PHONE_INTL)
-        for match in pattern.finditer(text or "")
-    ]
-    if not found:
-        return None
-    return min(found, key=lambda m: m.start()).group(0)
+    for start, end, kind in find_personal_data(text or ""):
+        if kind in ("email", "phone"):
+            return text[start:end]
+    return None
+
+
+# Keys of a Rasa event whose values are identifiers the capture needs to
+# match, not free text (a sender id is the channel's pseudonymous id).
+_IDENTIFIER_KEYS = frozenset({"event", "sender_id", "name", "input_channel", "message_id", "intent_response_key"})
+
+
+def mask_record(value: Any, key: Optional[str] = None) -> Any:
+    """A copy of a JSON-like record with every free-text string masked.
+
+    Args:
+        value: A Rasa event (or any dict/list/str) about to be written to a file or a log.
+        key: The key ``value`` was found under, if any.
+    """
+    if isinstance(value, str):
+        return value if key in _IDENTIFIER_KEYS else mask_pii(value)
+    if isinstance(value, dict):
+        return {k: mask_record(v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_record(item) for item in value]
+    return value
+
+

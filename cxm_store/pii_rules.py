@@ -1,0 +1,384 @@
+"""What the words around a piece of text say: the context rules of the masking engine.
+
+:mod:`cxm_store.pii` finds digit runs and decides what they are; this module
+holds everything that depends on words rather than digit shapes: the
+length-preserving folding of look-alike characters, e-mail addresses (plain
+and spelled out), the business data that must stay readable (order and
+tracking numbers, prices, dates, times), the keyword that stands before a
+number, secrets typed after "password", and the names and address lines that
+follow an introduction.
+
+Every pattern is anchored on a keyword or a token start and its repetitions
+are bounded, so each finder is linear in the length of the text; the word
+walks for names and addresses only move forward.
+"""
+import re
+import unicodedata
+from typing import Iterator, Optional, Tuple
+
+Span = Tuple[int, int, str]
+
+# --- Folding: one character in, one character out ----------------------------
+
+# Zero-width characters hide inside numbers ("0812\u200b3456..."); they fold to
+# a space so that a number split by them reads like one split by spaces.
+_ZERO_WIDTH = frozenset({0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E})
+_DASHES = frozenset({0x00AD, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE58, 0xFE63})
+
+
+class _FoldTable(dict):
+    """``str.translate`` table filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> int:
+        self[code] = value = _fold_char(code)
+        return value
+
+
+def _fold_char(code: int) -> int:
+    if code < 128:
+        return code
+    char = chr(code)
+    if code in _ZERO_WIDTH or unicodedata.category(char) == "Zs":
+        return 0x20
+    if code in _DASHES:
+        return 0x2D
+    digit = unicodedata.decimal(char, None)
+    if digit is not None:  # full-width, Arabic-Indic, Devanagari... digits
+        return 0x30 + digit
+    folded = unicodedata.normalize("NFKC", char)  # full-width letters, "＠", "．"
+    return ord(folded) if len(folded) == 1 and folded.isascii() else code
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """``text`` with look-alike digits, dashes, spaces and full-width forms made ASCII.
+
+    The result has the same length as ``text``, so a span found in it is the
+    same span of the original.
+    """
+    return text.translate(_FOLD)
+
+
+# --- E-mail addresses ---------------------------------------------------------
+
+_LOCAL = r"(?<![\w.%+-])[\w.%+-]{1,64}"
+_LABEL = r"[\w-]{1,63}"
+_OPEN, _CLOSE = r"[(\[{<]\s?", r"\s?[)\]}>]"
+# With "@" (or a bracketed "at") the dots may be written as dots or words.
+_EMAIL = re.compile(
+    rf"{_LOCAL}\s{{0,2}}(?:@|{_OPEN}(?:at|@){_CLOSE})\s{{0,2}}{_LABEL}"
+    rf"(?:(?:\s{{0,2}}\.\s{{0,2}}|\s?{_OPEN}(?:dot|titik|\.){_CLOSE}\s?|\s(?:dot|titik)\s){_LABEL}){{1,4}}",
+    re.IGNORECASE,
+)
+# "budi at gmail dot com": only with spelled-out dots and a known ending, or
+# an ordinary sentence ("arrive at Jakarta. Thanks") would read as an address.
+_EMAIL_SPELLED = re.compile(
+    rf"{_LOCAL}\s(?:at|et)\s{_LABEL}(?:(?:\s?{_OPEN}(?:dot|titik){_CLOSE}\s?|\s(?:dot|titik)\s){_LABEL}){{1,3}}",
+    re.IGNORECASE,
+)
+_TLD = re.compile(r"[a-z]{2,24}\Z", re.IGNORECASE)
+_KNOWN_TLD = frozenset("com id net org co ac go sch io me info biz edu gov us uk sg my au".split())
+
+
+def find_emails(text: str) -> Iterator[Tuple[int, int]]:
+    """Spans of e-mail addresses in folded ``text``, plain or spelled out."""
+    for match in _EMAIL.finditer(text):
+        if _TLD.search(match.group()):
+            yield match.span()
+    for match in _EMAIL_SPELLED.finditer(text):
+        if re.split(r"\W", match.group())[-1].lower() in _KNOWN_TLD:
+            yield match.span()
+
+
+# --- Business data that must stay readable ------------------------------------
+
+_WORD = re.compile(r"[A-Za-z]+")
+HARD, SOFT = 2, 1  # a keyword that says "this is a PII" may override SOFT only
+_DAY = r"(?:0?[1-9]|[12][0-9]|3[01])"
+_MONTH = r"(?:0?[1-9]|1[0-2])"
+# Digit-led patterns; the character before a match is checked in Python, as
+# a look-behind in front would cost a full match attempt at every position.
+_NOT_AFTER = "0123456789.,:"
+_BARE = [
+    re.compile(  # prices without currency: 1.250.000, 150.000,00
+        r"[1-9][0-9]{0,2}(?:\.[0-9]{3}){1,4}(?:,[0-9]{1,2})?(?![0-9]|[.,][0-9])"
+    ),
+    re.compile(  # dates: 08-12-2024, 15/01/2024, 2024-01-15
+        rf"(?:{_DAY}[-/.]{_MONTH}[-/.](?:19|20)?[0-9]{{2}}|(?:19|20)[0-9]{{2}}[-/.]{_MONTH}[-/.]{_DAY})(?![0-9])"
+    ),
+    re.compile(  # times: 10:00, 10.30, 09.15.20
+        r"(?:[01]?[0-9]|2[0-3])[:.][0-5][0-9](?:[:.][0-5][0-9])?(?![0-9])"
+    ),
+]
+# Patterns tried where their first word is seen.
+_PRICE = re.compile(  # Rp 150.000, Rp1.500.000,00, IDR 150000
+    r"(?:rp|idr|usd|sgd)\.?\s?(?:[0-9]{1,3}(?:[.,][0-9]{3})+(?:[.,][0-9]{1,2})?|[0-9]{1,12})(?![0-9])",
+    re.IGNORECASE,
+)
+_ORDER = re.compile(  # order numbers: INV-2024-00123, inv 2024 123, INV/2024/00123
+    r"(?:inv|ord|order|trx|so|po)[\s#:/-]{0,3}[0-9]{2,4}(?:[\s/-]{1,3}[0-9]{1,8}){1,2}(?![0-9])", re.IGNORECASE
+)
+_TRACKING = re.compile(  # a courier's tracking number after its keyword: resi JP1234567890
+    r"(?:resi|awb|airway\s?bill|tracking|lacak|pengiriman)(?:nya)?(?:\s(?:saya|number|no\.?|id|code|kode))?"
+    r"\s{0,3}[:#=]?\s{0,3}[a-z]{0,6}[0-9][a-z0-9-]{5,30}",
+    re.IGNORECASE,
+)
+_BUSINESS_AFTER_WORD = {
+    **dict.fromkeys("rp idr usd sgd".split(), (_PRICE, SOFT)),
+    **dict.fromkeys("inv ord order trx so po".split(), (_ORDER, HARD)),
+    **dict.fromkeys("resi resinya awb airway tracking lacak pengiriman".split(), (_TRACKING, HARD)),
+}
+
+
+def find_business(text: str) -> Iterator[Tuple[int, int, int]]:
+    """Spans of prices, dates and times (SOFT), then order and tracking numbers (HARD)."""
+    hard = []
+    for word in _WORD.finditer(text):
+        found = _BUSINESS_AFTER_WORD.get(word.group().lower())
+        match = found and found[0].match(text, word.start())
+        if match and found[1] == SOFT:
+            yield match.start(), match.end(), SOFT
+        elif match:
+            hard.append((match.start(), match.end(), HARD))
+    for pattern in _BARE:
+        for match in pattern.finditer(text):
+            if match.start() == 0 or text[match.start() - 1] not in _NOT_AFTER:
+                yield match.start(), match.end(), SOFT
+    yield from hard
+
+
+# --- The keyword before a number ------------------------------------------------
+
+_BANKS = (
+    "bca bni bri mandiri bsi cimb niaga permata danamon btn btpn jenius jago seabank ocbc maybank panin "
+    "mega bjb muamalat sinarmas uob hsbc citibank dbs bank"
+)
+# "keep" marks a number that is business data; one word or two.
+_NUMBER_WORDS = {
+    "keep": "resi awb tracking track lacak order pesanan invoice inv sku voucher promo kupon coupon rp idr "
+            "harga total ongkir biaya qty jumlah booking",
+    "cvv": "cvv cvc cvn",
+    "otp": "otp token",
+    "pin": "pin",
+    "npwp": "npwp",
+    "nik": "nik ktp ektp kependudukan",
+    "account": "rek rekening norek account acct acc va briva " + _BANKS,
+    "phone": "hp handphone ponsel telp telpon telepon tlp tel wa whatsapp whatsap phone mobile cell call sms "
+             "fax kontak contact cp nomor nomer nmr no number ovo gopay shopeepay linkaja",
+}
+_NUMBER_PAIRS = {
+    "keep": "kode-produk kode-booking kode-promo kode-voucher kode-pos",
+    "cvv": "kode-keamanan security-code card-verification",
+    "otp": "kode-verifikasi kode-aktivasi kode-login kode-masuk kode-konfirmasi kode-sms kode-otentikasi "
+           "kode-autentikasi verification-code auth-code authentication-code one-time",
+    "nik": "nomor-induk no-induk identity-number identity-card id-card",
+    "account": "virtual-account kode-bayar kode-pembayaran payment-code",
+}
+_KEYWORD = {word: kind for kind, words in _NUMBER_WORDS.items() for word in words.split()}
+_KEYWORD_PAIR = {
+    tuple(pair.split("-")): kind for kind, pairs in _NUMBER_PAIRS.items() for pair in pairs.split()
+}
+LOOKBACK = 48  # characters before a number searched for its keyword
+
+
+def _keyword(word: str) -> Optional[str]:
+    word = word.lower()
+    kind = _KEYWORD.get(word)
+    if kind is None and word.endswith(("nya", "ku", "mu")):  # "nomorku", "rekeningnya"
+        kind = _KEYWORD.get(re.sub(r"(?:nya|ku|mu)\Z", "", word))
+    return kind
+
+
+def keyword_before(text: str, start: int, floor: int) -> Optional[str]:
+    """The kind named by the keyword nearest before ``start`` (not before ``floor``), or None."""
+    begin = max(floor, start - LOOKBACK)
+    words = _WORD.findall(text, begin, start)
+    if words and begin > 0 and text[begin - 1].isalpha():
+        words = words[1:]  # the tail of a word cut by the window
+    for index in range(len(words) - 1, -1, -1):
+        if index:
+            kind = _KEYWORD_PAIR.get((words[index - 1].lower(), words[index].lower()))
+            if kind:
+                return kind
+        kind = _keyword(words[index])
+        if kind:
+            return kind
+    return None
+
+
+def is_keyword(word: str) -> bool:
+    """True if ``word`` is one of the keywords that introduce a number."""
+    return _keyword(word) is not None
+
+
+# --- Secrets, names and addresses after the words that introduce them -----------
+
+STOPWORDS = frozenset(
+    "ya yah yg yang dan dari di ke mau ingin mo mw pengen min kak ka gan sis bro tolong mohon please pls "
+    "and from with i im saya aku sy untuk buat dengan no nomor hp wa email nik alamat order pesanan kok "
+    "sudah udah belum tapi but is am the here ok oke terima thanks thank hi halo hello juga lagi mas mbak "
+    "bapak ibu pak bu kakak sama atau or to for at in on lupa salah benar sih dong deh nih ini itu tadi "
+    "kemarin mana apa gimana bagaimana kenapa bisa tidak nggak gak ga enggak siapa tersebut customer "
+    "pelanggan penerima pemesan akun account kartu a an not".split()
+)
+
+_SECRET = re.compile(
+    r"(?:password|passwd|pwd|pw|pass|sandi|kata\s?sandi|kata\s?kunci)(?:nya|ku)?(?![a-z])"
+    r"(?:\s(?:saya|aku|ku|akun|my|baru|lama|nya))?\s{0,3}"
+    r"(?:(?P<said>[:=]|is|adalah|itu|yaitu|yakni)\s{0,3})?(?P<secret>[^\s,;]{4,64})",
+    re.IGNORECASE,
+)
+
+
+def _secret_at(text: str, position: int) -> Iterator[Span]:
+    match = _SECRET.match(text, position)
+    if not match:
+        return
+    secret = match.group("secret").rstrip(".!?)")
+    if len(secret) < 4 or secret.lower() in STOPWORDS:
+        return
+    # Without "password: ..." only a token with a digit, a symbol or an inner
+    # capital is taken: "password saya salah terus" holds no secret.
+    if match.group("said") or not secret.isalpha() or not secret[1:].islower():
+        start = match.start("secret")
+        yield start, start + len(secret), "password"
+
+
+_NAME_INTRO = re.compile(
+    r"(?:(?P<firm>nama\s?(?:saya|aku|ku|sy|gue|gw|lengkap(?:\s(?:saya|aku))?)|namaku|namanya|"
+    r"atas\s(?:nama|nm)|a\s?[./]\s?n\.?|my\sname\sis|my\sname's|my\sname\s|name\s?:|nama\s?:)"
+    r"|(?P<weak>i\sam|i'm|this\sis|panggil\ssaya|call\sme))(?![a-z])\s{0,3}[:\-]?\s{0,2}",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(
+    r"(?:bapak|bpk|ibu|bu|pak|sdr|sdri|saudara|saudari|mr|mrs|ms|miss|mas|mbak|kak|dr|drs|ir|hj|h)\.?\s",
+    re.IGNORECASE,
+)
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*\.?(?![\w-])")
+_MAX_NAME_WORDS = 4
+
+
+def _name_at(text: str, position: int) -> Iterator[Span]:
+    intro = _NAME_INTRO.match(text, position)
+    if not intro:
+        return
+    position = intro.end()
+    title = _TITLE.match(text, position)
+    if title:
+        position = title.end()
+    start, end, count = position, position, 0
+    while count < _MAX_NAME_WORDS:
+        word = _NAME_WORD.match(text, position)
+        if not word:
+            break
+        token = word.group().rstrip(".")
+        if token.lower() in STOPWORDS or (intro.group("weak") and not token[:1].isupper()):
+            break
+        end, count = position + len(token), count + 1
+        if word.group().endswith(".") and len(token) > 1:
+            break  # the end of the sentence, not an initial
+        position = word.end()
+        if not text.startswith(" ", position):
+            break
+        position += 1
+    if count:
+        yield start, end, "name"
+
+
+# Indonesian street keywords; "jalan", "gang", "blok" and "desa" are also
+# ordinary words ("paketnya masih jalan") and need a street name after them.
+_STREET = re.compile(
+    r"(?:(?P<firm>jl|jln|gg|komp|kompleks|komplek|perum|perumahan|apartemen|apartment|apt|ruko|"
+    r"dsn|dusun|kp|kampung|cluster|griya)\.?|(?P<loose>jalan|gang|blok|desa))(?![a-z])"
+    r"|(?P<intro>alamat(?:\s(?:saya|aku|lengkap|pengiriman|rumah|kantor|kirim|baru))?(?:\s(?:di|ke|adalah))?"
+    r"|my\saddress\sis|address\s?:|ship\sto|deliver\sto|send\sit\sto)(?![a-z])\s?:?",
+    re.IGNORECASE,
+)
+# After "jalan": a capitalised name, or lower-case words then a house number.
+_LOOSE_STREET = re.compile(r"\s(?:[A-Z]|raya\b|[a-z]+(?:\s[a-z]+){0,2}\s(?:no\.?|nomor)\s?[0-9])")
+# "221B Baker Street": found from its last word, looking back.
+_ENGLISH_STREET = re.compile(
+    r"(?<![\w-])[0-9]{1,5}[A-Za-z]?\s(?:[A-Z][a-z]+\s){1,3}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)\Z",
+    re.IGNORECASE,
+)
+_ADDRESS_WORDS = frozenset(
+    "no no. nomor rt rw rt. rw. blok kel kel. kelurahan kec kec. kecamatan kab kab. kabupaten kota kodya "
+    "provinsi prov prov. desa ds ds. dusun gg gg. gang jl jl. jalan jln lantai lt lt. unit tower gedung kav "
+    "kav. km raya timur barat utara selatan tengah dalam street st st. road rd rd. apt apt. suite floor "
+    "city perum blk komp komp. kp kp. dki".split()
+)
+_ADDRESS_TOKEN = re.compile(r"[\w./-]{1,40}")
+_MAX_ADDRESS_TOKENS = 30
+
+
+def _address_at(text: str, word: "re.Match[str]") -> Iterator[Span]:
+    if word.group().lower() in _STREET_ENDINGS:
+        match = _ENGLISH_STREET.search(text, max(0, word.start() - 60), word.end())
+        if match:
+            yield match.start(), _walk_address(text, match.end(), 0), "address"
+        return
+    match = _STREET.match(text, word.start())
+    if not match or (match.group("loose") and not _LOOSE_STREET.match(text, match.end())):
+        return
+    end = _walk_address(text, match.end(), 2 if match.group("firm") else 0)
+    start = match.start()
+    if match.group("intro"):
+        if not any(char.isdigit() for char in text[start:end]):
+            return  # "alamat saya di Bandung": a city only
+        start = match.end()
+        start += len(text[start:end]) - len(text[start:end].lstrip())
+    if end > start:
+        yield start, end, "address"
+
+
+def _walk_address(text: str, position: int, grace: int) -> int:
+    """End of the address that goes on at ``position``: words while they read like one."""
+    end = position
+    for count in range(_MAX_ADDRESS_TOKENS):
+        gap = position
+        while gap < len(text) and text[gap] in " ,":
+            gap += 1
+        token = _ADDRESS_TOKEN.match(text, gap)
+        if not token or gap - position > 2:
+            break
+        word = token.group()
+        bare = word.rstrip(".")
+        if not (count < grace or word.lower() in _ADDRESS_WORDS or bare[:1].isupper() or bare[:1].isdigit()):
+            break
+        if bare.lower() in STOPWORDS and word.lower() not in _ADDRESS_WORDS:
+            break
+        end = gap + len(bare) if word.endswith(".") and word.lower() not in _ADDRESS_WORDS else token.end()
+        position = token.end()
+        if end < position:  # "Jakarta." closes the sentence
+            break
+    return end
+
+
+_SECRET_STARTS = frozenset("password passwordnya passwordku passwd pwd pw pass sandi sandinya kata".split())
+_NAME_STARTS = frozenset("nama namaku namanya atas a my name i this panggil call".split())
+_STREET_STARTS = frozenset(
+    "jl jln gg komp kompleks komplek perum perumahan apartemen apartment apt ruko dsn dusun kp kampung "
+    "cluster griya jalan gang blok desa alamat my address ship deliver send".split()
+)
+_STREET_ENDINGS = frozenset(
+    "street st road rd avenue ave lane ln drive dr boulevard blvd way court ct place pl terrace close "
+    "crescent".split()
+)
+
+
+def find_introduced(text: str) -> Iterator[Span]:
+    """Passwords, person names and address lines, each found from the word that introduces it."""
+    address_end = 0
+    for word in _WORD.finditer(text):
+        lower = word.group().lower()
+        if lower in _SECRET_STARTS:
+            yield from _secret_at(text, word.start())
+        if lower in _NAME_STARTS:
+            yield from _name_at(text, word.start())
+        if word.start() >= address_end and (lower in _STREET_STARTS or lower in _STREET_ENDINGS):
+            for start, end, kind in _address_at(text, word):
+                address_end = end
+                yield start, end, kind
