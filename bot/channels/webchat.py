@@ -11,19 +11,22 @@ Routes under ``/webhooks/webchat``:
     POST /webhook      {"sender": str, "message": str, "metadata": {}} -> [reply, ...]
     GET  /events/<sender>   text/event-stream of pushed messages
 
-Pushed messages reach pages connected to this Rasa process; several Rasa
-processes behind a load balancer need sticky sessions for the stream.
+Pushed messages go through a :class:`bot.channels.push.PushHub`: in this
+process by default, through Redis when ``WEBCHAT_PUSH_URL`` is set, so that
+with several Rasa processes (or Sanic workers) a push reaches the stream
+whichever process holds it. Each pushed event carries an ``id``; a page that
+reconnects with the last one it saw (``Last-Event-ID``, or ``?after=`` when
+the page opens a new stream itself) first gets what it missed.
 """
-import asyncio
 import json
 import logging
-from collections import defaultdict
 from pathlib import Path
-from typing import Any, Awaitable, Callable, DefaultDict, Dict, Optional, Set, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 
+from bot.channels.push import PushHub, hub_from_environment
 from bot.channels.sender_ids import allowed_for_webchat
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -35,27 +38,6 @@ PAGE = Path(__file__).parent / "webchat_page" / "index.html"
 # cost grows with length. The customer is still answered.
 MAX_MESSAGE_CHARS = 2000
 KEEPALIVE_SECONDS = 15
-
-
-class PushHub:
-    """Delivers pushed messages to the pages a sender has open."""
-
-    def __init__(self) -> None:
-        self._subscribers: DefaultDict[Text, Set[asyncio.Queue]] = defaultdict(set)
-
-    def subscribe(self, sender: Text) -> asyncio.Queue:
-        queue: asyncio.Queue = asyncio.Queue()
-        self._subscribers[sender].add(queue)
-        return queue
-
-    def unsubscribe(self, sender: Text, queue: asyncio.Queue) -> None:
-        self._subscribers[sender].discard(queue)
-        if not self._subscribers[sender]:
-            del self._subscribers[sender]
-
-    def publish(self, sender: Text, message: Dict[Text, Any]) -> None:
-        for queue in self._subscribers.get(sender, ()):
-            queue.put_nowait(message)
 
 
 class WebchatOutput(OutputChannel):
@@ -72,7 +54,7 @@ class WebchatOutput(OutputChannel):
         # One pushed event per bot message keeps text and its buttons together.
         pushed = {k: v for k, v in message.items() if k in ("text", "buttons", "image", "custom") and v}
         if pushed:
-            self._hub.publish(recipient_id, {"recipient_id": recipient_id, **pushed})
+            await self._hub.publish(recipient_id, {"recipient_id": recipient_id, **pushed})
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -84,11 +66,17 @@ def clean_message_text(raw: Any) -> Text:
     return text.strip()[:MAX_MESSAGE_CHARS]
 
 
+def last_seen_push(request: Request) -> Optional[int]:
+    """The id of the last push the page saw, if it says (``Last-Event-ID`` or ``?after=``)."""
+    value = request.headers.get("Last-Event-ID") or request.args.get("after") or ""
+    return int(value) if value.strip().isdigit() else None
+
+
 class WebchatInput(InputChannel):
     """Rasa input channel for the Serambi web chat page."""
 
-    def __init__(self) -> None:
-        self.hub = PushHub()
+    def __init__(self, hub: Optional[PushHub] = None) -> None:
+        self.hub = hub or hub_from_environment()
 
     @classmethod
     def name(cls) -> Text:
@@ -112,7 +100,14 @@ class WebchatInput(InputChannel):
 
         @webchat.route("/health", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            # Ready only when pushes from other processes reach this one.
+            if await self.hub.ready():
+                return response.json({"status": "ok"})
+            return response.json({"status": "push channel unavailable"}, status=503)
+
+        @webchat.listener("after_server_stop")
+        async def close_hub(*_: Any) -> None:
+            await self.hub.close()
 
         @webchat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -137,21 +132,24 @@ class WebchatInput(InputChannel):
         async def events(request: Request, sender: Text) -> Optional[HTTPResponse]:
             if not allowed_for_webchat(sender):
                 return response.json({"error": "sender must be a web- id"}, status=400)
-            stream = await request.respond(
-                content_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
-            queue = self.hub.subscribe(sender)
             try:
+                subscription = await self.hub.subscribe(sender, after=last_seen_push(request))
+            except ConnectionError as error:
+                logger.warning("web chat stream for %s refused: %s", sender, error)
+                return response.json({"error": "pushes unavailable, retry"}, status=503)
+            try:
+                stream = await request.respond(
+                    content_type="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+                )
                 await stream.send(": connected\n\n")
                 while True:
-                    try:
-                        message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                    except asyncio.TimeoutError:
+                    push = await subscription.next(KEEPALIVE_SECONDS)
+                    if push is None:
                         await stream.send(": keepalive\n\n")
-                        continue
-                    await stream.send(f"data: {json.dumps(message)}\n\n")
+                    else:
+                        await stream.send(f"id: {push.id}\ndata: {json.dumps(push.message)}\n\n")
             finally:
-                self.hub.unsubscribe(sender, queue)
+                self.hub.unsubscribe(subscription)
 
         return webchat
