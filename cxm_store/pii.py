@@ -41,7 +41,7 @@ from cxm_store.pii_rules import (
     find_introduced,
     fold,
     is_keyword,
-    keyword_before,
+    keywords_before,
 )
 
 EMAIL = "[email]"
@@ -50,17 +50,21 @@ CARD = "[card]"
 NIK = "[nik]"
 
 Span = Tuple[int, int, str]
+Keywords = List[Tuple[str, int]]  # kinds named before a number, nearest first, with the words between
 
 # Digits joined by separators: "0812-3456-7890", "(021) 555 1234",
-# "+62 812.3456.7890", "3174 0512 0890 0001". "/" and "," are not joiners:
-# they separate two numbers ("0812..., 0813..." or "15/01/2024").
-_RUN = re.compile(r"(?<![0-9])(?:\(?\+)?\(?[0-9](?:[0-9)]|\((?=[0-9])|[ ._-]{1,3}(?=[(0-9]))*")
+# "+62 812.3456.7890", "3174 0512 0890 0001", "0812/3456/7890". Two numbers
+# joined by "/" are told apart by the windows below; "," always separates.
+_RUN = re.compile(r"(?<![0-9])(?:\(?\+)?\(?[0-9](?:[0-9)]|\((?=[0-9])|[ ._/-]{1,3}(?=[(0-9]))*")
 _GROUP = re.compile(r"[0-9]+")
 _LONGEST = 20  # digits of the longest kind (a virtual account)
 # Groups of the most grouped kind (an NPWP: 01.234.567.8-901.000), unless
 # every digit stands alone ("0 8 1 2 ...").
 _MOST_GROUPS = 6
 
+# A business keyword at most this many words before a number names the
+# number itself, even one shaped like a phone number.
+_NAMES_THE_NUMBER = 2
 # Digit counts a kind may have when the keyword before the number names it.
 _LENGTH_BY_KEYWORD = {
     "cvv": (3, 4), "otp": (4, 8), "pin": (4, 6), "npwp": (15, 16), "nik": (14, 17),
@@ -131,16 +135,21 @@ def _card_grouping(groups: List[int]) -> bool:
     return groups in ([4, 6, 5], [4, 6, 4]) or (all(s == 4 for s in groups[:-1]) and groups[-1] <= 4)
 
 
-def _classify(digits: str, groups: List[int], plus: bool, keyword: Optional[str]) -> Optional[Tuple[str, bool]]:
-    """The kind of personal data these digits are, and whether the keyword said so; or None."""
-    bounds = _LENGTH_BY_KEYWORD.get(keyword)
+def _classify(digits: str, groups: List[int], plus: bool, keywords: Keywords) -> Optional[Tuple[str, bool]]:
+    """The kind of personal data these digits are, and whether a keyword said so; or None."""
     single = len(groups) == 1 or all(size == 1 for size in groups)
-    # A one-digit group at the end is a count after the number ("... 2 kali").
-    if bounds and bounds[0] <= len(digits) <= bounds[1] and (single or groups[-1] > 1):
-        return keyword, True
+    for kind, words_between in keywords:
+        if kind == "keep":
+            if words_between <= _NAMES_THE_NUMBER:
+                return None  # "resi JNE 1230 0841 ...", "tracking number 0081 ..."
+            break
+        low, high = _LENGTH_BY_KEYWORD[kind]
+        # A one-digit group after a phone number is a count ("... 7890 2 kali").
+        if low <= len(digits) <= high and (kind != "phone" or single or groups[-1] > 1):
+            return kind, True
     if _is_phone(digits, groups, plus):
         return "phone", False
-    if keyword == "keep":
+    if any(kind == "keep" for kind, _ in keywords):
         return None
     if 13 <= len(digits) <= 19 and _card_grouping(groups) and _luhn_valid(digits):
         return ("nik" if len(digits) == 16 and single and _looks_like_nik(digits) else "card"), False
@@ -181,11 +190,12 @@ class _Claims:
 
 
 def _glued_code(folded: str, start: int) -> bool:
-    """True if the digits at ``start`` close a code such as ``JNE1234567890``."""
-    letters = start
-    while letters > 0 and start - letters < 12 and folded[letters - 1].isalpha():
+    """True if the digits at ``start`` close a code such as ``JNE1234567890`` or ``GAR-2024-...``."""
+    end = start - 1 if folded[start - 1:start] == "-" else start
+    letters = end
+    while letters > 0 and end - letters < 12 and folded[letters - 1].isalpha():
         letters -= 1
-    word = folded[letters:start]
+    word = folded[letters:end]
     return len(word) >= 2 and word.isupper() and not is_keyword(word)
 
 
@@ -196,9 +206,10 @@ def _number_windows(folded: str, claims: _Claims) -> None:
         if len(groups) > _LONGEST and all(b - a == 1 for a, b in groups[:_LONGEST + 1]):
             floor = run.end()
             continue  # "1 2 3 4 ..." on and on: a list or a pasted table, not one number
-        keyword = keyword_before(folded, run.start(), floor)
-        if keyword is None and _glued_code(folded, run.start()):
-            keyword = "keep"
+        if _glued_code(folded, run.start()):
+            keywords: Keywords = [("keep", 0)]
+        else:
+            keywords = keywords_before(folded, run.start(), floor)
         plus = "+" in folded[run.start():groups[0][0]]
         floor = run.end()
         first = 0
@@ -210,16 +221,19 @@ def _number_windows(folded: str, claims: _Claims) -> None:
                 if last - first >= _MOST_GROUPS and not spaced:
                     break
                 last += 1
-            first = _mask_window(folded, claims, run.start(), groups, first, last, plus, keyword)
-            keyword = plus = None  # they belong to the start of the run
+            first = _mask_window(folded, claims, run.start(), groups, first, last, plus, keywords)
+            # The "+" and the keywords naming a kind belong to the start of the
+            # run; a business keyword covers all of it.
+            plus = False
+            keywords = [(kind, between) for kind, between in keywords if kind == "keep"]
 
 
-def _mask_window(folded, claims, run_start, groups, first, last, plus, keyword) -> int:
+def _mask_window(folded, claims, run_start, groups, first, last, plus, keywords) -> int:
     """Mask the longest window of ``groups[first:last]`` that is personal data; return where to go on."""
     for end_group in range(last, first, -1):
         window = groups[first:end_group]
         digits = "".join(folded[a:b] for a, b in window)
-        found = _classify(digits, [b - a for a, b in window], bool(plus), keyword)
+        found = _classify(digits, [b - a for a, b in window], plus, keywords)
         if not found:
             continue
         start = run_start if first == 0 else window[0][0]

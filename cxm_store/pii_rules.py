@@ -14,7 +14,7 @@ walks for names and addresses only move forward.
 """
 import re
 import unicodedata
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 Span = Tuple[int, int, str]
 
@@ -158,9 +158,9 @@ _BANKS = (
 # "keep" marks a number that is business data; one word or two.
 _NUMBER_WORDS = {
     "keep": "resi awb tracking track lacak order pesanan invoice inv sku voucher promo kupon coupon rp idr "
-            "harga total ongkir biaya qty jumlah booking",
+            "harga total ongkir biaya qty jumlah booking serial ref referensi klaim garansi transaksi",
     "cvv": "cvv cvc cvn",
-    "otp": "otp token",
+    "otp": "otp token code kode",
     "pin": "pin",
     "npwp": "npwp",
     "nik": "nik ktp ektp kependudukan",
@@ -169,18 +169,18 @@ _NUMBER_WORDS = {
              "fax kontak contact cp nomor nomer nmr no number ovo gopay shopeepay linkaja",
 }
 _NUMBER_PAIRS = {
-    "keep": "kode-produk kode-booking kode-promo kode-voucher kode-pos",
-    "cvv": "kode-keamanan security-code card-verification",
-    "otp": "kode-verifikasi kode-aktivasi kode-login kode-masuk kode-konfirmasi kode-sms kode-otentikasi "
-           "kode-autentikasi verification-code auth-code authentication-code one-time",
-    "nik": "nomor-induk no-induk identity-number identity-card id-card",
+    "keep": "kode-produk kode-booking kode-promo kode-voucher kode-pos postal-code zip-code",
+    "cvv": "kode-keamanan security-code card-verification kode-belakang angka-belakang digit-belakang",
     "account": "virtual-account kode-bayar kode-pembayaran payment-code",
+    "nik": "nomor-induk no-induk identity-number identity-card id-card",
 }
+# "tracking number", "acc no", "PIN number": the noun takes the kind of the word before it.
+_NUMBER_NOUNS = frozenset("number no nomor nomer nmr code kode id".split())
 _KEYWORD = {word: kind for kind, words in _NUMBER_WORDS.items() for word in words.split()}
 _KEYWORD_PAIR = {
     tuple(pair.split("-")): kind for kind, pairs in _NUMBER_PAIRS.items() for pair in pairs.split()
 }
-LOOKBACK = 48  # characters before a number searched for its keyword
+LOOKBACK = 48  # characters before a number searched for its keywords
 
 
 def _keyword(word: str) -> Optional[str]:
@@ -191,21 +191,30 @@ def _keyword(word: str) -> Optional[str]:
     return kind
 
 
-def keyword_before(text: str, start: int, floor: int) -> Optional[str]:
-    """The kind named by the keyword nearest before ``start`` (not before ``floor``), or None."""
+def keywords_before(text: str, start: int, floor: int) -> List[Tuple[str, int]]:
+    """The kinds named by keywords before ``start`` (not before ``floor``), nearest first.
+
+    Each comes with the number of words between the keyword and ``start``.
+    """
     begin = max(floor, start - LOOKBACK)
-    words = _WORD.findall(text, begin, start)
+    words = [word.lower() for word in _WORD.findall(text, begin, start)]
     if words and begin > 0 and text[begin - 1].isalpha():
         words = words[1:]  # the tail of a word cut by the window
-    for index in range(len(words) - 1, -1, -1):
+    kinds = []
+    index = len(words) - 1
+    while index >= 0:
+        kind, used = _keyword(words[index]), 1
         if index:
-            kind = _KEYWORD_PAIR.get((words[index - 1].lower(), words[index].lower()))
-            if kind:
-                return kind
-        kind = _keyword(words[index])
+            before = words[index - 1]
+            pair = _KEYWORD_PAIR.get((before, words[index]))
+            if pair is None and words[index] in _NUMBER_NOUNS:
+                pair = _keyword(before)
+            if pair:
+                kind, used = pair, 2
         if kind:
-            return kind
-    return None
+            kinds.append((kind, len(words) - 1 - index))
+        index -= used
+    return kinds
 
 
 def is_keyword(word: str) -> bool:
@@ -226,8 +235,8 @@ STOPWORDS = frozenset(
 
 _SECRET = re.compile(
     r"(?:password|passwd|pwd|pw|pass|sandi|kata\s?sandi|kata\s?kunci)(?:nya|ku)?(?![a-z])"
-    r"(?:\s(?:saya|aku|ku|akun|my|baru|lama|nya))?\s{0,3}"
-    r"(?:(?P<said>[:=]|is|adalah|itu|yaitu|yakni)\s{0,3})?(?P<secret>[^\s,;]{4,64})",
+    r"(?:\s(?:saya|aku|ku|akun|my|baru|lama|lamanya|nya)){0,2}\s{0,3}"
+    r"(?:(?P<said>[:=]|is|was|adalah|itu|yaitu|yakni)\s{0,3})?(?P<secret>[^\s,;]{4,64})",
     re.IGNORECASE,
 )
 
@@ -246,10 +255,15 @@ def _secret_at(text: str, position: int) -> Iterator[Span]:
         yield start, start + len(secret), "password"
 
 
+# A firm introduction may be followed by a name in lower case ("nama saya
+# budi"); after a weak one ("saya", "penerima", "dengan") only capitalised
+# words are taken, which keeps "penerima paket belum terima" readable.
 _NAME_INTRO = re.compile(
     r"(?:(?P<firm>nama\s?(?:saya|aku|ku|sy|gue|gw|lengkap(?:\s(?:saya|aku))?)|namaku|namanya|"
-    r"atas\s(?:nama|nm)|a\s?[./]\s?n\.?|my\sname\sis|my\sname's|my\sname\s|name\s?:|nama\s?:)"
-    r"|(?P<weak>i\sam|i'm|this\sis|panggil\ssaya|call\sme))(?![a-z])\s{0,3}[:\-]?\s{0,2}",
+    r"atas\s(?:nama|nm)|a\s?[./]\s?n\.?|an\.|my\sname\sis|my\sname's|name\s?:|nama\s?:)"
+    r"|(?P<weak>(?:nama|name)(?:\s(?:penerima|pemilik(?:\srekening)?|di\skartu|on\s(?:it|the\scard)(?:\sis)?))?|"
+    r"penerima|pemilik\srekening|recipient|account\s(?:name|holder)|card\s?holder(?:\sname)?|billing\sname|"
+    r"my\sname|saya|sy|aku|dengan|i\sam|i'm|this\sis|panggil\ssaya|call\sme))(?![a-z])\s{0,3}[:\-]?\s{0,2}",
     re.IGNORECASE,
 )
 _TITLE = re.compile(
@@ -274,7 +288,8 @@ def _name_at(text: str, position: int) -> Iterator[Span]:
         if not word:
             break
         token = word.group().rstrip(".")
-        if token.lower() in STOPWORDS or (intro.group("weak") and not token[:1].isupper()):
+        weak_miss = intro.group("weak") and (not token[:1].isupper() or (len(token) > 1 and token.isupper()))
+        if token.lower() in STOPWORDS or weak_miss:  # all capitals: "saya BNI"
             break
         end, count = position + len(token), count + 1
         if word.group().endswith(".") and len(token) > 1:
@@ -357,8 +372,11 @@ def _walk_address(text: str, position: int, grace: int) -> int:
     return end
 
 
-_SECRET_STARTS = frozenset("password passwordnya passwordku passwd pwd pw pass sandi sandinya kata".split())
-_NAME_STARTS = frozenset("nama namaku namanya atas a my name i this panggil call".split())
+_SECRET_STARTS = frozenset("password passwd pwd pw pass sandi kata".split())
+_NAME_STARTS = frozenset(
+    "nama namaku namanya atas a an my name i this panggil call penerima pemilik recipient account card "
+    "cardholder billing saya sy aku dengan".split()
+)
 _STREET_STARTS = frozenset(
     "jl jln gg komp kompleks komplek perum perumahan apartemen apartment apt ruko dsn dusun kp kampung "
     "cluster griya jalan gang blok desa alamat my address ship deliver send".split()
@@ -374,7 +392,7 @@ def find_introduced(text: str) -> Iterator[Span]:
     address_end = 0
     for word in _WORD.finditer(text):
         lower = word.group().lower()
-        if lower in _SECRET_STARTS:
+        if lower in _SECRET_STARTS or re.sub(r"(?:nya|ku)\Z", "", lower) in _SECRET_STARTS:
             yield from _secret_at(text, word.start())
         if lower in _NAME_STARTS:
             yield from _name_at(text, word.start())
