@@ -16,7 +16,6 @@ check is replaced by one that reads the header and refuses the query form.
 
     python -m bot.rasa_server run --enable-api ...   # as ``rasa run ...``
 """
-import hmac
 import os
 import sys
 from functools import lru_cache, wraps
@@ -31,6 +30,8 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+from bot.http_auth import carries_token
 
 
 @lru_cache(maxsize=None)
@@ -57,14 +58,6 @@ TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
 _rasa_requires_auth = rasa.server.requires_auth
 
 
-def bearer_token(authorization: Optional[Text]) -> Optional[Text]:
-    """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
-
-
 def requires_bearer_token(app: Any, token: Optional[Text] = None) -> Callable:
     """Rasa's ``requires_auth``, reading the token from the Authorization header.
 
@@ -76,8 +69,7 @@ def requires_bearer_token(app: Any, token: Optional[Text] = None) -> Callable:
     def decorator(handler: Callable) -> Callable:
         @wraps(handler)
         async def guarded(request: Any, *args: Any, **kwargs: Any) -> Any:
-            given = bearer_token(request.headers.get("Authorization"))
-            if given is None or not hmac.compare_digest(given.encode(), token.encode()):
+            if not carries_token(request.headers.get("Authorization"), token):
                 raise rasa.server.ErrorResponse(
                     HTTPStatus.UNAUTHORIZED, "NotAuthenticated",
                     "Send the API token as 'Authorization: Bearer <token>'.",

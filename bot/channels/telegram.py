@@ -54,6 +54,7 @@ from telegram.error import (
     BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
 )
 
+from bot.channels.message_length import length_problem, max_message_chars
 from bot.channels.sender_ids import TELEGRAM_PREFIX
 from bot.channels.webchat import clean_message_text
 
@@ -67,6 +68,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 MODES = ("webhook", "polling")
+CHAT_ID_PATTERN = re.compile(r"-?[0-9]{1,20}")
 
 # Telegram's limits.
 MAX_TEXT_LENGTH = 4096  # per message, counted here in UTF-16 code units (conservative)
@@ -115,14 +117,16 @@ def sender_id_for(chat_id: int) -> Text:
 
 
 def chat_id_for(recipient_id: Text) -> Optional[int]:
-    """Telegram chat id of a Rasa sender id, or None if it is not a Telegram one."""
+    """Telegram chat id of a sender id this channel made (``tg-<id>``), else None.
+
+    Only ``tg-`` ids with ASCII digits: a bare number ("123456789") can come
+    from the REST webhook, and a push to it would reach a stranger's chat.
+    """
     raw = str(recipient_id)
-    if raw.startswith(SENDER_PREFIX):
-        raw = raw[len(SENDER_PREFIX):]
-    try:
-        return int(raw)
-    except ValueError:
+    number = raw[len(SENDER_PREFIX):]
+    if not raw.startswith(SENDER_PREFIX) or not CHAT_ID_PATTERN.fullmatch(number):
         return None
+    return int(number)
 
 
 def _utf16_len(text: Text) -> int:
@@ -452,6 +456,7 @@ class TelegramInput(InputChannel):
         self.mode = requested or ("webhook" if self.webhook_secret else "polling")
         self.poll_timeout = poll_timeout
         self.backoff = backoff
+        self.max_chars = max_message_chars()
         self.payloads = LongPayloads()
         self.recent_updates = RecentIds()
         self.pressed_keyboards = RecentIds()
@@ -622,6 +627,10 @@ class TelegramInput(InputChannel):
         text = clean_message_text(message.text)
         if not text:
             await output.send_text_message(sender, EMPTY_TEXT_REPLY)
+            return
+        too_long = length_problem(text, self.max_chars)
+        if too_long:
+            await output.send_text_message(sender, too_long)
             return
         command = _command(text)
         if command is not None:

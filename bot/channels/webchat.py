@@ -27,16 +27,14 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from sanic import Blueprint, response
 
 from bot.channels.push import PushHub, hub_from_environment
-from bot.channels.sender_ids import allowed_for_webchat
+from bot.channels.message_length import length_problem, max_message_chars
+from bot.channels.sender_ids import allowed_for_webchat, sender_problem
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
 
 PAGE = Path(__file__).parent / "webchat_page" / "index.html"
-# Longer messages are cut: nobody types more in a chat, and the classifier's
-# cost grows with length. The customer is still answered.
-MAX_MESSAGE_CHARS = 2000
 KEEPALIVE_SECONDS = 15
 
 
@@ -63,7 +61,7 @@ class WebchatOutput(OutputChannel):
 def clean_message_text(raw: Any) -> Text:
     """Return the customer's text as the assistant should read it."""
     text = raw if isinstance(raw, str) else ""
-    return text.strip()[:MAX_MESSAGE_CHARS]
+    return text.strip()
 
 
 def last_seen_push(request: Request) -> Optional[int]:
@@ -77,6 +75,7 @@ class WebchatInput(InputChannel):
 
     def __init__(self, hub: Optional[PushHub] = None) -> None:
         self.hub = hub or hub_from_environment()
+        self.max_chars = max_message_chars()
 
     @classmethod
     def name(cls) -> Text:
@@ -113,15 +112,20 @@ class WebchatInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
             sender = body.get("sender")
-            if not isinstance(sender, str) or not allowed_for_webchat(sender.strip()):
-                return response.json({"error": "sender must be a web- id"}, status=400)
+            problem = sender_problem(sender)
+            if problem or not allowed_for_webchat(sender):
+                return response.json({"error": problem or "sender must be a web- id"}, status=400)
+            text = clean_message_text(body.get("message"))
+            too_long = length_problem(text, self.max_chars)
+            if too_long:
+                return response.json({"error": too_long}, status=413)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(
-                    clean_message_text(body.get("message")),
+                    text,
                     collector,
-                    sender.strip()[:128],
+                    sender,
                     input_channel=self.name(),
                     metadata=metadata,
                 )

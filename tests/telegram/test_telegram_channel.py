@@ -89,7 +89,9 @@ def test_secret_is_compared_exactly() -> None:
 def test_sender_ids_are_namespaced_telegram_chats() -> None:
     assert sender_id_for(123456789) == "tg-123456789"
     assert chat_id_for("tg-123456789") == 123456789
-    assert chat_id_for("123456789") == 123456789
+    # A bare number could be a REST client's sender id: never a Telegram chat.
+    assert chat_id_for("123456789") is None
+    assert chat_id_for("tg-１２３") is None and chat_id_for("tg-12 3") is None
     assert chat_id_for("webchat-visitor") is None
 
 
@@ -250,6 +252,20 @@ def test_blank_text_gets_a_polite_reply_without_the_bot(fake_telegram: FakeTeleg
     bot = Recorder()
     run(handle_all(channel(fake_telegram), bot, updates.message(chat, " \n\t ")))
     assert bot.messages == [] and fake_telegram.texts_to(chat) == [EMPTY_TEXT_REPLY]
+
+
+def test_text_over_the_message_limit_gets_a_polite_reply_without_the_bot(
+    fake_telegram: FakeTelegram, updates: Updates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_MESSAGE_CHARS", "4000")
+    chat = new_chat()
+    bot = Recorder()
+    tg = channel(fake_telegram)
+    run(handle_all(tg, bot, updates.message(chat, "a" * 4001), updates.message(chat, "b" * 4000)))
+    assert [len(m.text) for m in bot.messages] == [4000]  # at the limit it still reaches the bot
+    refusal, echo = fake_telegram.texts_to(chat)
+    assert "maksimal 4000 karakter" in refusal and "at most 4000 characters" in refusal
+    assert echo.startswith("echo: bbb")
 
 
 def test_commands_never_reach_rasa_as_payloads(fake_telegram: FakeTelegram, updates: Updates) -> None:
