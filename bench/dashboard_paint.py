@@ -67,7 +67,8 @@ def ensure_lead(url: str) -> None:
 
 
 def serve(url: str, port: int, warm: bool) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CXM_DATABASE_URL": url,
+    # Plain http on loopback: the console's cookies must not be Secure here.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CXM_DATABASE_URL": url, "CXM_SECURE_COOKIES": "0",
            **({} if warm else {"CXM_DASHBOARD_CACHE_SECONDS": "0"})}
     process = subprocess.Popen(
         [sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],

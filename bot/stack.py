@@ -3,6 +3,7 @@
 ``python -m bot.stack`` is what ``make run`` runs; the integration tests start
 the same :class:`Stack`, so what they exercise is what a customer gets.
 """
+import ipaddress
 import logging
 import os
 import signal
@@ -42,6 +43,13 @@ def _port_in_use(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1)
         return probe.connect_ex((host, port)) == 0
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _ok(url: str, token: str = "") -> bool:
@@ -106,11 +114,24 @@ class Stack:
         )
         rasa = self._spawn("rasa", self.rasa_arguments(), module="bot.rasa_server")
         console = self._spawn(
-            "console", ["serve", "--host", s.host, "--port", str(s.web_port)], module="cxm_store"
+            "console", ["serve", "--host", s.host, "--port", str(s.web_port)], module="cxm_store",
+            env=self.console_environment(),
         )
         self._wait_until_up("action server", actions, f"{s.action_url}/health")
         self._wait_until_up("Rasa server", rasa, f"{s.rasa_url}/status", token=s.rasa_auth_token)
         self._wait_until_up("console", console, f"{s.web_url}/health")
+
+    def console_environment(self) -> Dict[str, str]:
+        """Plain-http cookies for a console only this machine can reach, unless configured.
+
+        The console's cookies are ``Secure`` by default, and browsers do not
+        send those over http: a local ``make run`` on 127.0.0.1 turns that off,
+        explicitly, for its own child process. Any other address keeps them.
+        """
+        configured = self.settings.process_environment().get("CXM_SECURE_COOKIES")
+        if configured or not _loopback(self.settings.host):
+            return {}
+        return {"CXM_SECURE_COOKIES": "0"}
 
     def rasa_arguments(self) -> List[str]:
         """``rasa run`` arguments; the API token reaches Rasa through its environment only."""

@@ -1,10 +1,16 @@
-"""Console accounts: password hashing, logins with lock-out, server-side sessions.
+"""Console accounts: password hashing, logins, server-side sessions.
 
 Passwords are hashed with scrypt and a per-user random salt; only the hash is
 stored. A login session is a random token handed to the browser in a cookie;
 the database keeps only its sha256, so a leaked table cannot be replayed. A
 session slides: every use pushes its expiry ``session_hours`` further, and an
-idle one expires. Five wrong passwords in a row lock the username for a minute.
+idle one expires; whatever its use, it ends ``max_hours`` after the login.
+
+Nothing here locks an account after failures (anyone could keep its owner
+out): the web app slows guessing per source address instead
+(:mod:`cxm_store.login_throttle`). Every check of a password costs one
+scrypt, whether the username exists, is inactive or is right, so the answer
+time does not tell which usernames exist.
 """
 import hashlib
 import hmac
@@ -27,8 +33,6 @@ SCRYPT_P = 1
 SALT_BYTES = 16
 MIN_PASSWORD_LENGTH = 8
 
-MAX_FAILED_LOGINS = 5
-LOCK_DURATION = timedelta(minutes=1)
 # A session's expiry is rewritten at most this often (the console polls every 2 s).
 SLIDE_EVERY = timedelta(seconds=30)
 
@@ -50,10 +54,9 @@ class UserView:
 
 @dataclass(frozen=True)
 class LoginResult:
-    """Outcome of :func:`authenticate`: ``user`` when it worked, else why not."""
+    """Outcome of :func:`authenticate`: ``user`` when it worked."""
 
     user: Optional[UserView] = None
-    locked_until: Optional[datetime] = None
 
     @property
     def ok(self) -> bool:
@@ -153,7 +156,7 @@ def create_user(
 
 
 def set_password(username: str, password: str, engine: Engine = None) -> None:
-    """Replace a user's password, end their sessions and lift any lock."""
+    """Replace a user's password and end their sessions."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     with session_factory(engine)() as session, session.begin():
@@ -161,38 +164,21 @@ def set_password(username: str, password: str, engine: Engine = None) -> None:
         if user is None:
             raise AccountError(f"no user {username!r}")
         user.password_hash = hash_password(password)
-        user.failed_logins = 0
-        user.locked_until = None
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
-def authenticate(username: str, password: str, now: datetime, engine: Engine = None) -> LoginResult:
-    """Check a username and password, counting failures.
+def authenticate(username: str, password: str, engine: Engine = None) -> LoginResult:
+    """Check a username and password.
 
-    After :data:`MAX_FAILED_LOGINS` failures in a row the username is locked
-    for :data:`LOCK_DURATION`; while locked even the right password is refused.
-    Unknown usernames and inactive accounts fail like a wrong password.
+    Unknown usernames and inactive accounts fail like a wrong password, after
+    the same scrypt work (a dummy hash stands in for a missing user).
     """
-    now = utc_naive(now)
-    with session_factory(engine)() as session, session.begin():
-        user = session.scalar(
-            select(User).where(User.username == (username or "").strip()).with_for_update()
-        )
-        if user is None:
-            verify_password(password or "", _DUMMY_HASH)
+    with session_factory(engine)() as session:
+        user = session.scalar(select(User).where(User.username == (username or "").strip()))
+        matches = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
+        if user is None or not user.active or not matches:
             return LoginResult()
-        if user.locked_until is not None and user.locked_until > now:
-            return LoginResult(locked_until=user.locked_until)
-        if user.active and verify_password(password or "", user.password_hash):
-            user.failed_logins = 0
-            user.locked_until = None
-            return LoginResult(user=_view(user))
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins = 0
-            user.locked_until = now + LOCK_DURATION
-            return LoginResult(locked_until=user.locked_until)
-        return LoginResult()
+        return LoginResult(user=_view(user))
 
 
 def list_users(engine: Engine = None) -> List[Dict]:
@@ -239,12 +225,14 @@ def start_session(user_id: int, now: datetime, hours: float, engine: Engine = No
 
 
 def resume_session(
-    token: Optional[str], now: datetime, hours: float, engine: Engine = None
+    token: Optional[str], now: datetime, hours: float, max_hours: float, engine: Engine = None
 ) -> Optional[SessionView]:
     """Return the live session behind a cookie token and slide its expiry, or None.
 
-    None when the token is unknown, expired (idle longer than ``hours``) or
-    its user has been deactivated.
+    None when the token is unknown, expired (idle longer than ``hours``, or
+    opened more than ``max_hours`` ago, however busy: the console polls every
+    few seconds, which would otherwise keep a stolen session alive forever)
+    or its user has been deactivated.
     """
     if not token or len(token) > 200:
         return None
@@ -258,12 +246,13 @@ def resume_session(
         if row is None:
             return None
         web_session, user = row
-        if web_session.expires_at <= now or not user.active:
+        ends_at = web_session.created_at + timedelta(hours=max_hours)
+        if web_session.expires_at <= now or ends_at <= now or not user.active:
             session.delete(web_session)
             return None
         if now - web_session.last_used_at >= SLIDE_EVERY:
             web_session.last_used_at = now
-            web_session.expires_at = now + timedelta(hours=hours)
+            web_session.expires_at = min(now + timedelta(hours=hours), ends_at)
         return SessionView(_view(user), web_session.csrf_token, web_session.expires_at)
 
 

@@ -17,8 +17,11 @@ def shop_timezone() -> str:
     return _env("CXM_TIMEZONE", "Asia/Jakarta")
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    return value in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -33,13 +36,17 @@ class StoreSettings:
         rasa_auth_token: Token of that API (``RASA_AUTH_TOKEN``).
         session_hours: A console login ends after this many idle hours
             (``CXM_SESSION_HOURS``, default 8; fractions allowed).
+        session_max_hours: ...and this many hours after it began, however
+            busy (``CXM_SESSION_MAX_HOURS``, default 12: a working day).
         business_hours: When agents work, ``HH:MM-HH:MM`` local time
             (``CXM_BUSINESS_HOURS``, default ``08:00-21:00``).
         timezone: IANA zone of the business hours, of times shown to agents and
             of the days and weeks of every report (``CXM_TIMEZONE``, default
             ``Asia/Jakarta``).
-        secure_cookies: Mark the login cookie ``Secure`` (``CXM_SECURE_COOKIES=1``);
-            set it whenever the console is served over https.
+        secure_cookies: Mark the console's cookies ``Secure``, so browsers send
+            them over https only (``CXM_SECURE_COOKIES``, default on). Turned
+            off only explicitly (``CXM_SECURE_COOKIES=0``) for plain http on
+            one's own machine; ``make run`` does so when it binds to loopback.
     """
 
     database_url: str = field(
@@ -48,9 +55,12 @@ class StoreSettings:
     rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://127.0.0.1:5005"))
     rasa_auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN", ""))
     session_hours: float = field(default_factory=lambda: float(_env("CXM_SESSION_HOURS", "8")))
+    session_max_hours: float = field(
+        default_factory=lambda: float(_env("CXM_SESSION_MAX_HOURS", "12"))
+    )
     business_hours: str = field(default_factory=lambda: _env("CXM_BUSINESS_HOURS", "08:00-21:00"))
     timezone: str = field(default_factory=shop_timezone)
-    secure_cookies: bool = field(default_factory=lambda: _flag("CXM_SECURE_COOKIES"))
+    secure_cookies: bool = field(default_factory=lambda: _flag("CXM_SECURE_COOKIES", True))
 
 
 def load() -> StoreSettings:

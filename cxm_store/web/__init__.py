@@ -2,7 +2,8 @@
 
 ``create_app(settings)`` builds the app; ``python -m cxm_store serve`` runs it.
 State lives on ``app.ctx``: ``settings``, ``engine`` (the store), ``rasa``
-(:class:`~cxm_store.web.rasa.RasaClient`), ``templates`` (Jinja2).
+(:class:`~cxm_store.web.rasa.RasaClient`), ``templates`` (Jinja2),
+``login_throttle`` (:class:`~cxm_store.login_throttle.LoginThrottle`).
 
 Pages (HTML): ``GET /login``, ``POST /login``, ``POST /logout``, ``GET /console``.
 JSON API under ``/api/`` (see :mod:`cxm_store.web.api`). Access rules are in
@@ -27,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
+from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
 from cxm_store.web import api, dashboard, openapi, pages
 from cxm_store.web.rasa import RasaClient
@@ -76,6 +78,7 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     app.ctx.settings = settings
     app.ctx.engine = engine_for(settings.database_url)
     app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_auth_token)
+    app.ctx.login_throttle = LoginThrottle()
     app.ctx.templates = Environment(
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"])
     )

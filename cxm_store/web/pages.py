@@ -4,7 +4,8 @@ Routes:
     GET  /            -> redirect to /console
     GET  /health      {"status": "ok"} (public, for probes)
     GET  /login       the login form (public)
-    POST /login       username, password, csrf_token (public; locks after 5 failures)
+    POST /login       username, password, csrf_token (public; repeated failures from an
+                      address are slowed down: 429 with Retry-After, see login_throttle)
     POST /logout      ends the session (CSRF protected)
     GET  /console     the agent console (agent, lead, admin)
 """
@@ -20,6 +21,7 @@ from cxm_store.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     clear_cookie,
+    client_address,
     current_session,
     now,
     require_role,
@@ -81,13 +83,19 @@ def register(app: Sanic) -> None:
         given = form.get("csrf_token") or ""
         if not expected or not secrets.compare_digest(expected, given):
             return _login_form(request, 403, "Your login form expired; please try again.", username)
-        result = await run_db(request, auth.authenticate, username, password, now())
-        if result.locked_until is not None:
-            return _login_form(
-                request, 429, "Too many failed attempts. Wait a minute and try again.", username
+        throttle, address = request.app.ctx.login_throttle, client_address(request)
+        wait = throttle.retry_after(address, username)
+        if wait:
+            page = _login_form(
+                request, 429, f"Too many failed attempts. Try again in {wait} s.", username
             )
+            page.headers["Retry-After"] = str(wait)
+            return page
+        result = await run_db(request, auth.authenticate, username, password)
         if not result.ok:
+            throttle.failed(address, username)
             return _login_form(request, 401, "Wrong username or password.", username)
+        throttle.succeeded(address, username)
         settings = request.app.ctx.settings
         token = await run_db(request, auth.start_session, result.user.id, now(), settings.session_hours)
         reply = response.redirect(_safe_next(form.get("next")), status=303)

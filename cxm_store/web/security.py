@@ -64,13 +64,21 @@ async def load_session(request: Request) -> None:
         return
     token = request.cookies.get(SESSION_COOKIE)
     if token:
+        settings = request.app.ctx.settings
         request.ctx.session = await run_db(
             request,
             auth.resume_session,
             token,
             now(),
-            request.app.ctx.settings.session_hours,
+            settings.session_hours,
+            settings.session_max_hours,
         )
+
+
+def client_address(request: Request) -> str:
+    """The client's IP: the peer's, or the proxy-reported one when Sanic is told to
+    trust proxies (``PROXIES_COUNT`` / ``REAL_IP_HEADER``), never a header by default."""
+    return request.remote_addr or request.ip
 
 
 def current_session(request: Request) -> Optional[auth.SessionView]:
@@ -118,7 +126,7 @@ def require_role(*roles: str) -> Callable:
 
 
 def set_cookie(response: HTTPResponse, name: str, value: str, secure: bool, path: str = "/") -> None:
-    """An HttpOnly, SameSite=Strict cookie (Secure behind https), gone when the browser closes."""
+    """An HttpOnly, SameSite=Strict cookie (Secure unless configured off), gone when the browser closes."""
     response.cookies[name] = value
     response.cookies[name]["httponly"] = True
     response.cookies[name]["samesite"] = "Strict"

@@ -64,7 +64,7 @@ def test_login_sets_a_strict_http_only_cookie_and_password_is_hashed(console):
     assert reply.status_code == 303 and reply.headers["Location"] == "/console"
     cookie = reply.headers["Set-Cookie"]
     assert "cxm_session=" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert "Secure" not in cookie  # plain http in tests; CXM_SECURE_COOKIES=1 behind https
+    assert "Secure" not in cookie  # CXM_SECURE_COOKIES=0: plain http on loopback (tests/security/test_sessions.py)
     page = client.get("/console")
     assert page.status_code == 200 and "Rina Wulandari" in page.text and 'action="/logout"' in page.text
     with console.engine.connect() as connection:
@@ -77,16 +77,17 @@ def test_login_sets_a_strict_http_only_cookie_and_password_is_hashed(console):
     assert session_token not in tokens  # only its sha256 is stored
 
 
-def test_wrong_password_and_lockout(console):
+def test_wrong_password_then_slowed_down(console):
+    # More in tests/security/test_login.py (unknown users, growing delays, other addresses).
     username = console.user("agent")
     client = console.client()
-    for _ in range(4):
+    for _ in range(3):
         reply = client.submit_login(username, "wrong password")
         assert reply.status_code == 401 and "Wrong username or password" in reply.text
         assert "cxm_session" not in client.http.cookies
-    assert client.submit_login(username, "wrong password").status_code == 429
-    locked = client.submit_login(username, PASSWORD)
-    assert locked.status_code == 429 and "Too many failed attempts" in locked.text
+    slowed = client.submit_login(username, PASSWORD)
+    assert slowed.status_code == 429 and "Too many failed attempts" in slowed.text
+    assert slowed.headers["Retry-After"] == "1"
     assert client.get("/console").status_code == 303
 
 

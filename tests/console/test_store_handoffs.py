@@ -236,15 +236,14 @@ def test_account_rules(store_engine):
         auth.create_user("y", "Y", "short", "agent", engine=store_engine)
 
 
-def test_five_failures_lock_the_username_for_a_minute(store_engine):
+def test_failures_never_lock_the_account_itself(store_engine):
+    # Guessing is slowed per source address in the web app (tests/security/test_login.py);
+    # a lock on the account would let anyone keep its owner out.
     auth.create_user("rina", "Rina", "right-password", "agent", engine=store_engine)
-    for _ in range(4):
-        result = auth.authenticate("rina", "wrong", NOW, engine=store_engine)
-        assert not result.ok and result.locked_until is None
-    assert auth.authenticate("rina", "wrong", NOW, engine=store_engine).locked_until == NOW + timedelta(minutes=1)
-    assert not auth.authenticate("rina", "right-password", NOW + timedelta(seconds=59), engine=store_engine).ok
-    assert auth.authenticate("rina", "right-password", NOW + timedelta(seconds=61), engine=store_engine).ok
-    assert not auth.authenticate("nobody", "whatever", NOW, engine=store_engine).ok
+    for _ in range(10):
+        assert not auth.authenticate("rina", "wrong", engine=store_engine).ok
+    assert auth.authenticate("rina", "right-password", engine=store_engine).ok
+    assert not auth.authenticate("nobody", "whatever", engine=store_engine).ok
 
 
 def test_sessions_slide_and_expire_when_idle(store_engine):
@@ -253,12 +252,12 @@ def test_sessions_slide_and_expire_when_idle(store_engine):
     with session_factory(store_engine)() as session:
         stored = session.execute(select(auth.WebSession.token_sha256)).scalar_one()
     assert token not in stored and len(stored) == 64
-    assert auth.resume_session(token, NOW + timedelta(minutes=50), 1, engine=store_engine)
+    assert auth.resume_session(token, NOW + timedelta(minutes=50), 1, 12, engine=store_engine)
     # Used at 0:50, so still alive at 1:40 ...
-    assert auth.resume_session(token, NOW + timedelta(minutes=100), 1, engine=store_engine)
+    assert auth.resume_session(token, NOW + timedelta(minutes=100), 1, 12, engine=store_engine)
     # ... but gone after an idle hour.
-    assert auth.resume_session(token, NOW + timedelta(minutes=161), 1, engine=store_engine) is None
-    assert auth.resume_session("made-up", NOW, 1, engine=store_engine) is None
+    assert auth.resume_session(token, NOW + timedelta(minutes=161), 1, 12, engine=store_engine) is None
+    assert auth.resume_session("made-up", NOW, 1, 12, engine=store_engine) is None
 
 
 def test_create_user_command_reads_the_password_from_stdin(tmp_path):
@@ -284,4 +283,4 @@ def test_create_user_command_reads_the_password_from_stdin(tmp_path):
     )
     assert short.returncode == 2 and "at least" in short.stderr
     engine = engine_for(url)
-    assert auth.authenticate("rina", "a long secret", NOW, engine=engine).user.display_name == "Rina"
+    assert auth.authenticate("rina", "a long secret", engine=engine).user.display_name == "Rina"

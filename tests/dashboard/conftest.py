@@ -108,7 +108,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
         auth.create_user(username, username.title(), PASSWORD, role, engine=engine)
     port = int(os.environ.get("TEST_DASHBOARD_PORT", "8205"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CXM_DATABASE_URL": database_url,
-           "RASA_URL": "http://127.0.0.1:9", "CXM_SESSION_HOURS": "8"}
+           "RASA_URL": "http://127.0.0.1:9", "CXM_SESSION_HOURS": "8",
+           "CXM_SECURE_COOKIES": "0"}  # plain http on loopback
     with web_app("dashboard", port, env) as url:
         yield Dashboard(url, database_url)
 

@@ -1,0 +1,139 @@
+"""Issue 12, login brute force and username enumeration.
+
+Against the real console process. Each test logs in from its own loopback
+address (127.0.0.N: Linux routes all of 127/8 to this machine), so the
+per-address counts of one test do not leak into another.
+"""
+import re
+import statistics
+import time
+from itertools import count
+from typing import Callable, List
+
+from requests.adapters import HTTPAdapter
+
+from cxm_store import auth
+from cxm_store.login_throttle import FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_USERNAME, LoginThrottle
+from tests.console.conftest import PASSWORD, Client, Console
+
+_addresses = count(11)
+
+
+class FromAddress(HTTPAdapter):
+    """Connects from a given local address."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:  # noqa: ANN002,ANN003
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def client_from(console: Console, address: str = "") -> Client:
+    """A console client connecting from ``address`` (a fresh 127.0.0.N by default)."""
+    client = Client(console.url)
+    client.http.mount("http://", FromAddress(address or f"127.0.0.{next(_addresses)}"))
+    return client
+
+
+def page_without(text: str, *variable: str) -> str:
+    """The page with its one-time CSRF token and the given strings blanked out."""
+    text = re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token" value=""', text)
+    for value in variable:
+        text = text.replace(value, "<>")
+    return text
+
+
+def test_unknown_and_known_usernames_get_the_same_answer(console: Console) -> None:
+    known = console.user("agent")
+    client = client_from(console)
+    wrong = client.submit_login(known, "wrong password")
+    unknown = client.submit_login("nobody-here", "wrong password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert page_without(wrong.text, known) == page_without(unknown.text, "nobody-here")
+    assert wrong.headers.get("Retry-After") is None and unknown.headers.get("Retry-After") is None
+
+
+def test_repeated_failures_are_slowed_down_for_known_and_unknown_alike(console: Console) -> None:
+    known = console.user("agent")
+    client = client_from(console)
+    answers = {}
+    for username in (known, "nobody-at-all"):
+        for _ in range(FREE_FAILURES_PER_USERNAME):
+            assert client.submit_login(username, "wrong password").status_code == 401
+        answers[username] = client.submit_login(username, PASSWORD)  # even the right one waits
+    slowed_known, slowed_unknown = answers[known], answers["nobody-at-all"]
+    assert slowed_known.status_code == slowed_unknown.status_code == 429
+    assert slowed_known.headers["Retry-After"] == slowed_unknown.headers["Retry-After"] == "1"
+    assert page_without(slowed_known.text, known) == page_without(slowed_unknown.text, "nobody-at-all")
+
+    # The delay doubles with each further failure: 1 s, then 2 s.
+    time.sleep(1.1)
+    assert client.submit_login(known, "wrong password").status_code == 401
+    assert client.submit_login(known, PASSWORD).headers["Retry-After"] == "2"
+
+
+def test_an_agent_logs_in_from_their_own_address_while_their_username_is_attacked(console: Console) -> None:
+    victim = console.user("agent")
+    attacker = client_from(console)
+    for _ in range(FREE_FAILURES_PER_USERNAME + 2):
+        attacker.submit_login(victim, "guess")
+    assert attacker.submit_login(victim, PASSWORD).status_code == 429
+    agent = client_from(console)
+    assert agent.submit_login(victim, PASSWORD).status_code == 303
+    assert agent.get("/console").status_code == 200
+
+
+def test_one_address_cannot_spray_many_usernames(console: Console) -> None:
+    sprayer = client_from(console)
+    for number in range(FREE_FAILURES_PER_ADDRESS):
+        assert sprayer.submit_login(f"guess{number}", "Password1!").status_code == 401
+    real = console.user("agent")
+    assert sprayer.submit_login(real, PASSWORD).status_code == 429
+    assert client_from(console).submit_login(real, PASSWORD).status_code == 303
+
+
+def test_the_throttle_forgets_and_success_clears_the_username() -> None:
+    clock = [1000.0]
+    throttle = LoginThrottle(clock=lambda: clock[0])
+    for _ in range(FREE_FAILURES_PER_USERNAME + 3):
+        throttle.failed("10.0.0.1", "rina")
+        clock[0] += 100
+    assert throttle.retry_after("10.0.0.1", "rina") == 0  # 8 s delay, 100 s ago
+    throttle.failed("10.0.0.1", "rina")
+    assert throttle.retry_after("10.0.0.1", "RINA") == 16
+    assert throttle.retry_after("10.0.0.2", "rina") == 0
+    throttle.succeeded("10.0.0.1", "rina")
+    assert throttle.retry_after("10.0.0.1", "rina") == 0
+    clock[0] += 10 * 3600
+    for _ in range(FREE_FAILURES_PER_USERNAME):
+        throttle.failed("10.0.0.3", "budi")
+    assert throttle.retry_after("10.0.0.3", "budi") == 1
+    clock[0] += 2 * 3600  # forgotten an hour after the last failure
+    throttle.failed("10.0.0.3", "budi")
+    assert throttle.retry_after("10.0.0.3", "budi") == 0
+
+
+def _median_seconds(attempt: Callable[[], object], times: int = 5) -> float:
+    spent: List[float] = []
+    for _ in range(times):
+        start = time.perf_counter()
+        attempt()
+        spent.append(time.perf_counter() - start)
+    return statistics.median(spent)
+
+
+def test_checking_costs_the_same_for_unknown_inactive_and_known_users(console: Console) -> None:
+    known = console.user("agent")
+    inactive = console.user("agent")
+    with console.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE users SET active = false WHERE username = ?", (inactive,))
+    engine = console.engine
+    wrong = _median_seconds(lambda: auth.authenticate(known, "wrong password", engine=engine))
+    unknown = _median_seconds(lambda: auth.authenticate("nobody-here", "wrong password", engine=engine))
+    deactivated = _median_seconds(lambda: auth.authenticate(inactive, PASSWORD, engine=engine))
+    # One scrypt each (about 50 ms here): a missing or inactive account is not faster to refuse.
+    for other in (unknown, deactivated):
+        assert 0.5 < other / wrong < 2, (wrong, unknown, deactivated)
