@@ -71,6 +71,24 @@ def new_pg_database() -> Iterator[Callable[[], str]]:
     admin.dispose()
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the local Redis (``TEST_REDIS_URL``); missing Redis fails in CI, skips elsewhere."""
+    from redis import Redis
+
+    client = Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
+        require_service(f"Redis unreachable at {REDIS_URL}: {error!r}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The action server and Rasa server, running, on test ports and fresh SQLite files."""
