@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 from sqlalchemy.engine import Engine
 
 from cxm_store import metrics, shoptime
+from cxm_store.csv_cells import text_cell
 from cxm_store.db import utc_naive
 from cxm_store.metrics import METRICS, MetricFilter
 
@@ -182,7 +183,7 @@ def _csv(report: Report) -> str:
     for group, values in report.breakdown.items():
         for metric in METRICS:
             section = f"by_{report.by}"
-            writer.writerow([section, _group_name(group), metric, _csv_value(values[metric])])
+            writer.writerow([section, text_cell(_group_name(group)), metric, _csv_value(values[metric])])
     return out.getvalue()
 
 

@@ -50,6 +50,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cxm_store import metrics, shoptime, voice
+from cxm_store.csv_cells import text_cell
 from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
 from cxm_store.web.security import require_role
 
@@ -383,9 +384,9 @@ CSV_TABLES = (
 def _csv_value(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float):
+    if isinstance(value, (int, float)):
         return repr(value)
-    return str(value)
+    return text_cell(str(value))
 
 
 def to_csv(table: str, f: Filters, engine: Any) -> str:
