@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MODEL := models/serambi.tar.gz
 SPACY_MODEL := var/spacy/serambi_id/meta.json
+SENTIMENT_MODEL := var/sentiment/model/pipeline.joblib
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard bot/nlu/*.py)
 # Two cores: more TensorFlow threads only contend.
 export TF_INTRA_OP_PARALLELISM_THREADS ?= 2
@@ -23,7 +24,7 @@ run: setup $(MODEL)
 test: setup $(MODEL) browser
 	$(BIN)/python -m pytest tests
 
-setup: $(VENV)/.installed $(SPACY_MODEL)
+setup: $(VENV)/.installed $(SPACY_MODEL) $(SENTIMENT_MODEL)
 
 # rasa 3.6 declares Python <3.11 but runs on 3.11 with the pinned list.
 $(VENV)/.installed: requirements/rasa-py311.txt requirements/app.txt
@@ -34,6 +35,10 @@ $(VENV)/.installed: requirements/rasa-py311.txt requirements/app.txt
 
 $(SPACY_MODEL): bot/nlu/spacy_pipeline.py $(VENV)/.installed
 	$(BIN)/python -m bot.nlu.spacy_pipeline
+
+# Customer-message sentiment, trained from ../shared/data/sentiment (CXM_SENTIMENT_DATA).
+$(SENTIMENT_MODEL): cxm_store/sentiment_training.py $(wildcard data/nlu/*.yml) $(VENV)/.installed
+	$(BIN)/python -m cxm_store.sentiment_training
 
 # Retrained only when the training data, domain, config or NLU components change.
 $(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)

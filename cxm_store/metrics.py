@@ -92,9 +92,7 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
     elif by in ("channel", "language", "agent"):
         query = query.add_columns(c.c[by].label("k"))
     elif by in GRAINS:
-        period = period_start(c.c.started_at, by, flt.zone, flt.start and utc_naive(flt.start),
-                              flt.end and utc_naive(flt.end))
-        query = query.add_columns(period.label("k"))
+        query = query.add_columns(local_period(flt, by).label("k"))
     elif by is not None:
         raise ValueError(f"cannot group by {by!r}; use one of {GROUPINGS + GRAINS}")
     if flt.start is not None:
@@ -110,6 +108,12 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
             exists().where(has_topic.c.conversation_id == c.c.id, has_topic.c.topic == flt.topic)
         )
     return query.subquery("scope")
+
+
+def local_period(flt: MetricFilter, grain: str) -> ColumnElement:
+    """The shop's local day or ISO week (its first day) of each conversation's start."""
+    start, end = (None if m is None else utc_naive(m) for m in (flt.start, flt.end))
+    return period_start(_conversations.c.started_at, grain, flt.zone, start, end)
 
 
 def _keys(s: Subquery) -> List[ColumnElement]:
@@ -529,7 +533,7 @@ def timeseries(
     values = _grouped(metric, flt, grain, engine)
     if flt.start is not None and flt.end is not None:
         empty = 0 if metric == "conversations" else None
-        for period in _periods(flt, grain):
+        for period in periods(flt, grain):
             values.setdefault(period, empty)
     return sorted(values.items())
 
@@ -563,7 +567,7 @@ def compare_previous(
     }
 
 
-def _periods(flt: MetricFilter, grain: str) -> List[str]:
+def periods(flt: MetricFilter, grain: str) -> List[str]:
     """The local days or weeks (first day, ISO) overlapping ``[flt.start, flt.end)``."""
     end = shoptime.to_local(utc_naive(flt.end), flt.zone)
     day: date = shoptime.to_local(utc_naive(flt.start), flt.zone).date()

@@ -145,6 +145,12 @@ class Conversation(Base):
     nps_count = Column(Integer, nullable=False, default=0, server_default="0")
     nps_promoters = Column(Integer, nullable=False, default=0, server_default="0")
     nps_detractors = Column(Integer, nullable=False, default=0, server_default="0")
+    # Sentiment of the customer's messages (migration 0007): how many were
+    # scored, the sum of their scores (mean = sum / count) and how many were
+    # negative; a conversation with a negative message counts as negative.
+    sentiment_count = Column(Integer, nullable=False, default=0, server_default="0")
+    sentiment_sum = Column(Float, nullable=False, default=0.0, server_default="0")
+    negative_messages = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 # The survey tallies on ``conversations``, in the order of ``survey_tally``.
@@ -213,6 +219,10 @@ class Message(Base):
     intent = Column(String(80), nullable=True)
     confidence = Column(Float, nullable=True)
     is_fallback = Column(Boolean, nullable=False, default=False)
+    # Customer messages only (cxm_store.sentiment): the likeliest label and
+    # P(positive) - P(negative); NULL when not scored.
+    sentiment = Column(String(8), nullable=True)
+    sentiment_score = Column(Float, nullable=True)
 
 
 class SurveyAnswer(Base):

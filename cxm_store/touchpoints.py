@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from cxm_store import sentiment
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.models import (
     OUTCOMES,
@@ -73,6 +74,9 @@ def record_customer_message(
     longer than ``inactivity``: then it is closed (ended at its last activity,
     outcome kept or ``abandoned``) and a new one is opened.
 
+    The message's sentiment (:func:`cxm_store.sentiment.score` of the masked
+    text) is stored with it and added to the conversation's sentiment counters.
+
     Args:
         channel: Where the message came from (``web``, ``rest``, ``telegram``...).
         external_id: The customer's id on that channel (session id, user id).
@@ -95,6 +99,8 @@ def record_customer_message(
     at = utc_naive(at)
     topic = topic or intent
     masked = mask_pii(text)
+    # Scored before the transaction: the classifier needs no lock.
+    felt = sentiment.score(masked)
     # A first message from a new identity may race with a second one; the
     # unique (channel, external_id) rejects the loser, which then just retries
     # and finds the customer the winner created.
@@ -127,10 +133,16 @@ def record_customer_message(
                         intent=intent,
                         confidence=confidence,
                         is_fallback=is_fallback,
+                        sentiment=felt and felt.label,
+                        sentiment_score=felt and felt.score,
                     )
                 )
                 conversation.customer_message_count += 1
                 conversation.fallback_count += 1 if is_fallback else 0
+                if felt is not None:
+                    conversation.sentiment_count += 1
+                    conversation.sentiment_sum += felt.score
+                    conversation.negative_messages += 1 if felt.label == "negative" else 0
                 conversation.last_activity_at = max(conversation.last_activity_at, at)
                 if language:
                     conversation.language = language

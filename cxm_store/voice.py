@@ -18,6 +18,11 @@ agent) and runs pure SQL aggregates (SQLite and PostgreSQL alike):
 * :func:`latest_low_scores`: the latest answered CSAT answers scored 1-2, with
   the conversation id, channel, language, primary topic and the customer's
   free-text ``comment`` answer of the same conversation (if any).
+* :func:`negative_sentiment_trend` and :func:`topics_by_negative_sentiment`:
+  a conversation is negative when the classifier (``cxm_store.sentiment``)
+  labelled at least one of its customer messages negative; the share is over
+  conversations with at least one scored customer message (counters kept by
+  the write path: ``sentiment_count``, ``negative_messages``).
 * :func:`first_response_median_seconds`: median of
   ``handoffs.first_agent_reply_at - handoffs.requested_at`` in seconds, over
   handoffs of the selected conversations with a first agent reply. This is the
@@ -27,13 +32,14 @@ agent) and runs pure SQL aggregates (SQLite and PostgreSQL alike):
   (``row_number()``/``count() OVER``, linear interpolation like
   ``percentile_cont``).
 """
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
+from cxm_store import metrics
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.metrics import MetricFilter
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
@@ -137,18 +143,26 @@ def topics_by_escalation(
     closed = func.count(case((_c.c.ended_at.isnot(None), 1)))
     escalated = func.count(case((and_(_c.c.ended_at.isnot(None), _c.c.outcome == "escalated"), 1)))
     rate = _percent(escalated, closed)
+    columns = {"closed": closed, "escalated": escalated, "escalation_rate": rate}
+    return _per_topic(flt, columns, closed >= min_closed, (rate.desc(),), limit, engine)
+
+
+def _per_topic(
+    flt: MetricFilter,
+    columns: Dict[str, ColumnElement],
+    having: ColumnElement,
+    order_by: Tuple[ColumnElement, ...],
+    limit: int,
+    engine: Optional[Engine],
+) -> List[Dict[str, Any]]:
+    """Aggregates over the selected conversations per topic they touched (ties by topic)."""
     query = (
-        select(
-            _t.c.topic,
-            closed.label("closed"),
-            escalated.label("escalated"),
-            rate.label("escalation_rate"),
-        )
+        select(_t.c.topic, *(column.label(name) for name, column in columns.items()))
         .select_from(_c.join(_t, _t.c.conversation_id == _c.c.id))
         .where(*_where(flt))
         .group_by(_t.c.topic)
-        .having(closed >= min_closed)
-        .order_by(rate.desc(), _t.c.topic)
+        .having(having)
+        .order_by(*order_by, _t.c.topic)
         .limit(limit)
     )
     with _engine(engine).connect() as connection:
@@ -194,6 +208,41 @@ def latest_low_scores(
     with _engine(engine).connect() as connection:
         rows = connection.execute(query).mappings().all()
     return [{**row, "answered_at": _iso(row["answered_at"])} for row in rows]
+
+
+def _negative_share() -> Tuple[ColumnElement, ColumnElement, ColumnElement]:
+    """(scored, negative, negative %): conversations with a scored customer message,
+    those with a negative one, and the share."""
+    scored = func.count(case((_c.c.sentiment_count > 0, 1)))
+    negative = func.count(case((_c.c.negative_messages > 0, 1)))
+    return scored, negative, _percent(negative, scored)
+
+
+def negative_sentiment_trend(
+    flt: MetricFilter, grain: str = "day", engine: Engine = None
+) -> List[Tuple[str, Optional[float]]]:
+    """% of conversations (with a scored customer message) that had a negative one, per
+    local day or ISO week of their start, oldest first; with start and end set, empty
+    periods are listed with None."""
+    period = metrics.local_period(flt, grain).label("period")
+    _, _, share = _negative_share()
+    query = select(period, share).where(*_where(flt)).group_by(period)
+    with _engine(engine).connect() as connection:
+        values = {key: None if value is None else float(value)
+                  for key, value in connection.execute(query).all()}
+    if flt.start is not None and flt.end is not None:
+        for key in metrics.periods(flt, grain):
+            values.setdefault(key, None)
+    return sorted(values.items())
+
+
+def topics_by_negative_sentiment(
+    flt: MetricFilter, limit: int = 10, engine: Engine = None
+) -> List[Dict[str, Any]]:
+    """Topics with the most negative conversations (a negative customer message), most first."""
+    scored, negative, share = _negative_share()
+    columns = {"scored": scored, "negative": negative, "negative_percent": share}
+    return _per_topic(flt, columns, negative > 0, (negative.desc(), share.desc()), limit, engine)
 
 
 def first_response_median_seconds(flt: MetricFilter, engine: Engine = None) -> Optional[float]:

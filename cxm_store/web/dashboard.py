@@ -4,9 +4,11 @@ Routes:
     GET /dashboard                                the page (filters in the query string)
     GET /dashboard/conversations/<id>             read-only transcript for leads
     GET /api/dashboard/summary                    KPIs now, previous period, change
-    GET /api/dashboard/timeseries                 conversations, containment, CSAT %, escalation per day/week
+    GET /api/dashboard/timeseries                 conversations, containment, CSAT %, escalation,
+                                                  negative-sentiment % per day/week
     GET /api/dashboard/breakdown/<by>             every metric per channel|language|topic|agent
-    GET /api/dashboard/voice/<kind>               unrecognised | low-csat-topics | escalation-topics | low-scores
+    GET /api/dashboard/voice/<kind>               unrecognised | low-csat-topics | escalation-topics |
+                                                  low-scores | negative-topics
     GET /api/dashboard/<table>.csv                any table above as CSV (same filters)
     GET /api/openapi.json                         OpenAPI 3 description (see openapi.py)
 
@@ -62,8 +64,13 @@ PRESETS = ("7", "30", "90")
 DEFAULT_PRESET = "30"
 CHANNELS = ("web", "telegram", "rest")
 CONVERSATION_LANGUAGES = ("id", "en")
-SERIES = ("conversations", "containment_rate", "csat_percent", "escalation_rate")
-VOICE_KINDS = ("unrecognised", "low-csat-topics", "escalation-topics", "low-scores")
+SERIES = (
+    "conversations", "containment_rate", "csat_percent", "escalation_rate",
+    "negative_sentiment_percent",
+)
+VOICE_KINDS = (
+    "unrecognised", "low-csat-topics", "escalation-topics", "low-scores", "negative-topics",
+)
 KPIS = (
     "conversations", "containment_rate", "escalation_rate", "abandonment_rate", "fcr_rate",
     "csat_percent", "ces_mean", "nps", "survey_response_rate", "handoff_wait_median_s",
@@ -75,7 +82,7 @@ DIRECTION = {
     "fcr_rate": 1, "csat_percent": 1, "csat_mean": 1, "ces_mean": 1, "ces_easy_percent": 1,
     "nps": 1, "survey_response_rate": 1, "fallback_rate": -1, "handoff_wait_median_s": -1,
     "handoff_wait_p90_s": -1, "handoff_resolution_median_s": -1, "handoff_resolution_p90_s": -1,
-    "first_response_median_s": -1,
+    "first_response_median_s": -1, "negative_sentiment_percent": -1,
 }
 BREAKDOWN_COLUMNS = (
     "conversations", "containment_rate", "escalation_rate", "abandonment_rate", "fcr_rate",
@@ -124,6 +131,9 @@ TEXT: Dict[str, Dict[str, str]] = {
         "m.handoff_resolution_median_s": "Median penyelesaian agen",
         "m.handoff_resolution_p90_s": "P90 penyelesaian agen",
         "m.first_response_median_s": "Median respons pertama agen",
+        "m.negative_sentiment_percent": "Percakapan bernada negatif",
+        "negative_topics": "Topik dengan percakapan negatif terbanyak",
+        "scored": "Dinilai", "negative": "Negatif",
     },
     "en": {
         "title": "CX dashboard", "filters": "Filters", "range": "Range", "days": "{n} days",
@@ -159,6 +169,9 @@ TEXT: Dict[str, Dict[str, str]] = {
         "m.handoff_resolution_median_s": "Median handoff resolution",
         "m.handoff_resolution_p90_s": "P90 handoff resolution",
         "m.first_response_median_s": "Median first agent response",
+        "m.negative_sentiment_percent": "Negative conversations",
+        "negative_topics": "Topics with the most negative conversations",
+        "scored": "Scored", "negative": "Negative",
     },
 }
 
@@ -333,7 +346,12 @@ def compute_summary(f: Filters, engine: Any) -> Dict[str, Any]:
 def compute_timeseries(f: Filters, engine: Any) -> Dict[str, Any]:
     def compute() -> Dict[str, Any]:
         flt = f.metric_filter
-        jobs = {m: _pool.submit(metrics.timeseries, m, flt, f.grain, engine) for m in SERIES}
+        jobs = {
+            m: _pool.submit(voice.negative_sentiment_trend, flt, f.grain, engine)
+            if m == "negative_sentiment_percent"
+            else _pool.submit(metrics.timeseries, m, flt, f.grain, engine)
+            for m in SERIES
+        }
         series = {m: [[period, value] for period, value in job.result()] for m, job in jobs.items()}
         return {"window": _window(flt), "filters": _filter_doc(f), "grain": f.grain, "series": series}
 
@@ -358,6 +376,7 @@ def compute_voice(f: Filters, kind: str, engine: Any) -> Dict[str, Any]:
         "low-csat-topics": voice.topics_by_csat,
         "escalation-topics": voice.topics_by_escalation,
         "low-scores": voice.latest_low_scores,
+        "negative-topics": voice.topics_by_negative_sentiment,
     }
 
     def compute() -> Dict[str, Any]:
@@ -427,6 +446,7 @@ VOICE_COLUMNS = {
     "escalation-topics": ["topic", "closed", "escalated", "escalation_rate"],
     "low-scores": ["conversation_id", "score", "answered_at", "channel", "language", "topic",
                    "agent", "comment"],
+    "negative-topics": ["topic", "scored", "negative", "negative_percent"],
 }
 
 

@@ -82,7 +82,8 @@ SPEC: Dict[str, Any] = {
                 "series": {"type": "object", "description": "metric -> [[period start YYYY-MM-DD, value|null], ...]",
                            "properties": {m: {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2,
                                                                          "items": {"oneOf": [{"type": "string"}, _nullable_number]}}}
-                                          for m in ("conversations", "containment_rate", "csat_percent", "escalation_rate")}}}},
+                                          for m in ("conversations", "containment_rate", "csat_percent", "escalation_rate",
+                                                    "negative_sentiment_percent")}}}},
             "Metrics": {"type": "object", "properties": {m: _nullable_number for m in METRICS}},
             "Breakdown": {"type": "object", "properties": {
                 "window": {"$ref": "#/components/schemas/Window"},
@@ -99,7 +100,8 @@ SPEC: Dict[str, Any] = {
                     "unrecognised: text, count, conversations, last_at, example_conversation_id; "
                     "low-csat-topics: topic, answers, csat_percent; "
                     "escalation-topics: topic, closed, escalated, escalation_rate; "
-                    "low-scores: conversation_id, score, answered_at, channel, language, topic, agent, comment")}}}},
+                    "low-scores: conversation_id, score, answered_at, channel, language, topic, agent, comment; "
+                    "negative-topics: topic, scored, negative, negative_percent")}}}},
         },
     },
     "security": [{"session": []}],
@@ -109,7 +111,8 @@ SPEC: Dict[str, Any] = {
             "operationId": "dashboardSummary", "parameters": _FILTERS,
             "responses": _ok("Summary", "Every metric plus first_response_median_s")}},
         "/api/dashboard/timeseries": {"get": {
-            "summary": "Conversations, containment %, CSAT % and escalation % per day or week",
+            "summary": "Conversations, containment %, CSAT %, escalation % and negative-sentiment % "
+                       "per local day or week",
             "operationId": "dashboardTimeseries", "parameters": _FILTERS,
             "responses": _ok("Timeseries", "One series per metric, empty periods filled")}},
         "/api/dashboard/breakdown/{by}": {"get": {
@@ -120,18 +123,21 @@ SPEC: Dict[str, Any] = {
             "responses": {**_ok("Breakdown", "One row per group"), "404": {"description": "Unknown grouping"}}}},
         "/api/dashboard/voice/{kind}": {"get": {
             "summary": "Voice of the customer: unrecognised questions, lowest-CSAT topics, "
-                       "highest-escalation topics, latest CSAT 1-2 with comments",
+                       "highest-escalation topics, latest CSAT 1-2 with comments, "
+                       "topics with the most negative conversations",
             "operationId": "dashboardVoice",
             "parameters": [{"name": "kind", "in": "path", "required": True,
                             "schema": {"type": "string", "enum": ["unrecognised", "low-csat-topics",
-                                                                  "escalation-topics", "low-scores"]}}] + _FILTERS,
+                                                                  "escalation-topics", "low-scores",
+                                                                  "negative-topics"]}}] + _FILTERS,
             "responses": {**_ok("Voice", "Rows, most important first"), "404": {"description": "Unknown kind"}}}},
         "/api/dashboard/{table}.csv": {"get": {
             "summary": "Any dashboard table as CSV (same figures as the JSON, full precision, empty = null)",
             "operationId": "dashboardCsv",
             "parameters": [{"name": "table", "in": "path", "required": True, "schema": {"type": "string", "enum": [
                 "summary", "timeseries", *[f"breakdown-{by}" for by in GROUPINGS],
-                "voice-unrecognised", "voice-low-csat-topics", "voice-escalation-topics", "voice-low-scores"]}}]
+                "voice-unrecognised", "voice-low-csat-topics", "voice-escalation-topics", "voice-low-scores",
+                "voice-negative-topics"]}}]
             + _FILTERS,
             "responses": {"200": {"description": "CSV with a header row", "content": {"text/csv": {"schema": {"type": "string"}}}},
                           **_ERRORS, "404": {"description": "Unknown table"}}}},

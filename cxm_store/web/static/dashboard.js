@@ -268,6 +268,13 @@
         { label: T.escalated, key: "escalated", num: true, value: function (r) { return num(r.escalated, 0); }, raw: function (r) { return r.escalated; } },
         { label: T["m.escalation_rate"], key: "escalation_rate", num: true, value: function (r) { return fmt("escalation_rate", r.escalation_rate); }, raw: function (r) { return r.escalation_rate; } },
       ];
+    } else if (kind === "negative-topics") {
+      columns = [
+        { label: T.topic, key: "topic", value: function (r) { return r.topic; } },
+        { label: T.scored, key: "scored", num: true, value: function (r) { return num(r.scored, 0); }, raw: function (r) { return r.scored; } },
+        { label: T.negative, key: "negative", num: true, value: function (r) { return num(r.negative, 0); }, raw: function (r) { return r.negative; } },
+        { label: T["m.negative_sentiment_percent"], key: "negative_percent", num: true, value: function (r) { return fmt("negative_percent", r.negative_percent); }, raw: function (r) { return r.negative_percent; } },
+      ];
     } else {
       columns = [
         { label: T.when, key: "answered_at", value: function (r) { return (r.answered_at || "").replace("T", " ").slice(0, 16); } },
@@ -287,7 +294,7 @@
     get("/api/dashboard/summary").then(renderKpis),
     get("/api/dashboard/timeseries").then(renderCharts),
   ];
-  ["unrecognised", "low-csat-topics", "escalation-topics", "low-scores"].forEach(function (kind) {
+  ["unrecognised", "low-csat-topics", "escalation-topics", "low-scores", "negative-topics"].forEach(function (kind) {
     jobs.push(get("/api/dashboard/voice/" + kind).then(function (doc) { renderVoice(kind, doc); }));
   });
   config.groupings.forEach(function (by) {
