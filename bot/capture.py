@@ -47,6 +47,7 @@ from sqlalchemy.engine import Engine
 
 from cxm_store.handoffs import leave_message, request_handoff
 from cxm_store.models import SURVEY_KINDS
+from cxm_store.pii import mask_pii, mask_record
 from cxm_store.surveys import record_survey_question, record_survey_response
 from cxm_store.touchpoints import (
     INACTIVITY_WINDOW,
@@ -92,6 +93,17 @@ def store_unavailable(error: BaseException) -> bool:
     ):
         return True
     return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def describe(error: BaseException) -> str:
+    """``error`` for a log line: its type and the driver's first line, masked.
+
+    SQLAlchemy's own message carries the statement's parameters, i.e. what
+    the customer typed; logs must not.
+    """
+    cause = error.orig if isinstance(error, sa_exc.StatementError) and error.orig is not None else error
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {mask_pii(first_line)}"
 
 
 def _flag(value: Any) -> bool:
@@ -197,8 +209,9 @@ class Spool:
         return self._file.tell()
 
     def reject(self, event: Dict[str, Any], error: BaseException) -> None:
+        # Kept for someone to look into, so masked like everything else stored.
         with open(self.rejected_path, "ab") as handle:
-            line = json.dumps({"error": repr(error), "event": event}, default=str)
+            line = json.dumps({"error": mask_pii(repr(error)), "event": mask_record(event)}, default=str)
             handle.write(line.encode() + b"\n")
 
     def close(self) -> None:
@@ -515,13 +528,16 @@ class TouchpointRecorder(EventBroker):
             except Exception as error:  # noqa: BLE001 - sorted below
                 if store_unavailable(error):
                     if self.available:
-                        logger.warning("capture: store unavailable, retrying: %s", error)
+                        logger.warning("capture: store unavailable, retrying: %s", describe(error))
                     self.available = False
                     self._head_failed = True  # it may have been committed anyway
                     self._backoff(delay)
                     delay = min(delay * 2, self._retry_max)
                     continue
-                logger.error("capture: event rejected by the store: %r: %s", error, event)
+                logger.error(
+                    "capture: %s event of %s rejected by the store (%s); masked copy in %s",
+                    event.get("event"), event.get("sender_id"), type(error).__name__, self.spool.rejected_path,
+                )
                 self.spool.reject(event, error)
                 self.rejected += 1
             if not self.available:

@@ -1,14 +1,16 @@
 """The capture broker: Rasa events in, touchpoint rows out (SQLite and PostgreSQL)."""
 import asyncio
 import json
+import logging
 import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
-from bot.capture import Spool, TouchpointRecorder
+from bot.capture import Spool, TouchpointRecorder, describe
 from cxm_store.db import engine_for, session_factory
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
 from tests.capture import events as ev
@@ -186,7 +188,8 @@ def test_handoff_outcome_agent_messages_and_attribution(recorder, store_url):
     ])
     [c] = conversations(store_url)
     assert (c.outcome, c.agent_message_count, c.bot_message_count) == ("escalated", 1, 0)
-    assert messages(store_url, c.id)[-1][:2] == ("agent", "Halo, saya Ani dari tim CS")
+    # The agent introduced herself: a name after "saya" is masked like any other.
+    assert messages(store_url, c.id)[-1][:2] == ("agent", "Halo, saya [name] dari tim CS")
     with session_factory(engine_for(store_url))() as session:
         [h] = session.scalars(select(Handoff)).all()
     assert (h.conversation_id, h.reason, h.requested_at, h.status) == (
@@ -227,6 +230,37 @@ def test_an_event_the_store_rejects_does_not_stop_the_rest(recorder, store_url, 
     assert c.customer_message_count == 2 and recorder.rejected == 1
     [rejected] = (tmp_path / "spool").glob("rejected-*.jsonl")
     assert json.loads(rejected.read_text())["event"]["value"] == 9
+
+
+def test_a_rejected_event_is_kept_and_logged_without_what_the_customer_typed(
+    recorder, tmp_path, caplog
+):
+    who = "s-pii"
+    answer = "nama saya Budi Santoso, wa 0812-3456-7890, budi.santoso@gmail.com"
+    with caplog.at_level(logging.DEBUG, logger="bot.capture"):
+        feed(recorder, [
+            ev.user(who, "halo", T, "greet"),
+            ev.slot(who, "survey_question", "csat", T + MIN),
+            ev.slot(who, "survey_csat", answer, T + 2 * MIN),  # not a score: rejected
+        ])
+    assert recorder.rejected == 1
+    [rejected] = (tmp_path / "spool").glob("rejected-*.jsonl")
+    kept = json.loads(rejected.read_text())
+    assert kept["event"]["value"] == "nama saya [name], wa [phone], [email]"
+    assert kept["event"]["sender_id"] == who and kept["event"]["name"] == "survey_csat"
+    for raw in ("Budi Santoso", "0812-3456-7890", "budi.santoso@gmail.com"):
+        assert raw not in rejected.read_text()
+    assert "rejected by the store" in caplog.text
+    assert "nama saya" not in caplog.text and "0812" not in caplog.text
+
+
+def test_a_store_error_is_described_without_the_statement_parameters():
+    error = sa_exc.OperationalError(
+        "INSERT INTO messages (text) VALUES (?)", ("hubungi saya di 0812-3456-7890",),
+        Exception("database is locked\nDETAIL: Failing row contains (hubungi saya di 0812-3456-7890)"),
+    )
+    assert "0812-3456-7890" in str(error)  # what SQLAlchemy itself would log
+    assert describe(error) == "OperationalError: database is locked"
 
 
 def test_idle_conversations_are_closed_by_the_sweep(recorder_for, store_url):
