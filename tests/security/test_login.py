@@ -116,13 +116,15 @@ def test_the_throttle_forgets_and_success_clears_the_username() -> None:
     assert throttle.retry_after("10.0.0.3", "budi") == 0
 
 
-def _median_seconds(attempt: Callable[[], object], times: int = 5) -> float:
-    spent: List[float] = []
-    for _ in range(times):
-        start = time.perf_counter()
-        attempt()
-        spent.append(time.perf_counter() - start)
-    return statistics.median(spent)
+def _median_seconds(*attempts: Callable[[], object], rounds: int = 7) -> List[float]:
+    """Median time of each attempt, run in turns so that load on the machine hits all alike."""
+    spent: List[List[float]] = [[] for _ in attempts]
+    for _ in range(rounds):
+        for times, attempt in zip(spent, attempts):
+            start = time.perf_counter()
+            attempt()
+            times.append(time.perf_counter() - start)
+    return [statistics.median(times) for times in spent]
 
 
 def test_checking_costs_the_same_for_unknown_inactive_and_known_users(console: Console) -> None:
@@ -131,9 +133,11 @@ def test_checking_costs_the_same_for_unknown_inactive_and_known_users(console: C
     with console.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE users SET active = false WHERE username = ?", (inactive,))
     engine = console.engine
-    wrong = _median_seconds(lambda: auth.authenticate(known, "wrong password", engine=engine))
-    unknown = _median_seconds(lambda: auth.authenticate("nobody-here", "wrong password", engine=engine))
-    deactivated = _median_seconds(lambda: auth.authenticate(inactive, PASSWORD, engine=engine))
-    # One scrypt each (about 50 ms here): a missing or inactive account is not faster to refuse.
+    wrong, unknown, deactivated = _median_seconds(
+        lambda: auth.authenticate(known, "wrong password", engine=engine),
+        lambda: auth.authenticate("nobody-here", "wrong password", engine=engine),
+        lambda: auth.authenticate(inactive, PASSWORD, engine=engine),
+    )
+    # One scrypt each (about 50 ms here); skipping it would answer in about 1 ms.
     for other in (unknown, deactivated):
-        assert 0.5 < other / wrong < 2, (wrong, unknown, deactivated)
+        assert 0.33 < other / wrong < 3, (wrong, unknown, deactivated)
