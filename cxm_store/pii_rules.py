@@ -230,7 +230,8 @@ STOPWORDS = frozenset(
     "sudah udah belum tapi but is am the here ok oke terima thanks thank hi halo hello juga lagi mas mbak "
     "bapak ibu pak bu kakak sama atau or to for at in on lupa salah benar sih dong deh nih ini itu tadi "
     "kemarin mana apa gimana bagaimana kenapa bisa tidak nggak gak ga enggak siapa tersebut customer "
-    "pelanggan penerima pemesan akun account kartu a an not".split()
+    "pelanggan penerima pemesan akun account kartu a an not orang lain beda berbeda sendiri someone else "
+    "other different saja aja doang juga memang emang sebelumnya sebelum setelah sesudah jadi".split()
 )
 
 _SECRET = re.compile(
@@ -249,8 +250,9 @@ def _secret_at(text: str, position: int) -> Iterator[Span]:
     if len(secret) < 4 or secret.lower() in STOPWORDS:
         return
     # Without "password: ..." only a token with a digit, a symbol or an inner
-    # capital is taken: "password saya salah terus" holds no secret.
-    if match.group("said") or not secret.isalpha() or not secret[1:].islower():
+    # capital is taken: "password saya salah terus", "my password doesn't
+    # work" and "my password was changed" hold no secret.
+    if match.group("said") in (":", "=") or not secret.replace("'", "").isalpha() or not secret[1:].islower():
         start = match.start("secret")
         yield start, start + len(secret), "password"
 
@@ -259,9 +261,9 @@ def _secret_at(text: str, position: int) -> Iterator[Span]:
 # budi"); after a weak one ("saya", "penerima", "dengan") only capitalised
 # words are taken, which keeps "penerima paket belum terima" readable.
 _NAME_INTRO = re.compile(
-    r"(?:(?P<firm>nama\s?(?:saya|aku|ku|sy|gue|gw|lengkap(?:\s(?:saya|aku))?)|namaku|namanya|"
+    r"(?:(?P<firm>nama\s?(?:saya|aku|ku|sy|gue|gw|lengkap(?:\s(?:saya|aku))?)|namaku|"
     r"atas\s(?:nama|nm)|a\s?[./]\s?n\.?|an\.|my\sname\sis|my\sname's|name\s?:|nama\s?:)"
-    r"|(?P<weak>(?:nama|name)(?:\s(?:penerima|pemilik(?:\srekening)?|di\skartu|on\s(?:it|the\scard)(?:\sis)?))?|"
+    r"|(?P<weak>namanya|(?:nama|name)(?:\s(?:penerima|pemilik(?:\srekening)?|di\skartu|on\s(?:it|the\scard)(?:\sis)?))?|"
     r"penerima|pemilik\srekening|recipient|account\s(?:name|holder)|card\s?holder(?:\sname)?|billing\sname|"
     r"my\sname|saya|sy|aku|dengan|i\sam|i'm|this\sis|panggil\ssaya|call\sme))(?![a-z])\s{0,3}[:\-]?\s{0,2}",
     re.IGNORECASE,
@@ -302,22 +304,26 @@ def _name_at(text: str, position: int) -> Iterator[Span]:
         yield start, end, "name"
 
 
-# Indonesian street keywords; "jalan", "gang", "blok" and "desa" are also
-# ordinary words ("paketnya masih jalan") and need a street name after them.
+# Indonesian street keywords. "jalan", "kompleks", "perumahan"... are also
+# ordinary words ("paketnya masih jalan", "di kompleks perumahan"): after
+# them the line must go on with a name and hold a number.
 _STREET = re.compile(
-    r"(?:(?P<firm>jl|jln|gg|komp|kompleks|komplek|perum|perumahan|apartemen|apartment|apt|ruko|"
-    r"dsn|dusun|kp|kampung|cluster|griya)\.?|(?P<loose>jalan|gang|blok|desa))(?![a-z])"
+    r"(?:(?P<firm>jl|jln|gg|komp)\.?|(?P<loose>jalan|gang|blok|desa|dsn|dusun|kp|kampung|kompleks|komplek|"
+    r"perum|perumahan|apartemen|apartment|apt|ruko|cluster|griya))(?![a-z])"
     r"|(?P<intro>alamat(?:\s(?:saya|aku|lengkap|pengiriman|rumah|kantor|kirim|baru))?(?:\s(?:di|ke|adalah))?"
     r"|my\saddress\sis|address\s?:|ship\sto|deliver\sto|send\sit\sto)(?![a-z])\s?:?",
     re.IGNORECASE,
 )
 # After "jalan": a capitalised name, or lower-case words then a house number.
-_LOOSE_STREET = re.compile(r"\s(?:[A-Z]|raya\b|[a-z]+(?:\s[a-z]+){0,2}\s(?:no\.?|nomor)\s?[0-9])")
+# After "blok", "apt" or "gang" a number will do ("Blok C2", "Apt 12").
+_LOOSE_STREET = re.compile(
+    r"(?:(?<=(?i:blok))|(?<=(?i:apt))|(?<=(?i:gang)))\.?\s[0-9]|"
+    r"\.?\s(?:[A-Z]|(?P<lower>[a-z]+(?:\s[a-z]+){0,2})\s(?:no\.?|nomor|blok)\s?[0-9])"
+)
 # "221B Baker Street": found from its last word, looking back.
 _ENGLISH_STREET = re.compile(
     r"(?<![\w-])[0-9]{1,5}[A-Za-z]?\s(?:[A-Z][a-z]+\s){1,3}"
-    r"(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)\Z",
-    re.IGNORECASE,
+    r"(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|terrace|close|crescent)\Z"
 )
 _ADDRESS_WORDS = frozenset(
     "no no. nomor rt rw rt. rw. blok kel kel. kelurahan kec kec. kecamatan kab kab. kabupaten kota kodya "
@@ -325,7 +331,7 @@ _ADDRESS_WORDS = frozenset(
     "kav. km raya timur barat utara selatan tengah dalam street st st. road rd rd. apt apt. suite floor "
     "city perum blk komp komp. kp kp. dki".split()
 )
-_ADDRESS_TOKEN = re.compile(r"[\w./-]{1,40}")
+_ADDRESS_TOKEN = re.compile(r"\w[\w./-]{0,39}")
 _MAX_ADDRESS_TOKENS = 30
 
 
@@ -336,15 +342,25 @@ def _address_at(text: str, word: "re.Match[str]") -> Iterator[Span]:
             yield match.start(), _walk_address(text, match.end(), 0), "address"
         return
     match = _STREET.match(text, word.start())
-    if not match or (match.group("loose") and not _LOOSE_STREET.match(text, match.end())):
+    if not match:
         return
-    end = _walk_address(text, match.end(), 2 if match.group("firm") else 0)
+    grace = 2 if match.group("firm") else 0
+    if match.group("loose"):
+        street = _LOOSE_STREET.match(text, match.end())
+        if not street:
+            return
+        grace = len(street.group("lower").split()) if street.group("lower") else 0  # "jalan merdeka no 5"
+    end = _walk_address(text, match.end(), grace)
     start = match.start()
+    if match.group("loose") and not any(char.isdigit() for char in text[start:end]):
+        return  # "Dusun Bambu is a good place": a place, not an address line
     if match.group("intro"):
-        if not any(char.isdigit() for char in text[start:end]):
-            return  # "alamat saya di Bandung": a city only
-        start = match.end()
-        start += len(text[start:end]) - len(text[start:end].lstrip())
+        line = text[match.end():end].lstrip(" ,:")
+        # "alamat saya di Bandung" is a city only, "alamat INV-2024-00124
+        # salah" an order number: an address has a number and more than one word.
+        if not any(char.isdigit() for char in line) or len(line.split()) < 2:
+            return
+        start = end - len(line)
     if end > start:
         yield start, end, "address"
 
