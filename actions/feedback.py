@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.survey_answers import DECLINED, SCALES, is_refusal, read_score
+from actions.survey_answers import DECLINED, SCALES, is_refusal, is_remark, is_unhappy, read_score
 from cxm_store.channels import store_channel
 from cxm_store.surveys import nps_due
 
@@ -143,7 +143,13 @@ class ActionOfferSurvey(Action):
 
 
 class ActionSurveyAnswer(Action):
-    """Records the answer to the pending question and asks the next one."""
+    """Records the answer to the pending question and asks the next one.
+
+    Answers are read however they come: a rating typed at the "was it
+    resolved?" question is the CSAT and the survey moves past it; a remark
+    where a score was asked is the comment; an unhappy answer gets an
+    apology and the offer of a person, and no more questions.
+    """
 
     def name(self) -> Text:
         return "action_survey_answer"
@@ -155,32 +161,51 @@ class ActionSurveyAnswer(Action):
         if kind not in QUESTIONS:
             return end_survey()
         answer = read_answer(kind, tracker)
+        text = (tracker.latest_message.get("text") or "").strip()
 
         if answer == DECLINED:
             dispatcher.utter_message(response="utter_survey_declined")
             return [SlotSet(answer_slot(kind), DECLINED), *end_survey()]
 
+        answered, events = kind, []
+        if answer is None and kind == "resolved":
+            answer = read_score(text, "csat").score
+            answered = "csat"
+        if answer is None and kind != "comment" and is_remark(text):
+            answer, answered = text, "comment"
         if answer is None:
-            if tracker.get_slot(RETRY_SLOT):
-                dispatcher.utter_message(response="utter_survey_dropped")
-                return end_survey()
-            low, high = SCALES.get(kind, (None, None))
-            if kind == "resolved":
-                dispatcher.utter_message(response="utter_reask_yes_no")
-            else:
-                dispatcher.utter_message(response="utter_reask_score", low=low, high=high)
-            dispatcher.utter_message(response=ASK_RESPONSES[kind])
-            return [SlotSet(RETRY_SLOT, True)]
+            return self._ask_again(dispatcher, tracker, kind)
 
-        events: List[Dict[Text, Any]] = [SlotSet(answer_slot(kind), answer)]
+        events.append(SlotSet(answer_slot(answered), answer))
+        if answered != "comment" and is_remark(text):
+            events.append(SlotSet(answer_slot("comment"), text))
         if kind == "resolved" and answer == 0 and not tracker.get_slot(AGENT_SLOT):
             events.append(SlotSet(OUTCOME_SLOT, "unresolved"))
             dispatcher.utter_message(response="utter_survey_unresolved")
-        following = next_question(kind, tracker)
+        if answered in SCALES and is_unhappy(answer, answered):
+            dispatcher.utter_message(response="utter_survey_sorry")
+            return events + end_survey()
+        following = next_question(answered, tracker)
+        if following == "comment" and any(e["name"] == answer_slot("comment") for e in events):
+            following = None
         if following is None:
             dispatcher.utter_message(response="utter_survey_thanks")
             return events + end_survey()
         return events + _ask(dispatcher, following)
+
+    @staticmethod
+    def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text) -> List[Dict[Text, Any]]:
+        """Asks an unclear question once more; a second unclear answer ends the survey."""
+        if tracker.get_slot(RETRY_SLOT):
+            dispatcher.utter_message(response="utter_survey_dropped")
+            return end_survey()
+        low, high = SCALES.get(kind, (None, None))
+        if kind == "resolved":
+            dispatcher.utter_message(response="utter_reask_yes_no")
+        else:
+            dispatcher.utter_message(response="utter_reask_score", low=low, high=high)
+        dispatcher.utter_message(response=ASK_RESPONSES[kind])
+        return [SlotSet(RETRY_SLOT, True)]
 
 
 class ActionStopSurvey(Action):

@@ -40,7 +40,8 @@ STATUS_RESPONSES = {
 }
 
 
-def _status_response(order: OrderView, language: Text) -> Dict[Text, Any]:
+def status_answer(order: OrderView, language: Text) -> Dict[Text, Any]:
+    """The order's status answer, as keyword arguments for ``utter_message``."""
     return {
         "response": STATUS_RESPONSES[order.status],
         "order_id": order.order_id,
@@ -51,7 +52,7 @@ def _status_response(order: OrderView, language: Text) -> Dict[Text, Any]:
     }
 
 
-def _typed_order_id(tracker: Tracker) -> Optional[Text]:
+def typed_order_id(tracker: Tracker) -> Optional[Text]:
     """The order number in this message, else the last one given in the conversation."""
     typed = next(tracker.get_latest_entity_values(ORDER_ID_SLOT), None)
     return typed or tracker.get_slot(ORDER_ID_SLOT)
@@ -66,7 +67,7 @@ class ActionCheckOrderStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        typed = _typed_order_id(tracker)
+        typed = typed_order_id(tracker)
         if not typed:
             dispatcher.utter_message(response="utter_ask_order_id")
             return []
@@ -87,5 +88,5 @@ class ActionCheckOrderStatus(Action):
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
             return [SlotSet(ORDER_ID_SLOT, None)]
 
-        dispatcher.utter_message(**_status_response(order, reply_language(tracker)))
+        dispatcher.utter_message(**status_answer(order, reply_language(tracker)))
         return [SlotSet(ORDER_ID_SLOT, order_id)]

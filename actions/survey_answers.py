@@ -33,10 +33,13 @@ _SENTIMENT_PHRASES = (
     (("terrible", "awful", "horrible", "worst", "very bad", "very hard", "very difficult",
       "parah", "jelek banget", "buruk sekali", "sangat buruk", "kecewa berat",
       "susah banget", "sulit banget", "ribet banget", "sangat sulit"), 0.0),
-    (("kurang puas", "kurang bagus", "kurang membantu", "agak susah", "agak sulit",
+    (("ga puas", "gak puas", "nggak puas", "tidak puas", "tak puas", "ga membantu",
+      "gak membantu", "tidak membantu", "not satisfied", "not happy", "unhappy",
+      "not helpful", "kurang puas", "kurang bagus", "kurang membantu", "agak susah", "agak sulit",
       "not good", "not great", "poor", "bad", "hard", "difficult", "jelek", "buruk",
       "kecewa", "susah", "sulit", "ribet"), 0.25),
     (("biasa aja", "biasa saja", "lumayan", "so so", "so-so", "okay", "ok lah", "average",
+      "meh", "fine i guess", "not bad", "lumayan lah", "standar",
       "netral", "neutral", "cukup"), 0.5),
     (("bagus", "puas", "membantu", "mudah", "gampang", "good", "great", "easy",
       "helpful", "nice", "keren", "oke banget", "senang", "happy"), 0.75),
@@ -53,6 +56,12 @@ _REFUSALS = re.compile(
     r"nanti aja|males|malas|tidak usah|ga(k)? usah|gausah|don'?t want|rather not|pass)\b"
 )
 _FRACTION = re.compile(r"^\s*(\d{1,2})\s*(/|dari|out of|of)\s*(\d{1,2})\s*$")
+# "4 bintang", "5 stars": a count of stars on the 1-5 scale.
+_STAR_WORDS = re.compile(r"^\s*(\d)\s*(bintang|stars?|⭐|★)\s*$")
+# A reading at or under this share of its scale is an unhappy answer.
+UNHAPPY_SHARE = 0.25
+# Words that make an answer a remark worth keeping as the comment.
+REMARK_WORDS = 3
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3})(?![\w.])")
 _STARS = re.compile(r"^[\s⭐★]+$")
 
@@ -79,6 +88,22 @@ def _on_scale(share: float, scale: Tuple[int, int]) -> int:
     return low + round(share * (high - low))
 
 
+def share_of_scale(score: int, kind: str) -> float:
+    """Where ``score`` lies on question ``kind``'s scale, from 0 (worst) to 1 (best)."""
+    low, high = SCALES[kind]
+    return (score - low) / (high - low)
+
+
+def is_unhappy(score: int, kind: str) -> bool:
+    """Whether ``score`` says the customer is unhappy (CSAT 1-2, CES 1-2, NPS 0-2)."""
+    return share_of_scale(score, kind) <= UNHAPPY_SHARE
+
+
+def is_remark(text: str) -> bool:
+    """Whether ``text`` says something in words ("lama bgt prosesnya"), not only a score."""
+    return len(re.findall(r"[^\W\d_]{2,}", text or "")) >= REMARK_WORDS
+
+
 def is_refusal(text: str) -> bool:
     """Whether the customer refuses to answer ("skip", "gak mau", "no thanks")."""
     return bool(_REFUSALS.search((text or "").lower()))
@@ -96,6 +121,10 @@ def read_score(text: str, kind: str) -> Reading:
     if _STARS.match(cleaned):
         stars = sum(1 for ch in cleaned if ch in "⭐★")
         return Reading(score=stars) if low <= stars <= high else Reading()
+
+    stars = _STAR_WORDS.match(cleaned)
+    if stars:
+        return Reading(score=_on_scale((int(stars.group(1)) - 1) / 4, scale)) if 1 <= int(stars.group(1)) <= 5 else Reading()
 
     fraction = _FRACTION.match(cleaned)
     if fraction:

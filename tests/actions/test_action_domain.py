@@ -50,6 +50,19 @@ DISPATCHED: Dict[str, Set[str]] = {
     "utter_ticket_created": {"contact"},
     "utter_ticket_no_contact": set(),
     "utter_anything_else": set(),
+    "utter_how_can_i_help": set(),
+    "utter_survey_sorry": set(),
+    "utter_order_cancel_possible": ORDER_FIELDS,
+    "utter_order_cancel_too_late": ORDER_FIELDS,
+    "utter_order_cancel_delivered": ORDER_FIELDS,
+    "utter_order_already_cancelled": ORDER_FIELDS,
+    "utter_order_refund_cancelled": ORDER_FIELDS,
+    "utter_order_refund_none": ORDER_FIELDS,
+    "utter_order_return_not_yet": ORDER_FIELDS,
+    "utter_order_address_changeable": ORDER_FIELDS,
+    "utter_order_address_too_late": ORDER_FIELDS,
+    "utter_order_return_window_open": {"order_id", "last_day"},
+    "utter_order_return_window_closed": {"order_id", "last_day"},
 }
 
 

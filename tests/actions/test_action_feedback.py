@@ -150,3 +150,44 @@ def test_a_long_comment_mentioning_gak_mau_is_kept(make_tracker, dispatcher, dom
     text = "kurirnya gak mau naik ke lantai 3, tolong diperbaiki"
     events = answer(make_tracker, dispatcher, domain, "comment", text, intent="complain")
     assert events[0] == SlotSet("survey_comment", text)
+
+
+# --- Answers however they come (issue 10) -------------------------------------
+
+@pytest.mark.parametrize(
+    "text, score",
+    [("4 bintang", 4), ("lumayan lah", 3), ("5 stars", 5), ("meh", 3), ("ga puas", 2), ("not satisfied", 2)],
+)
+def test_free_text_readings(text, score) -> None:
+    assert read_score(text, "csat").score == score
+
+
+def test_rating_at_the_resolved_question_is_the_csat_and_moves_on(make_tracker, dispatcher, domain) -> None:
+    events = answer(make_tracker, dispatcher, domain, "resolved", "4 bintang")
+    assert events == [SlotSet("survey_csat", 4), SlotSet("survey_question", "ces"), SlotSet("survey_retry", False)]
+    assert dispatcher.messages == [message("utter_ask_ces")]
+
+
+def test_unhappy_answer_gets_an_apology_a_person_and_no_more_questions(make_tracker, dispatcher, domain) -> None:
+    events = answer(make_tracker, dispatcher, domain, "resolved", "ga puas, lama bgt prosesnya", intent="complain")
+    assert events == [
+        SlotSet("survey_csat", 2),
+        SlotSet("survey_comment", "ga puas, lama bgt prosesnya"),
+        *end_survey(),
+    ]
+    assert dispatcher.messages == [message("utter_survey_sorry")]
+    buttons = domain["responses"]["utter_survey_sorry"][0]["buttons"]
+    assert buttons[0]["payload"] == "/request_human"
+
+
+def test_remark_where_a_score_was_asked_is_the_comment(make_tracker, dispatcher, domain) -> None:
+    events = answer(make_tracker, dispatcher, domain, "ces", "agen nya ramah sekali", intent="thanks")
+    assert events[0] == SlotSet("survey_comment", "agen nya ramah sekali")
+    # The comment is not asked for again at the end.
+    assert SlotSet("survey_question", "comment") not in events
+    assert message("utter_ask_survey_comment") not in dispatcher.messages
+
+
+def test_out_of_range_number_is_still_asked_again(make_tracker, dispatcher, domain) -> None:
+    events = answer(make_tracker, dispatcher, domain, "csat", "7")
+    assert events == [SlotSet("survey_retry", True)]

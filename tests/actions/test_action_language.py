@@ -63,3 +63,44 @@ def test_unclear_message_keeps_language(action, dispatcher, make_tracker, domain
 @pytest.mark.parametrize(("slot", "expected"), [("id", "id"), ("en", "en"), (None, "id")])
 def test_reply_language_defaults_to_indonesian(make_tracker, slot, expected):
     assert reply_language(make_tracker(slots={"language": slot})) == expected
+
+
+def _earlier_message(language):
+    return {"event": "user", "text": "halo", "parse_data": {"language": language}}
+
+
+def test_one_word_of_the_other_language_keeps_an_established_language(action, dispatcher, make_tracker, domain):
+    latest = parse_data("sip thx", "thanks", language="en", language_margin=1)
+    tracker = make_tracker(
+        slots={"language": "id"},
+        latest_message=latest,
+        events=[_earlier_message("id"), {"event": "user", "text": "sip thx", "parse_data": latest}],
+    )
+    assert run_action(action, dispatcher, tracker, domain) == []
+
+
+def test_one_word_sets_the_language_of_a_first_message(action, dispatcher, make_tracker, domain):
+    latest = parse_data("hello", "greet", language="en", language_margin=1)
+    tracker = make_tracker(
+        slots={"language": "id"},
+        latest_message=latest,
+        events=[{"event": "user", "text": "hello", "parse_data": latest}],
+    )
+    assert run_action(action, dispatcher, tracker, domain) == [SlotSet("language", "en")]
+
+
+@pytest.mark.parametrize(
+    ("text", "detected", "slot", "wanted"),
+    [
+        ("could we carry on in english?", "en", "id", "en"),
+        ("english pls", None, "id", "en"),
+        ("pakai bahasa indonesia aja kak", "id", "en", "id"),
+        ("ga ngerti bahasa inggris kak", "id", "en", "id"),
+        ("I don't understand indonesian", "en", "id", "en"),
+        ("can we talk in indonesian instead of english", "en", "en", "id"),
+    ],
+)
+def test_explicit_request_switches_whatever_the_words(action, dispatcher, make_tracker, domain, text, detected, slot, wanted):
+    latest = parse_data(text, "switch_language", language=detected, language_margin=1)
+    tracker = make_tracker(slots={"language": slot}, latest_message=latest, events=[_earlier_message(slot)])
+    assert run_action(action, dispatcher, tracker, domain) == [SlotSet("language", wanted)]

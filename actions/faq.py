@@ -1,0 +1,134 @@
+"""FAQ answers that know the customer's order, and every question of a message.
+
+A customer who writes "cancel INV-2024-00124" wants to know whether *that*
+order can still be cancelled, not the cancellation policy; one who gave an
+order number two messages ago and now asks "so when will it arrive?" means
+that order. So a FAQ topic that depends on an order's state is answered
+about the order in this message, else the last one of the conversation;
+without one, with the shop's policy. A message with two questions ("bs cod
+ga? trs ongkir ke bekasi brp?") gets both answers, in order.
+"""
+import datetime as dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.language import reply_language
+from actions.orders import ORDER_ID_SLOT, format_date, status_answer, typed_order_id
+from bot.nlu.parse_keys import QUESTIONS_KEY
+from cxm_store.orders import OrderView, find_order, normalise_order_id
+
+logger = logging.getLogger(__name__)
+
+RETRIEVAL_INTENT = "faq"
+# Days after delivery in which an item can be returned (utter_faq/returns).
+RETURN_WINDOW_DAYS = 7
+
+# Topic -> order status -> the response that answers it about that order.
+# A status not listed gets the order's status answer.
+ORDER_ANSWERS: Dict[Text, Dict[Text, Text]] = {
+    "faq/cancel_order": {
+        "processing": "utter_order_cancel_possible",
+        "packed": "utter_order_cancel_too_late",
+        "shipped": "utter_order_cancel_too_late",
+        "delivered": "utter_order_cancel_delivered",
+        "cancelled": "utter_order_already_cancelled",
+    },
+    "faq/refunds": {
+        "processing": "utter_order_refund_none",
+        "packed": "utter_order_refund_none",
+        "shipped": "utter_order_refund_none",
+        "delivered": "utter_order_refund_none",
+        "cancelled": "utter_order_refund_cancelled",
+    },
+    "faq/returns": {
+        "processing": "utter_order_return_not_yet",
+        "packed": "utter_order_return_not_yet",
+        "shipped": "utter_order_return_not_yet",
+        "cancelled": "utter_order_already_cancelled",
+    },
+    "faq/change_address": {
+        "processing": "utter_order_address_changeable",
+        "packed": "utter_order_address_too_late",
+        "shipped": "utter_order_address_too_late",
+    },
+    "faq/delivery_late": {},
+    "faq/shipping_time": {},
+}
+
+
+def asked_topics(tracker: Tracker) -> List[Text]:
+    """The FAQ topics of the latest message, first question first."""
+    message = tracker.latest_message
+    questions = [q for q in message.get(QUESTIONS_KEY) or [] if q.startswith(RETRIEVAL_INTENT + "/")]
+    if questions:
+        return questions
+    selected = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
+    topic = selected.get("intent_response_key")
+    return [topic] if topic else []
+
+
+def _return_answer(order: OrderView, language: Text) -> Dict[Text, Any]:
+    """Whether a delivered order is still inside the return window."""
+    delivered = order.eta or order.ordered_on
+    last_day = delivered + dt.timedelta(days=RETURN_WINDOW_DAYS)
+    still_open = dt.date.today() <= last_day
+    return {
+        "response": "utter_order_return_window_open" if still_open else "utter_order_return_window_closed",
+        "order_id": order.order_id,
+        "last_day": format_date(last_day, language),
+    }
+
+
+def order_answer(topic: Text, order: OrderView, language: Text) -> Dict[Text, Any]:
+    """The answer to ``topic`` about ``order``, as keyword arguments for ``utter_message``."""
+    if topic == "faq/returns" and order.status == "delivered":
+        return _return_answer(order, language)
+    answer = status_answer(order, language)
+    specific = ORDER_ANSWERS.get(topic, {}).get(order.status)
+    if specific:
+        answer["response"] = specific
+    return answer
+
+
+def _order_in_context(tracker: Tracker) -> Optional[Text]:
+    typed = typed_order_id(tracker)
+    return normalise_order_id(typed) if typed else None
+
+
+class ActionAnswerFaq(Action):
+    """Answers each FAQ question of the message, about the customer's order where it matters."""
+
+    def name(self) -> Text:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        topics = asked_topics(tracker)
+        order_id = _order_in_context(tracker) if any(t in ORDER_ANSWERS for t in topics) else None
+        order = self._find(order_id)
+        language = reply_language(tracker)
+        for topic in topics:
+            if order is not None and topic in ORDER_ANSWERS:
+                dispatcher.utter_message(**order_answer(topic, order, language))
+            else:
+                dispatcher.utter_message(response=f"utter_{topic}")
+        if not topics:
+            dispatcher.utter_message(response="utter_how_can_i_help")
+        return [SlotSet(ORDER_ID_SLOT, order.order_id)] if order is not None else []
+
+    @staticmethod
+    def _find(order_id: Optional[Text]) -> Optional[OrderView]:
+        """The order, or None when there is none or it cannot be read now (the policy answers)."""
+        if order_id is None:
+            return None
+        try:
+            return find_order(order_id)
+        except SQLAlchemyError:
+            logger.exception("Order look-up failed for %s", order_id)
+            return None
