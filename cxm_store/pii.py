@@ -31,25 +31,68 @@ and bounded and each character is claimed at most once, so masking is linear
 in the length of the text.
 """
 import re
+import unicodedata
 from typing import Any, Iterator, List, Optional, Tuple
 
 from cxm_store.pii_rules import (
     HARD,
     SOFT,
+    Span,
     find_business,
     find_emails,
     find_introduced,
-    fold,
     is_keyword,
     keywords_before,
 )
+
+# --- Folding: one character in, one character out ----------------------------
+
+# Zero-width characters hide inside numbers ("0812\u200b3456..."); they fold to
+# a space so that a number split by them reads like one split by spaces.
+_ZERO_WIDTH = frozenset({0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x180E})
+_DASHES = frozenset({0x00AD, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFE58, 0xFE63})
+
+
+class _FoldTable(dict):
+    """``str.translate`` table filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> int:
+        self[code] = value = _fold_char(code)
+        return value
+
+
+def _fold_char(code: int) -> int:
+    if code < 128:
+        return code
+    char = chr(code)
+    if code in _ZERO_WIDTH or unicodedata.category(char) == "Zs":
+        return 0x20
+    if code in _DASHES:
+        return 0x2D
+    digit = unicodedata.decimal(char, None)
+    if digit is not None:  # full-width, Arabic-Indic, Devanagari... digits
+        return 0x30 + digit
+    folded = unicodedata.normalize("NFKC", char)  # full-width letters, "＠", "．"
+    return ord(folded) if len(folded) == 1 and folded.isascii() else code
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """``text`` with look-alike digits, dashes, spaces and full-width forms made ASCII.
+
+    The result has the same length as ``text``, so a span found in it is the
+    same span of the original.
+    """
+    return text.translate(_FOLD)
+
 
 EMAIL = "[email]"
 PHONE = "[phone]"
 CARD = "[card]"
 NIK = "[nik]"
 
-Span = Tuple[int, int, str]
 Keywords = List[Tuple[str, int]]  # kinds named before a number, nearest first, with the words between
 
 # Digits joined by separators: "0812-3456-7890", "(021) 555 1234",
