@@ -136,13 +136,16 @@ _KEYWORD_PAIR = {
     tuple(pair.split("-")): kind for kind, pairs in _NUMBER_PAIRS.items() for pair in pairs.split()
 }
 LOOKBACK = 48  # characters before a number searched for its keywords
+_SUFFIXES = ("nya", "ku", "mu")  # possessive endings: "nomorku", "passwordnya"
 
 
 def _keyword(word: str) -> Optional[str]:
     word = word.lower()
     kind = _KEYWORD.get(word)
-    if kind is None and word.endswith(("nya", "ku", "mu")):  # "nomorku", "rekeningnya"
-        kind = _KEYWORD.get(re.sub(r"(?:nya|ku|mu)\Z", "", word))
+    if kind is None:  # "nomorku", "rekeningnya"
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix):
+                return _KEYWORD.get(word[: -len(suffix)])
     return kind
 
 
@@ -343,7 +346,9 @@ def _walk_address(text: str, position: int, grace: int) -> int:
     return end
 
 
-_SECRET_STARTS = frozenset("password passwd pwd pw pass sandi kata".split())
+_SECRET_STARTS = frozenset(
+    word + suffix for word in "password passwd pwd pw pass sandi kata".split() for suffix in ("",) + _SUFFIXES
+)
 _NAME_STARTS = frozenset(
     "nama namaku namanya atas a an my name i this panggil call penerima pemilik recipient account card "
     "cardholder billing saya sy aku dengan".split()
@@ -363,7 +368,7 @@ def find_introduced(text: str) -> Iterator[Span]:
     address_end = 0
     for word in _WORD.finditer(text):
         lower = word.group().lower()
-        if lower in _SECRET_STARTS or re.sub(r"(?:nya|ku)\Z", "", lower) in _SECRET_STARTS:
+        if lower in _SECRET_STARTS:
             yield from _secret_at(text, word.start())
         if lower in _NAME_STARTS:
             yield from _name_at(text, word.start())
