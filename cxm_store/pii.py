@@ -194,7 +194,8 @@ def _classify(digits: str, groups: List[int], plus: bool, keywords: Keywords) ->
         return "phone", False
     if any(kind == "keep" for kind, _ in keywords):
         return None
-    if 13 <= len(digits) <= 19 and _card_grouping(groups) and _luhn_valid(digits):
+    # Card numbers open with 2-6 (Mastercard, Amex/JCB, Visa, Mastercard, UnionPay/Discover).
+    if 13 <= len(digits) <= 19 and digits[0] in "23456" and _card_grouping(groups) and _luhn_valid(digits):
         return ("nik" if len(digits) == 16 and single and _looks_like_nik(digits) else "card"), False
     if len(digits) == 16 and (single or (_looks_like_nik(digits) and all(2 <= s <= 6 for s in groups))):
         # Leaving a real NIK in clear costs more than hiding a harmless number.
@@ -276,7 +277,10 @@ def _mask_window(folded, claims, run_start, groups, first, last, plus, keywords)
     for end_group in range(last, first, -1):
         window = groups[first:end_group]
         digits = "".join(folded[a:b] for a, b in window)
-        found = _classify(digits, [b - a for a, b in window], plus, keywords)
+        # A keyword names the whole number after it, not a piece of it
+        # ("token listrik 1234 5678 9012 3456 7890" holds no 8-digit OTP).
+        named = keywords if end_group == len(groups) else [k for k in keywords if k[0] == "keep"]
+        found = _classify(digits, [b - a for a, b in window], plus, named)
         if not found:
             continue
         start = run_start if first == 0 else window[0][0]

@@ -113,7 +113,8 @@ _BANKS = (
 # "keep" marks a number that is business data; one word or two.
 _NUMBER_WORDS = {
     "keep": "resi awb tracking track lacak order pesanan invoice inv sku voucher promo kupon coupon rp idr "
-            "harga total ongkir biaya qty jumlah booking serial ref referensi klaim garansi transaksi",
+            "harga total ongkir biaya qty jumlah booking serial ref referensi klaim garansi transaksi tiket ticket "
+            "antrian antrean tagihan bill komplain complaint laporan case kasus retur",
     "cvv": "cvv cvc cvn",
     "otp": "otp token code kode",
     "pin": "pin",
@@ -204,7 +205,7 @@ def _secret_at(text: str, position: int) -> Iterator[Span]:
     match = _SECRET.match(text, position)
     if not match:
         return
-    secret = match.group("secret").rstrip(".!?)")
+    secret = match.group("secret").rstrip(".?)")  # "!" is a favourite last character of a password
     if len(secret) < 4 or secret.lower() in STOPWORDS:
         return
     # Without "password: ..." only a token with a digit, a symbol or an inner
@@ -218,6 +219,10 @@ def _secret_at(text: str, position: int) -> Iterator[Span]:
 # A firm introduction may be followed by a name in lower case ("nama saya
 # budi"); after a weak one ("saya", "penerima", "dengan") only capitalised
 # words are taken, which keeps "penerima paket belum terima" readable.
+_BRANDS = frozenset(
+    "dana kredivo akulaku cod qris paylater indomaret alfamart jne sicepat anteraja grab gojek shopee "
+    "tokopedia lazada".split()
+)
 _NAME_INTRO = re.compile(
     r"(?:(?P<firm>nama\s?(?:saya|aku|ku|sy|gue|gw|lengkap(?:\s(?:saya|aku))?)|namaku|"
     r"atas\s(?:nama|nm)|a\s?[./]\s?n\.?|an\.|my\sname\sis|my\sname's|name\s?:|nama\s?:)"
@@ -249,7 +254,10 @@ def _name_at(text: str, position: int) -> Iterator[Span]:
             break
         token = word.group().rstrip(".")
         weak_miss = intro.group("weak") and (not token[:1].isupper() or (len(token) > 1 and token.isupper()))
-        if token.lower() in STOPWORDS or weak_miss:  # all capitals: "saya BNI"
+        # After a weak introduction, a bank or a shop is no name ("dengan
+        # Gopay", "saya BNI"); inside a name it may be one ("Dian Permata Sari").
+        brand = count == 0 and intro.group("weak") and (is_keyword(token) or token.lower() in _BRANDS)
+        if token.lower() in STOPWORDS or weak_miss or brand:
             break
         end, count = position + len(token), count + 1
         if word.group().endswith(".") and len(token) > 1:
@@ -280,7 +288,7 @@ _LOOSE_STREET = re.compile(
 )
 # "221B Baker Street": found from its last word, looking back.
 _ENGLISH_STREET = re.compile(
-    r"(?<![\w-])[0-9]{1,5}[A-Za-z]?\s(?:[A-Z][a-z]+\s){1,3}"
+    r"(?<![\w-])(?:(?i:block|blk)\s)?[0-9]{1,5}[A-Za-z]?\s(?:[A-Z][a-z]+\s){1,3}"
     r"(?i:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|terrace|close|crescent)\Z"
 )
 _ADDRESS_WORDS = frozenset(
@@ -289,7 +297,14 @@ _ADDRESS_WORDS = frozenset(
     "kav. km raya timur barat utara selatan tengah dalam street st st. road rd rd. apt apt. suite floor "
     "city perum blk komp komp. kp kp. dki".split()
 )
-_ADDRESS_TOKEN = re.compile(r"\w[\w./-]{0,39}")
+_ADDRESS_TOKEN = re.compile(r"[\w#][\w./#-]{0,39}")
+_BEFORE_POSTCODE = re.compile(r"[a-z]{2,20}[ ,]{1,2}[0-9]{5,6}(?!\w)")
+# The next line goes on with the address if it opens with an address word or
+# is a city and its postal code ("Jakarta Selatan 12980").
+_NEXT_ADDRESS_LINE = re.compile(
+    r"\n[ \t]*(?=(?i:kel|kec|kab|kota|kelurahan|kecamatan|kabupaten|rt|rw|desa|provinsi|prov)\b|"
+    r"[A-Z][\w .]{0,40}?\s[0-9]{5,6}[ \t]*(?:\n|\Z))"
+)
 _MAX_ADDRESS_TOKENS = 30
 
 
@@ -330,19 +345,29 @@ def _walk_address(text: str, position: int, grace: int) -> int:
         gap = position
         while gap < len(text) and text[gap] in " ,":
             gap += 1
+        if gap - position > 2:
+            break
+        if text.startswith("\n", gap):  # an address written over several lines
+            line = _NEXT_ADDRESS_LINE.match(text, gap)
+            if not line:
+                break
+            gap = line.end()
         token = _ADDRESS_TOKEN.match(text, gap)
-        if not token or gap - position > 2:
+        if not token:
             break
         word = token.group()
-        bare = word.rstrip(".")
-        if not (count < grace or word.lower() in _ADDRESS_WORDS or bare[:1].isupper() or bare[:1].isdigit()):
+        bare, known = word.rstrip("."), word.lower() in _ADDRESS_WORDS
+        readable = (
+            count < grace or known or bare[:1].isupper() or word[0] == "#" or any(c.isdigit() for c in bare)
+            or _BEFORE_POSTCODE.match(text, gap)  # "jakpus 10640"
+        )
+        shouted = len(bare) > 1 and bare.isupper()  # "DI Yogyakarta"
+        if not readable or (bare.lower() in STOPWORDS and not known and not shouted):
             break
-        if bare.lower() in STOPWORDS and word.lower() not in _ADDRESS_WORDS:
-            break
-        end = gap + len(bare) if word.endswith(".") and word.lower() not in _ADDRESS_WORDS else token.end()
-        position = token.end()
-        if end < position:  # "Jakarta." closes the sentence
-            break
+        # "Dr." or "Kel." go on; "Jakarta." closes the sentence.
+        if word.endswith(".") and not known and len(bare) > 3:
+            return gap + len(bare)
+        end = position = token.end()
     return end
 
 

@@ -1,7 +1,9 @@
 """The masking engine measured on the labelled corpus (written without sight of the engine).
 
 Recall: the share of personal-data values that no longer appear anywhere in
-the masked text (every occurrence must go). Kept: every ``keep`` substring
+the masked text (every occurrence must go). Also printed, stricter: the share
+whose every character lies inside a masked span (a name cut in two by the
+mask, "[name] Sari", counts for recall but not here). Kept: every ``keep`` substring
 (order numbers, prices, dates, tracking numbers...) must still be there,
 unchanged. The figures are printed per kind and language even when the
 targets are met.
@@ -13,7 +15,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from cxm_store.pii import mask_pii
+from cxm_store.pii import find_personal_data, mask_pii
 
 CORPUS = Path(__file__).parent / "corpus.jsonl"
 RECALL_TARGET = 0.98
@@ -28,29 +30,46 @@ def masked_corpus() -> List[Tuple[dict, str]]:
     return [(case, mask_pii(case["text"])) for case in load_corpus()]
 
 
+def fully_covered(text: str, value: str) -> bool:
+    """True if every occurrence of ``value`` in ``text`` lies wholly inside masked spans."""
+    covered = bytearray(len(text))
+    for start, end, _ in find_personal_data(text):
+        covered[start:end] = b"\x01" * (end - start)
+    start = text.find(value)
+    while start != -1:
+        if 0 in covered[start:start + len(value)]:
+            return False
+        start = text.find(value, start + 1)
+    return True
+
+
 def _rate(hits: int, total: int) -> str:
     return f"{hits / total:.3f} ({hits}/{total})" if total else "n/a"
 
 
 def test_personal_data_recall_is_at_least_98_percent(masked_corpus, capsys):
-    found: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    found: Dict[str, List[int]] = defaultdict(lambda: [0, 0, 0])  # gone, whole, total
     leaks = []
     for case, masked in masked_corpus:
         for item in case["pii"]:
-            for key in (item["kind"], f"all {case['lang']}", "all"):
-                found[key][1] += 1
+            keys = (item["kind"], f"all {case['lang']}", "all")
+            for key in keys:
+                found[key][2] += 1
             if item["value"] in masked:
                 leaks.append(f"  {case['id']} {item['kind']}: {item['value']!r} in {masked!r}")
-            else:
-                for key in (item["kind"], f"all {case['lang']}", "all"):
-                    found[key][0] += 1
+                continue
+            whole = fully_covered(case["text"], item["value"])
+            for key in keys:
+                found[key][0] += 1
+                found[key][1] += whole
     with capsys.disabled():
-        print(f"\nPII corpus recall ({CORPUS.name}, target {RECALL_TARGET}):")
+        print(f"\nPII corpus recall ({CORPUS.name}, target {RECALL_TARGET}; then the share masked whole):")
         for key in sorted(found, key=lambda k: (k.startswith("all"), k)):
-            print(f"  {key:16s} {_rate(*found[key])}")
+            gone, whole, total = found[key]
+            print(f"  {key:16s} {_rate(gone, total):18s} {_rate(whole, total)}")
         if leaks:
             print("left in clear:\n" + "\n".join(leaks))
-    hits, total = found["all"]
+    hits, _, total = found["all"]
     assert total >= 200, "the corpus is smaller than the issue asks"
     assert hits / total >= RECALL_TARGET, f"recall {hits / total:.3f} < {RECALL_TARGET}"
 
