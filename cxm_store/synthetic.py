@@ -7,6 +7,16 @@ bulk inserts: executemany of plain tuples in large batches on SQLite, COPY on
 PostgreSQL. Every per-conversation counter equals what the transcript holds,
 ``resolved_confirmed`` and ``agent`` are set as the write path would set them.
 
+It looks like the live store at ``end``: handoffs carry the reasons the bot
+writes (``request``, ``complaint``, ``repeated_miss``; out of business hours
+the customer leaves a message: a ``ticket`` with reason ``left_message``);
+every past request was claimed and resolved, except the last
+:data:`WAITING` customers, who asked for a person in the last
+:data:`WAITING_WINDOW_S` seconds and are still waiting (if ``end`` falls in
+business hours), and the few claimed in the last :data:`WITH_AGENT_S` seconds,
+still with their agent. Customer messages carry their sentiment, from the
+model when it is built (:mod:`cxm_store.sentiment`), else NULL.
+
 Synthetic customers are recognisable by their identities' ``external_id``,
 which starts with ``demo-`` (see :func:`has_synthetic_data`).
 
@@ -23,7 +33,9 @@ from typing import Dict, List, Sequence, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from cxm_store import sentiment, settings
 from cxm_store.db import default_engine, utc_naive
+from cxm_store.handoffs import within_business_hours
 from cxm_store.models import (
     SURVEY_COUNTERS,
     Conversation,
@@ -31,6 +43,7 @@ from cxm_store.models import (
     Customer,
     CustomerIdentity,
     Handoff,
+    HandoffTicket,
     Message,
     SurveyAnswer,
     survey_tally,
@@ -41,6 +54,10 @@ AGENTS = ("rina", "budi", "sari", "dewi")
 CHANNELS = (("web", 50), ("telegram", 35), ("rest", 15))
 WIB = timedelta(hours=7)
 BATCH = 50_000
+# The console at ``end``: a handful waiting for minutes, a few with an agent.
+WAITING = 3
+WAITING_WINDOW_S = 15 * 60
+WITH_AGENT_S = 2 * 3600
 
 # (topic, weight, csat penalty: how much worse its CSAT is)
 TOPICS = (
@@ -144,6 +161,7 @@ _CONVERSATION_COLUMNS = (
     "outcome", "primary_topic", "customer_message_count", "bot_message_count",
     "agent_message_count", "fallback_count", "resolved_confirmed", "agent",
     "has_handoff", "repeat_within_7d", *SURVEY_COUNTERS,
+    "sentiment_count", "sentiment_sum", "negative_messages",
 )
 REPEAT_WINDOW_S = 7 * 86400
 _TABLES = {
@@ -155,7 +173,8 @@ _TABLES = {
     ),
     "messages": (
         Message.__table__,
-        ("id", "conversation_id", "at", "sender", "text", "intent", "confidence", "is_fallback"),
+        ("id", "conversation_id", "at", "sender", "text", "intent", "confidence", "is_fallback",
+         "sentiment", "sentiment_score"),
     ),
     "survey_answers": (
         SurveyAnswer.__table__,
@@ -167,7 +186,30 @@ _TABLES = {
         ("id", "conversation_id", "reason", "requested_at", "claimed_at", "first_agent_reply_at",
          "resolved_at", "agent", "status"),
     ),
+    "handoff_tickets": (
+        HandoffTicket.__table__, ("id", "handoff_id", "contact", "message", "created_at"),
+    ),
 }
+
+
+def _live_reason(topic: str, fallbacks: int) -> str:
+    """Why the bot hands over (actions/handoff.py): a complaint, two misses, or a request."""
+    if topic == "complain":
+        return "complaint"
+    return "repeated_miss" if fallbacks else "request"
+
+
+class _Readings:
+    """Sentiment of the generator's customer lines, one classifier call per distinct line."""
+
+    def __init__(self) -> None:
+        self.cache: Dict[str, object] = {}
+
+    def __call__(self, line: str) -> Tuple[object, object]:
+        if line not in self.cache:
+            self.cache[line] = sentiment.score(line.format(n=12345))
+        felt = self.cache[line]
+        return (None, None) if felt is None else (felt.label, felt.score)
 
 
 def has_synthetic_data(engine: Engine = None) -> bool:
@@ -334,6 +376,17 @@ def generate(
                     channel = other
             specs.append((at, index, channel, language, topic))
     specs.sort()
+    # The live tail: the latest conversations asked for a person minutes before
+    # ``end`` (requests land 2-15 minutes before it).
+    tail = set()
+    for back in range(1, min(WAITING, len(specs)) + 1):
+        _, index, channel, language, _ = specs[-back]
+        at = max(0.0, span - 300 - rand() * (WAITING_WINDOW_S - 600))
+        tail.add(at)
+        specs[-back] = (at, index, channel, language, "request_human")
+    specs.sort()
+    hours = settings.load()
+    reading = _Readings()
 
     # FCR counter: a conversation is repeated when the same customer starts
     # another one with the same (primary) topic after it, at most 7 days later.
@@ -382,7 +435,31 @@ def generate(
         topic_id = ids["conversation_topics"]
         answer_id = ids["survey_answers"]
         handoff_id = ids["handoffs"]
+        ticket_id = ids["handoff_tickets"]
         tally = [0] * len(SURVEY_COUNTERS)
+        felt = [0, 0.0, 0]  # scored customer messages, their score sum, negatives
+
+        def say(cid: int, at: float, line: str, text: str, intent: str, confidence: float,
+                fallback: bool) -> None:
+            """A customer message, with its sentiment counted on the conversation."""
+            nonlocal msg_id, cust_msgs
+            label, score = reading(line)
+            add("messages", (msg_id, cid, ts(at), "customer", text, intent, confidence, fallback,
+                             label, score))
+            msg_id += 1
+            cust_msgs += 1
+            if label is not None:
+                felt[0] += 1
+                felt[1] += score
+                felt[2] += label == "negative"
+
+        def small_talk(cid: int, at: float, intent: str) -> None:
+            """A greeting or thanks: a message and a topic (never the primary one)."""
+            nonlocal topic_id
+            text = rng.choice(lines[intent])
+            say(cid, at, text, text, intent, 0.97, False)
+            add("conversation_topics", (topic_id, cid, intent, ts(at)))
+            topic_id += 1
 
         def add_answer(row: tuple) -> None:
             # (id, conversation, customer, kind, score, comment, status, ...)
@@ -392,6 +469,7 @@ def generate(
 
         for position, (at, index, channel, language, topic) in enumerate(specs):
             tally[:] = [0] * len(SURVEY_COUNTERS)
+            felt[:] = [0, 0.0, 0]
             cid = conv_id
             conv_id += 1
             cust = customer_id[index]
@@ -401,33 +479,29 @@ def generate(
                 outcome = "escalated"
             elif topic == "complain" and rand() < 0.35:
                 outcome = "escalated"
+            waiting = at in tail
+            if waiting:
+                outcome = "escalated"
             t = at
             # Transcript: optional greeting, the question, replies; ~3 lines.
             cust_msgs = bot_msgs = agent_msgs = fallbacks = 0
             if rand() < 0.35:
-                text = rng.choice(lines["greet"])
-                add("messages", (msg_id, cid, ts(t), "customer", text, "greet", 0.97, False))
-                add("conversation_topics", (topic_id, cid, "greet", ts(t)))
-                msg_id += 1
-                topic_id += 1
-                cust_msgs += 1
+                small_talk(cid, t, "greet")
                 t += 5 + rand() * 40
-            text = rng.choice(lines[topic]).format(n=int(rand() * 99999))
-            add("messages", (msg_id, cid, ts(t), "customer", text, topic, 0.8 + rand() * 0.19, False))
+            line = rng.choice(lines[topic])
+            question = line.format(n=int(rand() * 99999))
+            say(cid, t, line, question, topic, 0.8 + rand() * 0.19, False)
             add("conversation_topics", (topic_id, cid, topic, ts(t)))
-            msg_id += 1
             topic_id += 1
-            cust_msgs += 1
             t += 1 + rand() * 3
-            add("messages", (msg_id, cid, ts(t), "bot", rng.choice(lines["bot"]), None, None, False))
+            add("messages", (msg_id, cid, ts(t), "bot", rng.choice(lines["bot"]), None, None, False,
+                             None, None))
             msg_id += 1
             bot_msgs += 1
             if rand() < 0.08 + 0.1 * (penalty[topic] > 1):
                 t += 10 + rand() * 60
                 text = rng.choice(lines["fallback"])
-                add("messages", (msg_id, cid, ts(t), "customer", text, "nlu_fallback", 0.2 + rand() * 0.2, True))
-                msg_id += 1
-                cust_msgs += 1
+                say(cid, t, text, text, "nlu_fallback", 0.2 + rand() * 0.2, True)
                 fallbacks += 1
             if rand() < 0.12 and topic != "request_human":
                 # A second question in the same conversation.
@@ -446,41 +520,55 @@ def generate(
                 if topic != "request_human":
                     add("conversation_topics", (topic_id, cid, "request_human", ts(t)))
                     topic_id += 1
-                hour_wib = ((start.hour + 7) + int(t // 3600)) % 24
-                roll = rand()
-                if hour_wib < 8 or hour_wib >= 22:
-                    status = "ticket" if roll < 0.7 else "requested"
-                else:
-                    status = "claimed" if roll < 0.9 else "requested"
+                reason = _live_reason(topic, fallbacks)
                 claimed = first_reply = resolved_at = None
-                if status == "claimed":
-                    agent = AGENTS[int(rand() * 4) if rand() < 0.8 else 0]
-                    evening = hour_wib >= 18
+                if not within_business_hours(start + timedelta(seconds=requested), hours):
+                    # Nobody answers: the customer leaves a message for the team.
+                    status, reason = "ticket", "left_message"
+                    add("handoff_tickets", (ticket_id, handoff_id, f"{DEMO_PREFIX}{cust}@example.com",
+                                            question, ts(requested)))
+                    ticket_id += 1
+                else:
+                    evening = (start + WIB + timedelta(seconds=requested)).hour >= 18
                     wait = math.exp(rng.gauss(math.log(150 if not evening else 420), 0.8))
                     claimed = requested + min(wait, 4 * 3600)
-                    first_reply = claimed + 15 + rand() * 90
-                    t = first_reply
-                    add("messages", (msg_id, cid, ts(t), "agent", rng.choice(lines["agent"]), None, None, False))
-                    msg_id += 1
-                    agent_msgs += 1
-                    if rand() < 0.88:
+                    # Not claimed by ``end``: still in the queue.
+                    status = "requested" if waiting or claimed >= span else "claimed"
+                if status == "requested":
+                    claimed = None
+                elif status == "claimed":
+                    agent = AGENTS[int(rand() * 4) if rand() < 0.8 else 0]
+                    t = claimed
+                    if claimed + 105 < span:
+                        first_reply = t = claimed + 15 + rand() * 90
+                        add("messages", (msg_id, cid, ts(t), "agent", rng.choice(lines["agent"]),
+                                         None, None, False, None, None))
+                        msg_id += 1
+                        agent_msgs += 1
+                    resolved_at = claimed + math.exp(rng.gauss(math.log(1200), 0.7))
+                    # Only the last couple of hours' handoffs can still be with their agent.
+                    if resolved_at < span and (span - requested > WITH_AGENT_S or rand() < 0.88):
                         status = "resolved"
-                        resolved_at = claimed + math.exp(rng.gauss(math.log(1200), 0.7))
                         t = max(t, resolved_at)
                     else:
+                        resolved_at = None
                         t += 60 + rand() * 600
                 add(
                     "handoffs",
-                    (handoff_id, cid, "customer_asked" if rand() < 0.7 else "bot_failed",
-                     ts(requested), ts(claimed) if claimed is not None else None,
+                    (handoff_id, cid, reason, ts(requested),
+                     ts(claimed) if claimed is not None else None,
                      ts(first_reply) if first_reply is not None else None,
                      ts(resolved_at) if resolved_at is not None else None,
                      agent, status),
                 )
                 handoff_id += 1
 
+            if outcome == "resolved" and rand() < 0.3:
+                # The customer thanks the bot, which opens the survey.
+                t += 20 + rand() * 60
+                small_talk(cid, t, "thank")
             last = t + 5 + rand() * 60
-            open_now = span - last < 1800 and rand() < 0.7
+            open_now = waiting or span - last < 1800 and rand() < 0.7
             if open_now:
                 ended = None
                 if outcome == "abandoned":
@@ -543,7 +631,7 @@ def generate(
                 (cid, cust, channel, language, ts(at), ts(last),
                  ts(ended) if ended is not None else None, outcome, topic, cust_msgs, bot_msgs,
                  agent_msgs, fallbacks, resolved_confirmed, agent, handed_off,
-                 repeated[position], *tally),
+                 repeated[position], *tally, *felt),
             )
             writer.maybe_flush()
         writer.flush_all()

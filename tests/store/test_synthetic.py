@@ -58,3 +58,56 @@ def test_generate_appends_after_existing_ids(engine):
     second = synthetic.generate(engine, 300, START, END, seed=2)
     assert _scalar(engine, "SELECT count(*) FROM conversations") == 600
     assert first["conversations"] == second["conversations"] == 300
+
+
+# 2024-03-01 05:00 UTC is 12:00 in Jakarta, inside the default business hours.
+LIVE_END = datetime(2024, 3, 1, 5)
+# The reasons the live bot writes (actions/handoff.py, cxm_store/handoffs.py).
+LIVE_REASONS = {"request", "complaint", "repeated_miss", "left_message"}
+
+
+def test_the_demo_console_looks_alive(engine):
+    synthetic.generate(engine, 2000, START, LIVE_END, seed=3)
+    with engine.connect() as connection:
+        waiting = connection.execute(text(
+            "SELECT requested_at, reason FROM handoffs WHERE status = 'requested'"
+        )).all()
+        reasons = {row[0] for row in connection.execute(text("SELECT DISTINCT reason FROM handoffs"))}
+        with_agent = connection.execute(text(
+            "SELECT min(requested_at) FROM handoffs WHERE status = 'claimed'"
+        )).scalar()
+        tickets = connection.execute(text("""
+            SELECT count(*), count(t.id) FROM handoffs h
+            LEFT JOIN handoff_tickets t ON t.handoff_id = h.id WHERE h.status = 'ticket'
+        """)).one()
+    # A handful waiting, each for minutes, not months.
+    assert 3 <= len(waiting) <= 6
+    for requested_at, _ in waiting:
+        moment = requested_at if isinstance(requested_at, datetime) else datetime.fromisoformat(requested_at)
+        assert 0 < (LIVE_END - moment).total_seconds() <= 20 * 60
+    assert reasons <= LIVE_REASONS and {"request", "left_message"} <= reasons
+    # Anyone still with an agent asked within the last two hours (or nobody is).
+    if with_agent is not None:
+        moment = with_agent if isinstance(with_agent, datetime) else datetime.fromisoformat(with_agent)
+        assert (LIVE_END - moment).total_seconds() <= 2 * 3600
+    # Out-of-hours requests are messages left for the team, each with its ticket.
+    assert tickets[0] > 0 and tickets[0] == tickets[1]
+
+
+def test_customer_messages_carry_sentiment(engine):
+    synthetic.generate(engine, 500, START, END, seed=5)
+    # The conversation counters add up to the messages' readings.
+    assert _scalar(engine, """
+        SELECT count(*) FROM conversations c WHERE
+          c.sentiment_count <> (SELECT count(x.sentiment) FROM messages x
+                                WHERE x.conversation_id = c.id AND x.sender = 'customer')
+          OR c.negative_messages <> (SELECT count(*) FROM messages x
+                                     WHERE x.conversation_id = c.id AND x.sentiment = 'negative')
+          OR abs(c.sentiment_sum - (SELECT coalesce(sum(x.sentiment_score), 0) FROM messages x
+                                    WHERE x.conversation_id = c.id)) > 1e-6
+    """) == 0
+    assert _scalar(engine, "SELECT count(*) FROM messages WHERE sender <> 'customer' "
+                           "AND sentiment IS NOT NULL") == 0
+    # Complaints read negative, thanks positive (the built model's readings).
+    assert _scalar(engine, "SELECT count(*) FROM messages WHERE sentiment = 'negative'") > 0
+    assert _scalar(engine, "SELECT count(*) FROM messages WHERE sentiment = 'positive'") > 0
