@@ -100,7 +100,7 @@ Keywords = List[Tuple[str, int]]  # kinds named before a number, nearest first, 
 # joined by "/" are told apart by the windows below; "," always separates.
 _RUN = re.compile(r"(?<![0-9])(?:\(?\+)?\(?[0-9](?:[0-9)]|\((?=[0-9])|[ ._/-]{1,3}(?=[(0-9]))*")
 _GROUP = re.compile(r"[0-9]+")
-_LONGEST = 20  # digits of the longest kind (a virtual account)
+_SHORTEST, _LONGEST = 3, 20  # digits of the shortest kind (a CVV) and the longest (a virtual account)
 # Groups of the most grouped kind (an NPWP: 01.234.567.8-901.000), unless
 # every digit stands alone ("0 8 1 2 ...").
 _MOST_GROUPS = 6
@@ -246,6 +246,9 @@ def _glued_code(folded: str, start: int) -> bool:
 def _number_windows(folded: str, claims: _Claims) -> None:
     floor = 0
     for run in _RUN.finditer(folded):
+        if run.end() - run.start() < _SHORTEST:
+            floor = run.end()
+            continue  # "2 pcs", "5 hari": shorter than any kind
         groups = [group.span() for group in _GROUP.finditer(folded, run.start(), run.end())]
         if len(groups) > _LONGEST and all(b - a == 1 for a, b in groups[:_LONGEST + 1]):
             floor = run.end()

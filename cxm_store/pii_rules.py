@@ -37,14 +37,34 @@ _TLD = re.compile(r"[a-z]{2,24}\Z", re.IGNORECASE)
 _KNOWN_TLD = frozenset("com id net org co ac go sch io me info biz edu gov us uk sg my au".split())
 
 
+# Where an address may be: an "@" or an "at"; the address is then matched
+# from the start of the word before it (a scan from every position would
+# try the local part at each character).
+_AT = re.compile(r"@|[(\[{<]\s?(?:at|@)\s?[)\]}>]|\s(?:at|et)\s", re.IGNORECASE)
+_LOCAL_CHARS = frozenset("._%+-")  # with letters and digits: what an address may hold before "@"
+
+
 def find_emails(text: str) -> Iterator[Tuple[int, int]]:
     """Spans of e-mail addresses in folded ``text``, plain or spelled out."""
-    for match in _EMAIL.finditer(text):
-        if _TLD.search(match.group()):
-            yield match.span()
-    for match in _EMAIL_SPELLED.finditer(text):
-        if re.split(r"\W", match.group())[-1].lower() in _KNOWN_TLD:
-            yield match.span()
+    done = 0
+    for at in _AT.finditer(text):
+        local_end = at.start()
+        while local_end > done and at.start() - local_end < 2 and text[local_end - 1] == " ":
+            local_end -= 1
+        start = local_end
+        while start > done and local_end - start < 64 and (text[start - 1].isalnum() or text[start - 1] in _LOCAL_CHARS):
+            start -= 1
+        if start == local_end:
+            continue
+        plain = _EMAIL.match(text, start)
+        if plain and _TLD.search(plain.group()):
+            done = plain.end()
+            yield plain.span()
+            continue
+        spelled = _EMAIL_SPELLED.match(text, start)
+        if spelled and re.split(r"\W", spelled.group())[-1].lower() in _KNOWN_TLD:
+            done = spelled.end()
+            yield spelled.span()
 
 
 # --- Business data that must stay readable ------------------------------------
