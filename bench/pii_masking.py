@@ -67,10 +67,10 @@ def revision_before_rewrite() -> str:
 
 
 def pasted_token_text(kilobytes: int) -> str:
-    """Chat text whose last quarter is one token with no space (a pasted link or code)."""
-    chat = chat_text(kilobytes * 3 // 4 or 1)
-    token = "https://shop.example/p?ref=" + "a1B2c3D4" * (kilobytes * 1024 // 32)
-    return chat + "\n" + token
+    """``kilobytes`` kB of chat text whose last quarter is one token with no space (a pasted link)."""
+    chat = chat_text(kilobytes)[: kilobytes * 768]
+    token = "https://shop.example/p?ref=" + "a1B2c3D4" * (kilobytes * 32)
+    return (chat + "\n" + token)[: kilobytes * 1024]
 
 
 def old_engine(revision: str) -> Optional[Callable[[str], str]]:
