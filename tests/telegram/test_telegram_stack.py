@@ -149,10 +149,10 @@ def test_a_message_sent_through_rasas_api_reaches_the_customer(
 ) -> None:
     customer = Customer(tg_stack, fake_telegram)
     customer.say("halo", "Halo Kak")
+    path = f"/conversations/tg-{customer.chat}/tracker/events?execute_side_effects=true&output_channel=telegram"
     before = len(customer.texts())
     rasa_api(
-        tg_stack.settings,
-        f"/conversations/tg-{customer.chat}/tracker/events?execute_side_effects=true&output_channel=telegram",
+        tg_stack.settings, path,
         [{"event": "bot", "text": "Halo Kak, saya Rina dari tim CS. *Ada* yang bisa dibantu?",
           "metadata": {"agent": "rina"}}],
     )
@@ -160,8 +160,7 @@ def test_a_message_sent_through_rasas_api_reaches_the_customer(
 
     before = len(customer.texts())
     buttons = [{"title": "👍 Puas", "payload": "/affirm"}, {"title": "👎 Kurang", "payload": "/deny"}]
-    status, _ = post(url, [{"event": "bot", "text": "Puas dengan bantuan kami?", "data": {"buttons": buttons}}])
-    assert status == 200
+    rasa_api(tg_stack.settings, path, [{"event": "bot", "text": "Puas dengan bantuan kami?", "data": {"buttons": buttons}}])
     customer.wait_for("Puas dengan bantuan kami?", before)
     last = fake_telegram.calls_to("sendMessage", customer.chat)[-1]
     assert [row[0]["callback_data"] for row in last.params["reply_markup"]["inline_keyboard"]] == ["/affirm", "/deny"]
