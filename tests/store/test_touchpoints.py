@@ -156,7 +156,7 @@ def test_transcript_is_masked_before_storage(engine):
     assert rows == [
         ("customer", "email [email], hp [phone], order INV-2024-00123"),
         ("bot", "Kami kirim ke [email]"),
-        ("agent", "Saya [name], agen CS"),  # one engine for every sender: a self-introduction too
+        ("agent", "Saya Rina, agen CS"),  # the agent's own name is no customer's
     ]
     c = _conversation(engine, conv)
     assert (c.bot_message_count, c.agent_message_count) == (1, 1)
