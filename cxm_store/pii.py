@@ -20,9 +20,10 @@ no recall.
 The text is first folded (full-width and other Unicode digits, dashes and
 zero-width spaces made ASCII, one character for one) so that one set of
 patterns reads every way of writing a number. Then, in one pass each:
-e-mails, secrets after "password", the business data to keep, names after an
-introduction, address lines, and finally every run of digits (digits joined
-by spaces, dots, dashes or underscores). A run is cut into windows of whole
+e-mails (found from each "@" or "at"); secrets, names and address lines
+(found from the word that introduces them); the business data to keep; and
+finally every run of digits (joined by spaces, dots, dashes, underscores or
+slashes). A run is cut into windows of whole
 groups, longest first; a window is personal data if the keyword just before
 it says so ("rek BCA", "OTP", "NIK", "cvv", "hp") and its length fits, or if
 its shape does (an Indonesian mobile or landline, a ``+`` number, a
@@ -34,16 +35,8 @@ import re
 import unicodedata
 from typing import Any, Iterator, List, Optional, Tuple
 
-from cxm_store.pii_rules import (
-    HARD,
-    SOFT,
-    Span,
-    find_business,
-    find_emails,
-    find_introduced,
-    is_keyword,
-    keywords_before,
-)
+from cxm_store.pii_introduced import find_introduced
+from cxm_store.pii_rules import HARD, SOFT, Span, find_business, find_emails, is_keyword, keywords_before
 
 # --- Folding: one character in, one character out ----------------------------
 
@@ -87,11 +80,6 @@ def fold(text: str) -> str:
     """
     return text.translate(_FOLD)
 
-
-EMAIL = "[email]"
-PHONE = "[phone]"
-CARD = "[card]"
-NIK = "[nik]"
 
 Keywords = List[Tuple[str, int]]  # kinds named before a number, nearest first, with the words between
 
@@ -275,7 +263,10 @@ def _number_windows(folded: str, claims: _Claims) -> None:
             keywords = [(kind, between) for kind, between in keywords if kind == "keep"]
 
 
-def _mask_window(folded, claims, run_start, groups, first, last, plus, keywords) -> int:
+def _mask_window(
+    folded: str, claims: _Claims, run_start: int, groups: List[Tuple[int, int]],
+    first: int, last: int, plus: bool, keywords: Keywords,
+) -> int:
     """Mask the longest window of ``groups[first:last]`` that is personal data; return where to go on."""
     for end_group in range(last, first, -1):
         window = groups[first:end_group]
