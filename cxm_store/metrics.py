@@ -28,7 +28,7 @@ from sqlalchemy.sql.selectable import Subquery
 from cxm_store import settings, shoptime
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.models import SURVEY_COUNTERS, Conversation, ConversationTopic, Handoff
-from cxm_store.sqlfuncs import period_start, seconds_between
+from cxm_store.sqlfuncs import period_label, period_start, seconds_between
 
 Number = Union[int, float]
 GROUPINGS = ("channel", "language", "topic", "agent")
@@ -92,7 +92,7 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
     elif by in ("channel", "language", "agent"):
         query = query.add_columns(c.c[by].label("k"))
     elif by in GRAINS:
-        query = query.add_columns(local_period(flt, by).label("k"))
+        query = query.add_columns(local_period(flt, by).label("period"))
     elif by is not None:
         raise ValueError(f"cannot group by {by!r}; use one of {GROUPINGS + GRAINS}")
     if flt.start is not None:
@@ -111,13 +111,21 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
 
 
 def local_period(flt: MetricFilter, grain: str) -> ColumnElement:
-    """The shop's local day or ISO week (its first day) of each conversation's start."""
+    """The shop's local day or ISO week of each conversation's start, as a grouping key
+    (:func:`~cxm_store.sqlfuncs.period_label` writes it as its first day)."""
     start, end = (None if m is None else utc_naive(m) for m in (flt.start, flt.end))
     return period_start(_conversations.c.started_at, grain, flt.zone, start, end)
 
 
 def _keys(s: Subquery) -> List[ColumnElement]:
-    return [s.c.k] if "k" in s.c else []
+    """What the scope groups by: ``k`` (channel, topic...), ``period`` or nothing."""
+    return [s.c[name] for name in ("k", "period") if name in s.c]
+
+
+def _shown(keys: List[ColumnElement]) -> List[ColumnElement]:
+    # Periods are grouped by a compact key and written as YYYY-MM-DD once per
+    # group, not once per conversation (see sqlfuncs.period_start).
+    return [period_label(key).label(key.name) if key.name == "period" else key for key in keys]
 
 
 def _count_if(condition: ColumnElement) -> ColumnElement:
@@ -253,7 +261,7 @@ def _handoff_percentiles(s: Subquery, until: str, pcts: Tuple[int, ...]) -> Sele
         .where(s.c.has_handoff == True, h.c[until].isnot(None))  # noqa: E712 (index)
         .subquery(f"ranked_{until}")
     )
-    outer_keys = [ranked.c.k] if keys else []
+    outer_keys = [ranked.c[key.name] for key in keys]
     values = []
     for pct in pcts:
         # Zero-based position (n - 1) * pct / 100 = whole + fraction; integer
@@ -270,13 +278,13 @@ def _handoff_percentiles(s: Subquery, until: str, pcts: Tuple[int, ...]) -> Sele
                 )
             ).label(f"p{pct}")
         )
-    return select(*outer_keys, *values).select_from(ranked).group_by(*outer_keys)
+    return select(*_shown(outer_keys), *values).select_from(ranked).group_by(*outer_keys)
 
 
 def _aggregate_builder(metric: str) -> Callable[[Subquery], Select]:
     def build(s: Subquery) -> Select:
         keys = _keys(s)
-        return select(*keys, _AGGREGATES[metric](s)).select_from(s).group_by(*keys)
+        return select(*_shown(keys), _AGGREGATES[metric](s)).select_from(s).group_by(*keys)
 
     return build
 
@@ -446,7 +454,7 @@ def _aggregates(
     s = _scope(flt, by)
     keys = _keys(s)
     names = list(_AGGREGATES)
-    query = select(*keys, *(_AGGREGATES[name](s) for name in names)).select_from(s)
+    query = select(*_shown(keys), *(_AGGREGATES[name](s) for name in names)).select_from(s)
     rows = connection.execute(query.group_by(*keys)).all()
     width = len(keys)
     return {

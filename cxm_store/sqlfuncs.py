@@ -6,7 +6,7 @@ days (the shop's time zone) need a dialect-specific rendering, kept here.
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Float, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
@@ -41,15 +41,17 @@ def _seconds_between_postgresql(element, compiler, **kw) -> str:
 
 
 class period_start(FunctionElement):  # noqa: N801
-    """The first local day of the day or ISO week (Monday) holding a naive UTC
-    timestamp, in the shop's time zone, as ``YYYY-MM-DD``.
+    """The shop's local day or ISO week (Monday) holding a naive UTC timestamp, as a
+    grouping key: write it with :class:`period_label` (``YYYY-MM-DD``, its first day).
 
-    ``start`` and ``end`` (naive UTC, optional) bound the timestamps the query
-    selects: on SQLite, which has no zone database, the zone's UTC offsets are
-    looked up in Python for that window only (one offset for Asia/Jakarta).
+    The key is what is cheapest to group a million rows by: on SQLite the
+    Julian day number of the day (or of its week's Monday), on PostgreSQL a
+    ``date``. ``start`` and ``end`` (naive UTC, optional) bound the timestamps
+    the query selects: SQLite has no zone database, so the zone's UTC offsets
+    are looked up in Python for that window only (one offset for Asia/Jakarta).
     """
 
-    type = String()
+    type = Integer()  # a date on PostgreSQL; only ever read through period_label
     name = "period_start"
     # The grain and zone live outside the clause list, so the statement cache
     # could not tell a daily from a weekly series: keep this element out of it.
@@ -73,22 +75,20 @@ class period_start(FunctionElement):  # noqa: N801
 @compiles(period_start, "sqlite")
 def _period_start_sqlite(element, compiler, **kw) -> str:
     moment = compiler.process(list(element.clauses)[0], **kw)
-    # 'weekday 0' moves forward to Sunday (or stays on one); six days back is Monday.
-    week = ", 'weekday 0', '-6 days'" if element.grain == "week" else ""
-
-    def local_day(minutes: int) -> str:
-        return "date(%s, '%+d minutes'%s)" % (moment, minutes, week)
-
     spans = shoptime.offset_spans(element.zone, *element.window)
-    if len(spans) == 1:
-        return local_day(spans[0][1])
-    # Summer time: one branch per offset change inside the window. Stored
-    # timestamps are ISO text, so they compare as strings.
-    branches = " ".join(
-        "WHEN %s < '%s' THEN %s" % (moment, change.isoformat(sep=" "), local_day(before))
-        for (_, before), (change, _) in zip(spans, spans[1:])
-    )
-    return "CASE %s ELSE %s END" % (branches, local_day(spans[-1][1]))
+    offset = "%d" % spans[-1][1]
+    if len(spans) > 1:
+        # Summer time: one branch per offset change inside the window. Stored
+        # timestamps are ISO text, so they compare as strings.
+        branches = " ".join(
+            "WHEN %s < '%s' THEN %d" % (moment, change.isoformat(sep=" "), before)
+            for (_, before), (change, _) in zip(spans, spans[1:])
+        )
+        offset = "CASE %s ELSE %s END" % (branches, offset)
+    # A Julian day starts at noon: + 0.5 and truncation give the local date's
+    # day number. Day 0 was a Monday, so whole weeks start on Mondays.
+    day = "CAST(julianday(%s) + (%s) / 1440.0 + 0.5 AS INTEGER)" % (moment, offset)
+    return day if element.grain == "day" else "(%s / 7 * 7)" % day
 
 
 @compiles(period_start, "postgresql")
@@ -97,4 +97,24 @@ def _period_start_postgresql(element, compiler, **kw) -> str:
     # Columns are naive UTC: mark them UTC, then read the shop's wall clock.
     # The zone name was checked against the IANA database in __init__.
     local = "(%s AT TIME ZONE 'UTC') AT TIME ZONE '%s'" % (moment, element.zone)
-    return "to_char(date_trunc('%s', %s), 'YYYY-MM-DD')" % (element.grain, local)
+    if element.grain == "day":
+        return "CAST(%s AS DATE)" % local
+    return "CAST(date_trunc('week', %s) AS DATE)" % local
+
+
+class period_label(FunctionElement):  # noqa: N801
+    """A :class:`period_start` key written as its first day, ``YYYY-MM-DD``."""
+
+    type = String()
+    name = "period_label"
+    inherit_cache = True
+
+
+@compiles(period_label, "sqlite")
+def _period_label_sqlite(element, compiler, **kw) -> str:
+    return "date(%s)" % compiler.process(list(element.clauses)[0], **kw)
+
+
+@compiles(period_label, "postgresql")
+def _period_label_postgresql(element, compiler, **kw) -> str:
+    return "to_char(%s, 'YYYY-MM-DD')" % compiler.process(list(element.clauses)[0], **kw)

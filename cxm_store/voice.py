@@ -43,7 +43,7 @@ from cxm_store import metrics
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.metrics import MetricFilter
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
-from cxm_store.sqlfuncs import seconds_between
+from cxm_store.sqlfuncs import period_label, seconds_between
 
 _c = Conversation.__table__
 _t = ConversationTopic.__table__
@@ -224,9 +224,9 @@ def negative_sentiment_trend(
     """% of conversations (with a scored customer message) that had a negative one, per
     local day or ISO week of their start, oldest first; with start and end set, empty
     periods are listed with None."""
-    period = metrics.local_period(flt, grain).label("period")
+    period = metrics.local_period(flt, grain)
     _, _, share = _negative_share()
-    query = select(period, share).where(*_where(flt)).group_by(period)
+    query = select(period_label(period), share).where(*_where(flt)).group_by(period)
     with _engine(engine).connect() as connection:
         values = {key: None if value is None else float(value)
                   for key, value in connection.execute(query).all()}
