@@ -114,7 +114,7 @@ def test_the_action_server_stays_on_loopback_when_rasa_is_exposed(monkeypatch: p
 @pytest.mark.parametrize("origin, allowed", [("own", True), ("http://evil.example", False)])
 def test_cors_allows_only_the_web_chat_origin(stack: Stack, origin: str, allowed: bool) -> None:
     origin = stack.settings.rasa_url if origin == "own" else origin
-    reply = get(f"{stack.settings.rasa_url}/webhooks/webchat/health", {"Origin": origin})
+    reply = get(f"{stack.settings.rasa_url}/webhooks/rest/", {"Origin": origin})
     assert reply.status == 200
     assert (reply.headers.get("Access-Control-Allow-Origin") == origin) is allowed
     assert reply.headers.get("Access-Control-Allow-Origin") != "*"
