@@ -107,7 +107,7 @@ def seed_history(engine: Engine) -> Dict[str, int]:
 
     def handoff(conv, day, clock, agent=None, wait=None, resolution=None):
         requested = _at(day, clock)
-        handoff_id = request_handoff(conv, requested, reason="customer_asked", engine=engine)
+        handoff_id = request_handoff(conv, requested, reason="request", engine=engine)
         if wait is not None:
             claim_handoff(handoff_id, agent, requested + timedelta(seconds=wait), engine=engine)
         if resolution is not None:

@@ -154,7 +154,7 @@ def _random_writes(engine, rng: random.Random, steps: int = 120) -> None:
                 score = rng.randint(low, high)
             record_survey_answer(cid, kind, score, at, at, status=status, engine=engine)
         elif action < 0.95:
-            handoff = request_handoff(cid, at, reason="customer_asked", engine=engine)
+            handoff = request_handoff(cid, at, reason="request", engine=engine)
             if rng.random() < 0.5:
                 claim_handoff(handoff, "ani", at + timedelta(seconds=90), engine=engine)
                 if rng.random() < 0.5:
