@@ -160,7 +160,8 @@ def build_pipeline():
 
 
 def train_and_evaluate(out: Path) -> Dict[str, object]:
-    """Train on the train splits, score every validation split, write model and figures to ``out``."""
+    """Train on the train splits, score every validation split; write model and figures
+    to ``out``."""
     import joblib
     from sklearn.metrics import f1_score
 

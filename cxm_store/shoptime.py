@@ -30,7 +30,9 @@ def zone_info(zone: str) -> ZoneInfo:
             raise ValueError
         return ZoneInfo(zone)
     except (ValueError, ZoneInfoNotFoundError):
-        raise ValueError(f"unknown time zone {zone!r}; use an IANA name like Asia/Jakarta") from None
+        raise ValueError(
+            f"unknown time zone {zone!r}; use an IANA name like Asia/Jakarta"
+        ) from None
 
 
 def to_local(moment: datetime, zone: str) -> datetime:
@@ -51,7 +53,8 @@ def local_today(zone: str, now: Optional[datetime] = None) -> date:
 
 
 def _offset_minutes(moment: datetime, zone: ZoneInfo) -> int:
-    return int(moment.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset().total_seconds()) // 60
+    offset = moment.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset()
+    return int(offset.total_seconds()) // 60
 
 
 @lru_cache(maxsize=256)

@@ -525,8 +525,9 @@ def generate(
                 if not within_business_hours(start + timedelta(seconds=requested), hours):
                     # Nobody answers: the customer leaves a message for the team.
                     status, reason = "ticket", "left_message"
-                    add("handoff_tickets", (ticket_id, handoff_id, f"{DEMO_PREFIX}{cust}@example.com",
-                                            question, ts(requested)))
+                    contact = f"{DEMO_PREFIX}{cust}@example.com"
+                    add("handoff_tickets",
+                        (ticket_id, handoff_id, contact, question, ts(requested)))
                     ticket_id += 1
                 else:
                     evening = (start + WIB + timedelta(seconds=requested)).hour >= 18

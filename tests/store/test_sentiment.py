@@ -43,7 +43,9 @@ def test_customer_messages_are_scored_at_capture(engine):
     conversation = _say(engine, "a", "2024-05-06T02:00", "halo kak", "greet")
     _say(engine, "a", "2024-05-06T02:01", "barang rusak, kecewa", "complain")
     _say(engine, "a", "2024-05-06T02:02", "ok deh", "affirm")
-    record_bot_message(conversation, "Maaf kak, kecewa ya", datetime(2024, 5, 6, 2, 3), engine=engine)
+    record_bot_message(
+        conversation, "Maaf kak, kecewa ya", datetime(2024, 5, 6, 2, 3), engine=engine
+    )
     with engine.connect() as connection:
         lines = connection.execute(
             select(Message.sender, Message.sentiment, Message.sentiment_score)
@@ -65,18 +67,22 @@ def test_customer_messages_are_scored_at_capture(engine):
 
 
 def _seed_sentiment_day(engine):
-    # UTC time (Jakarta time)                      topics                  reading
-    _say(engine, "a", "2024-05-06T02:00", "halo", "greet")  # 05-06 09:00   greet, faq/returns      negative
+    # Customer a (Jakarta 05-06 09:00): greet, faq/returns; negative.
+    _say(engine, "a", "2024-05-06T02:00", "halo", "greet")
     _say(engine, "a", "2024-05-06T02:01", "retur, kecewa", "faq/returns")
-    _say(engine, "e", "2024-05-06T10:00", "makasih", "faq/shipping")  # 05-06 17:00  positive
-    _say(engine, "c", "2024-05-06T16:00", "kecewa", "check_order_status")  # 05-06 23:00  negative
-    _say(engine, "d", "2024-05-06T16:30", "ok", "check_order_status")  # 05-06 23:30  not scored
-    _say(engine, "b", "2024-05-06T18:00", "makasih", "faq/returns")  # 05-07 01:00  positive
+    # e (05-06 17:00): positive; c (05-06 23:00): negative; d (05-06 23:30): not
+    # scored; b (01:00 on 05-07, the next Jakarta day): positive.
+    _say(engine, "e", "2024-05-06T10:00", "makasih", "faq/shipping")
+    _say(engine, "c", "2024-05-06T16:00", "kecewa", "check_order_status")
+    _say(engine, "d", "2024-05-06T16:30", "ok", "check_order_status")
+    _say(engine, "b", "2024-05-06T18:00", "makasih", "faq/returns")
 
 
 def _jakarta_days(first, last):
     return MetricFilter(
-        start=local_midnight_utc(first, JAKARTA), end=local_midnight_utc(last, JAKARTA), zone=JAKARTA
+        start=local_midnight_utc(first, JAKARTA),
+        end=local_midnight_utc(last, JAKARTA),
+        zone=JAKARTA,
     )
 
 
@@ -101,7 +107,8 @@ def test_topics_with_the_most_negative_conversations(engine):
                                               engine=engine)
     # check_order_status: c negative, d unscored -> 1 of 1; greet: a -> 1 of 1;
     # faq/returns: a negative, b not -> 1 of 2; faq/shipping has no negative one.
-    assert [(r["topic"], r["scored"], r["negative"], approx(r["negative_percent"])) for r in rows] == [
+    shown = [(r["topic"], r["scored"], r["negative"], approx(r["negative_percent"])) for r in rows]
+    assert shown == [
         ("check_order_status", 1, 1, 100.0),
         ("greet", 1, 1, 100.0),
         ("faq/returns", 2, 1, 50.0),
