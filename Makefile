@@ -13,7 +13,7 @@ export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test setup train browser validate demo-data clean
+.PHONY: run run-scaled test setup train browser scaled-tools validate demo-data clean
 
 # On the embedded SQLite store, a synthetic history and demo accounts make the
 # dashboard and console useful on the first run (skipped once present).
@@ -21,7 +21,12 @@ run: setup $(MODEL)
 	@[ -n "$$CXM_DATABASE_URL" ] || $(BIN)/python -m cxm_store demo-data
 	$(BIN)/python -m bot.stack
 
-test: setup $(MODEL) browser
+# The scaled topology (docs/deploy.md): two Rasa servers and two action servers
+# behind HAProxy under supervisord, PostgreSQL, Redis and RabbitMQ on this machine.
+run-scaled: setup $(MODEL) scaled-tools
+	$(BIN)/python -m bot.scaled
+
+test: setup $(MODEL) browser scaled-tools
 	$(BIN)/python -m pytest tests
 
 setup: $(VENV)/.installed $(SPACY_MODEL) $(SENTIMENT_MODEL)
@@ -54,6 +59,11 @@ validate: setup
 browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+
+# Debian's supervisord and HAProxy for the scaled topology and its tests.
+scaled-tools:
+	@command -v supervisord >/dev/null && command -v haproxy >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq supervisor haproxy; }
 
 demo-data: setup
 	$(BIN)/python -m cxm_store demo-data

@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO, Dict, List, Optional
+from typing import IO, Any, Dict, List, Optional
 
 from bot import settings as bot_settings
 from bot.settings import BotSettings
@@ -193,9 +193,13 @@ class Stack:
             time.sleep(0.5)
 
 
-def main() -> int:
+def serve(stack: Any, title: str) -> int:
+    """Start ``stack``, print its URLs under ``title``, run until a child exits, Ctrl-C or SIGTERM.
+
+    Any object with ``start``, ``urls``, ``wait`` and ``stop`` (the embedded
+    :class:`Stack`, the scaled topology) is served the same way.
+    """
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    stack = Stack()
 
     def _interrupt(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -203,12 +207,16 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
-        print("\nSerambi assistant is up:\n  " + "\n  ".join(stack.urls()) + "\nCtrl-C stops everything.\n", flush=True)
+        print(f"\n{title}:\n  " + "\n  ".join(stack.urls()) + "\nCtrl-C stops everything.\n", flush=True)
         return stack.wait()
     except KeyboardInterrupt:
         return 0
     finally:
         stack.stop()
+
+
+def main() -> int:
+    return serve(Stack(), "Serambi assistant is up")
 
 
 if __name__ == "__main__":

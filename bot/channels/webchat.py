@@ -7,7 +7,7 @@ browser speaks natively, so the page needs no JavaScript library.
 
 Routes under ``/webhooks/webchat``:
     GET  /             the chat page
-    GET  /health       {"status": "ok"}
+    GET  /health       {"status": "ok"} once the model is loaded and pushes reach this process, else 503
     POST /webhook      {"sender": str, "message": str, "metadata": {}} -> [reply, ...]
     GET  /events/<sender>   text/event-stream of pushed messages
 
@@ -98,11 +98,16 @@ class WebchatInput(InputChannel):
             return await response.file(PAGE, mime_type="text/html; charset=utf-8")
 
         @webchat.route("/health", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            # Ready only when pushes from other processes reach this one.
-            if await self.hub.ready():
-                return response.json({"status": "ok"})
-            return response.json({"status": "push channel unavailable"}, status=503)
+        async def health(request: Request) -> HTTPResponse:
+            # Readiness for a load balancer: Rasa listens before its model is
+            # loaded (and then ignores messages), and a push published by
+            # another process must reach this one's streams.
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "model not loaded"}, status=503)
+            if not await self.hub.ready():
+                return response.json({"status": "push channel unavailable"}, status=503)
+            return response.json({"status": "ok"})
 
         @webchat.listener("after_server_stop")
         async def close_hub(*_: Any) -> None:

@@ -1,0 +1,265 @@
+"""Starts the scaled topology under supervisord: ``make run-scaled`` (docs/deploy.md).
+
+HAProxy in front of two Rasa servers and two action servers, PostgreSQL for
+the tracker store and the CX store, Redis for the lock store and the web-chat
+pushes, RabbitMQ as Rasa's event broker with the capture consumer reading
+it, and the console. ``deploy/supervisord.conf`` and ``deploy/haproxy.cfg``
+describe the processes; this module creates the databases if missing,
+migrates the CX store, sets the environment those files read, runs
+supervisord and waits until every process is ready. The tests start the
+topology through :class:`ScaledStack` too.
+
+Supervisord was chosen over systemd units because it runs as an ordinary
+process: containers, CI machines and this one have no systemd running.
+"""
+import csv
+import io
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.settings import _env
+from bot.stack import StackError, _ok as answers, _port_in_use, prepare_store, serve
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+START_TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ScaledSettings:
+    """Ports and services of the scaled topology (environment, else these defaults)."""
+
+    host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
+    rasa_ports: Tuple[int, int] = field(
+        default_factory=lambda: (int(_env("RASA_1_PORT", "5011")), int(_env("RASA_2_PORT", "5012")))
+    )
+    action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
+    action_ports: Tuple[int, int] = field(
+        default_factory=lambda: (int(_env("ACTIONS_1_PORT", "5061")), int(_env("ACTIONS_2_PORT", "5062")))
+    )
+    web_port: int = field(default_factory=lambda: int(_env("WEB_PORT", "8000")))
+    capture_health_port: int = field(default_factory=lambda: int(_env("CAPTURE_HEALTH_PORT", "5070")))
+    haproxy_stats_port: int = field(default_factory=lambda: int(_env("HAPROXY_STATS_PORT", "5080")))
+    model_path: str = field(default_factory=lambda: _env("RASA_MODEL", "models/serambi.tar.gz"))
+    tracker_store_url: str = field(
+        default_factory=lambda: _env("TRACKER_STORE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_tracker")
+    )
+    cxm_database_url: str = field(
+        default_factory=lambda: _env("CXM_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_cxm")
+    )
+    redis_host: str = field(default_factory=lambda: _env("LOCK_STORE_HOST", "127.0.0.1"))
+    redis_port: int = field(default_factory=lambda: int(_env("LOCK_STORE_PORT", "6379")))
+    webchat_push_url: str = field(default_factory=lambda: _env("WEBCHAT_PUSH_URL", "redis://127.0.0.1:6379/0"))
+    rabbitmq_host: str = field(default_factory=lambda: _env("RABBITMQ_HOST", "127.0.0.1"))
+    rabbitmq_port: int = field(default_factory=lambda: int(_env("RABBITMQ_PORT", "5672")))
+    capture_exchange: str = field(default_factory=lambda: _env("CAPTURE_EXCHANGE", "serambi.events"))
+    capture_queue: str = field(default_factory=lambda: _env("CAPTURE_QUEUE", "serambi.capture"))
+    # Guards Rasa's HTTP API; generated per start when unset, as in the embedded stack.
+    rasa_auth_token: str = field(
+        default_factory=lambda: _env("RASA_AUTH_TOKEN", secrets.token_urlsafe(24)), repr=False
+    )
+    run_dir: Path = field(default_factory=lambda: Path(_env("SCALED_RUN_DIR", str(ROOT / "var" / "scaled"))))
+    # Further variables for every process (tests pin business hours this way).
+    extra_env: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        """The load balancer: what customers and the console talk to."""
+        return f"http://{self.host}:{self.rasa_port}"
+
+    def ready_checks(self) -> List[Tuple[str, str]]:
+        """(process, readiness URL) for every process of the topology."""
+        local = "http://127.0.0.1"
+        return [
+            *[(f"rasa-{n}", f"{local}:{port}/webhooks/webchat/health") for n, port in enumerate(self.rasa_ports, 1)],
+            *[(f"actions-{n}", f"{local}:{port}/health") for n, port in enumerate(self.action_ports, 1)],
+            ("capture-consumer", f"{local}:{self.capture_health_port}/ready"),
+            ("console", f"http://{self.host}:{self.web_port}/health"),
+            ("haproxy", f"{self.rasa_url}/lb-health"),
+        ]
+
+    def servers_down_in_balancer(self) -> List[str]:
+        """The servers HAProxy does not route to now (all of them if its stats do not answer)."""
+        every = [f"rasa-{n}" for n in (1, 2)] + [f"actions-{n}" for n in (1, 2)]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.haproxy_stats_port}/stats;csv", timeout=2) as reply:
+                rows = list(csv.reader(io.StringIO(reply.read().decode().lstrip("# "))))
+        except OSError:
+            return every
+        status = {row[1]: row[17] for row in rows[1:] if len(row) > 17}
+        return [server for server in every if status.get(server) != "UP"]
+
+    def environment(self) -> Dict[str, str]:
+        """What deploy/supervisord.conf, deploy/haproxy.cfg and deploy/endpoints.yml read.
+
+        Secrets (``RASA_AUTH_TOKEN``, ``RABBITMQ_PASSWORD``) come from this
+        process's own environment and are never written to a file.
+        """
+        return {
+            **os.environ,
+            # credentials.yml names the Telegram variables; empty leaves Telegram off.
+            **{name: os.environ.get(name, "") for name in (
+                "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE")},
+            "SERAMBI_ROOT": str(ROOT),
+            "PYTHONPATH": str(ROOT),
+            "PYTHON": sys.executable,
+            "SCALED_RUN_DIR": str(self.run_dir),
+            "BIND_HOST": self.host,
+            "RASA_PORT": str(self.rasa_port),
+            "RASA_1_PORT": str(self.rasa_ports[0]),
+            "RASA_2_PORT": str(self.rasa_ports[1]),
+            "ACTION_PORT": str(self.action_port),
+            "ACTIONS_1_PORT": str(self.action_ports[0]),
+            "ACTIONS_2_PORT": str(self.action_ports[1]),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+            "WEB_PORT": str(self.web_port),
+            "CAPTURE_HEALTH_PORT": str(self.capture_health_port),
+            "HAPROXY_STATS_PORT": str(self.haproxy_stats_port),
+            "RASA_MODEL": self.model_path,
+            "RASA_URL": self.rasa_url,
+            "RASA_AUTH_TOKEN": self.rasa_auth_token,
+            "TRACKER_STORE_URL": self.tracker_store_url,
+            "CXM_DATABASE_URL": self.cxm_database_url,
+            "LOCK_STORE_HOST": self.redis_host,
+            "LOCK_STORE_PORT": str(self.redis_port),
+            "WEBCHAT_PUSH_URL": self.webchat_push_url,
+            "RABBITMQ_HOST": self.rabbitmq_host,
+            "RABBITMQ_PORT": str(self.rabbitmq_port),
+            "RABBITMQ_USERNAME": _env("RABBITMQ_USERNAME", "guest"),
+            "RABBITMQ_PASSWORD": _env("RABBITMQ_PASSWORD", "guest"),
+            # A conversation's lock held by a Rasa process that died is free
+            # again after this many seconds (Rasa's default, 60, outlasts
+            # a client's patience); a turn takes well under one second.
+            "TICKET_LOCK_LIFETIME": _env("TICKET_LOCK_LIFETIME", "10"),
+            "CAPTURE_EXCHANGE": self.capture_exchange,
+            "CAPTURE_QUEUE": self.capture_queue,
+            "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),
+            "TF_INTER_OP_PARALLELISM_THREADS": _env("TF_INTER_OP_PARALLELISM_THREADS", "1"),
+            "TF_CPP_MIN_LOG_LEVEL": _env("TF_CPP_MIN_LOG_LEVEL", "2"),
+            **self.extra_env,
+        }
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it does not exist (through the ``postgres`` database)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            ).scalar()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+                logger.info("created database %s", target.database)
+    finally:
+        admin.dispose()
+
+
+class ScaledStack:
+    """supervisord running deploy/supervisord.conf, started and stopped as one."""
+
+    def __init__(self, settings: Optional[ScaledSettings] = None) -> None:
+        self.settings = settings or ScaledSettings()
+        self._supervisord: Optional[subprocess.Popen] = None
+
+    def start(self) -> "ScaledStack":
+        """Prepare the stores, start supervisord, wait until every process is ready."""
+        s = self.settings
+        ports = [
+            s.rasa_port, *s.rasa_ports, s.action_port, *s.action_ports, s.web_port,
+            s.capture_health_port, s.haproxy_stats_port,
+        ]
+        busy = [port for port in ports if _port_in_use(s.host, port)]
+        if busy:
+            raise StackError(f"port(s) {busy} already in use: is another stack running?")
+        for tool in ("supervisord", "haproxy"):
+            if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+                raise StackError(f"{tool} is not installed (make run-scaled installs it)")
+        for url in (s.tracker_store_url, s.cxm_database_url):
+            ensure_database(url)
+        prepare_store(s.cxm_database_url)
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        self._supervisord = subprocess.Popen(
+            ["supervisord", "-n", "-c", str(DEPLOY / "supervisord.conf")],
+            cwd=ROOT, env=s.environment(),
+        )
+        try:
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def not_ready(self) -> List[str]:
+        """The processes whose readiness check does not answer 200 now, and the
+        servers HAProxy does not route to yet."""
+        waiting = [name for name, url in self.settings.ready_checks() if not answers(url)]
+        return waiting or [f"haproxy->{name}" for name in self.settings.servers_down_in_balancer()]
+
+    def wait_until_ready(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._supervisord is not None and self._supervisord.poll() is not None:
+                raise StackError(f"supervisord exited with code {self._supervisord.returncode}")
+            waiting = self.not_ready()
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                raise StackError(f"not ready within {timeout:.0f} s: {', '.join(waiting)}")
+            time.sleep(0.5)
+
+    def pid(self, program: str) -> int:
+        """The process id of a supervised program (0 when it is not running)."""
+        reply = subprocess.run(
+            ["supervisorctl", "-c", str(DEPLOY / "supervisord.conf"), "pid", program],
+            env=self.settings.environment(), capture_output=True, text=True, check=False,
+        )
+        return int(reply.stdout.strip()) if reply.stdout.strip().isdigit() else 0
+
+    def stop(self) -> None:
+        """SIGTERM to supervisord, which stops every program gracefully (SIGKILL after 60 s)."""
+        if self._supervisord is None or self._supervisord.poll() is not None:
+            return
+        self._supervisord.terminate()
+        try:
+            self._supervisord.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._supervisord.kill()
+            self._supervisord.wait()
+
+    def urls(self) -> List[str]:
+        """What a person opens, one line each."""
+        s = self.settings
+        return [
+            f"Load balancer (customers, Rasa API): {s.rasa_url}/webhooks/webchat/",
+            f"Console and dashboard:                http://{s.host}:{s.web_port}/console",
+            f"Logs:                                 {s.run_dir}/",
+        ]
+
+    def wait(self) -> int:
+        """Block until supervisord exits."""
+        return self._supervisord.wait() if self._supervisord else 0
+
+
+def main() -> int:
+    return serve(ScaledStack(), "Serambi (scaled) is up; supervisord restarts any process that dies")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

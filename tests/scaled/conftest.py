@@ -1,0 +1,81 @@
+"""The scaled topology (deploy/, bot/scaled.py) started once for these tests.
+
+Its own ports, fresh PostgreSQL databases, its own RabbitMQ exchange and
+queue (deleted afterwards), the local Redis; a missing service fails the run
+in CI and skips elsewhere. supervisord's and every process's logs go to
+tests/artifacts/logs/scaled/.
+"""
+import asyncio
+import shutil
+import socket
+import uuid
+from typing import Any, Iterator, List
+
+import pytest
+
+from bot.scaled import ScaledSettings, ScaledStack
+from tests.conftest import ARTIFACTS, MODEL, require_service
+
+RABBITMQ = ("127.0.0.1", 5672)
+
+
+async def _rabbitmq(action: str, exchange: str = "", queue: str = "") -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(host=RABBITMQ[0], port=RABBITMQ[1], login="guest", password="guest")
+    async with connection:
+        channel = await connection.channel()
+        if action == "delete":
+            for name in (queue, f"{queue}.rejected"):
+                await channel.queue_delete(name)
+            await channel.exchange_delete(exchange)
+
+
+def free_ports(count: int) -> List[int]:
+    """Ports nothing listens on now (other stacks may run on this machine at the same time)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> None:
+    """The local RabbitMQ (guest/guest), required in CI."""
+    try:
+        asyncio.run(_rabbitmq("ping"))
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
+        require_service(f"RabbitMQ unreachable at {RABBITMQ[0]}:{RABBITMQ[1]}: {error!r}")
+
+
+@pytest.fixture(scope="module")
+def scaled(new_pg_database: Any, redis_url: str, rabbitmq: None) -> Iterator[ScaledStack]:
+    """Two Rasa servers and two action servers behind HAProxy, the capture consumer, the console."""
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make test` (it trains first)")
+    for tool in ("supervisord", "haproxy"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is not installed: make run-scaled installs it")
+    run = uuid.uuid4().hex[:8]
+    lb, rasa_1, rasa_2, actions_lb, actions_1, actions_2, web, capture, stats = free_ports(9)
+    settings = ScaledSettings(
+        host="127.0.0.1", rasa_port=lb, rasa_ports=(rasa_1, rasa_2), action_port=actions_lb,
+        action_ports=(actions_1, actions_2), web_port=web, capture_health_port=capture,
+        haproxy_stats_port=stats,
+        model_path=str(MODEL), tracker_store_url=new_pg_database(), cxm_database_url=new_pg_database(),
+        redis_host="127.0.0.1", redis_port=6379, webchat_push_url=redis_url,
+        capture_exchange=f"serambi.test.{run}", capture_queue=f"serambi.test.{run}.capture",
+        rasa_auth_token="test-token", run_dir=ARTIFACTS / "logs" / "scaled",
+        # Agents work around the clock here, as in the embedded stack's tests.
+        extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59"},
+    )
+    stack = ScaledStack(settings).start()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        asyncio.run(_rabbitmq("delete", settings.capture_exchange, settings.capture_queue))

@@ -1,0 +1,185 @@
+"""The scaled topology: customers through HAProxy, pushes through Redis, capture through RabbitMQ.
+
+Every customer message goes through the load balancer to either Rasa
+process; the CX store (written only by the capture consumer here) must hold
+each answered message exactly once. Agent replies go through the load
+balancer, the way the console sends them (``RasaClient.append_events`` with
+``output_channel=webchat``), to customers whose streams are held by one Rasa
+process or the other (customer ``i`` on process ``i % 2``, so the streams
+are spread over both for certain).
+"""
+import asyncio
+import threading
+import time
+import urllib.error
+import uuid
+from collections import Counter
+from typing import Any, Dict, List, Optional, Tuple
+
+import aiohttp
+
+from sqlalchemy import text
+
+from bot.scaled import ScaledStack
+from cxm_store.db import engine_for
+from cxm_store.web.rasa import RasaClient
+from tests.conftest import post_json
+from tests.scaled.sse import Stream
+
+QUESTIONS = (
+    "brp ongkir ke medan kak?", "how long does delivery take to bali?", "bisa bayar pakai cod gak?",
+    "cek pesanan INV-2024-00123 dong", "how do i return an item?", "where is my order INV-2024-00124?",
+)
+SETTLE_TIMEOUT_S = 60.0
+CUSTOMERS_WITH_AGENT_REPLIES = 50
+ARRIVAL_TIMEOUT_S = 30
+
+
+def stored_customer_messages(scaled: ScaledStack, run: str) -> Counter:
+    """How often each customer message of this run is in the CX store."""
+    with engine_for(scaled.settings.cxm_database_url).connect() as connection:
+        rows = connection.execute(text(
+            "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+            "JOIN customer_identities i ON i.customer_id = c.customer_id "
+            "WHERE m.sender = 'customer' AND i.external_id LIKE :run"
+        ), {"run": f"{run}-%"}).scalars().all()
+    return Counter(rows)
+
+
+def wait_until_stored(scaled: ScaledStack, run: str, expected: List[str]) -> Counter:
+    """The store's count once every expected message is there (or the timeout passed)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while True:
+        stored = stored_customer_messages(scaled, run)
+        if all(stored[message] for message in expected) or time.monotonic() > deadline:
+            time.sleep(1.0)  # a duplicate would come right behind
+            return stored_customer_messages(scaled, run)
+        time.sleep(0.5)
+
+
+class Customers:
+    """REST customers sending numbered questions through the load balancer until stopped."""
+
+    def __init__(self, scaled: ScaledStack, run: str, count: int) -> None:
+        self.url = f"{scaled.settings.rasa_url}/webhooks/rest/webhook"
+        self.run, self.count = run, count
+        self.outcomes: Dict[str, str] = {}  # message -> answered / http-5xx / empty / error
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._customer, args=(n,)) for n in range(count)]
+
+    def _customer(self, n: int) -> None:
+        turn = 0
+        while not self._stop.is_set():
+            message = f"{QUESTIONS[turn % len(QUESTIONS)]} #{n}.{turn}"
+            try:
+                replies = post_json(self.url, {"sender": f"{self.run}-{n}", "message": message})
+                outcome = "answered" if any(r.get("text") or r.get("buttons") for r in replies) else "empty"
+            except urllib.error.HTTPError as error:
+                outcome = f"http-{error.code}"
+            except OSError as error:
+                outcome = f"error-{type(error).__name__}"
+            self.outcomes[message] = outcome
+            turn += 1
+
+    def __enter__(self) -> "Customers":
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def answered(self) -> List[str]:
+        return [m for m, outcome in self.outcomes.items() if outcome == "answered"]
+
+
+def test_every_process_has_a_readiness_check_that_answers(scaled: ScaledStack) -> None:
+    assert scaled.not_ready() == []
+    assert [name for name, _ in scaled.settings.ready_checks()] == [
+        "rasa-1", "rasa-2", "actions-1", "actions-2", "capture-consumer", "console", "haproxy",
+    ]
+
+
+def test_messages_through_the_balancer_are_answered_and_captured_exactly_once(scaled: ScaledStack) -> None:
+    run = f"scaled-{uuid.uuid4().hex[:6]}"
+    with Customers(scaled, run, count=4) as customers:
+        time.sleep(8)
+    answered = customers.answered()
+    assert len(answered) >= 8 and len(answered) == len(customers.outcomes), customers.outcomes
+    stored = wait_until_stored(scaled, run, answered)
+    print(f"\n{len(answered)} messages answered through HAProxy; stored once each: "
+          f"{sum(stored[m] == 1 for m in answered)}")
+    assert {m: stored[m] for m in answered} == {m: 1 for m in answered}
+
+
+def process_urls(scaled: ScaledStack) -> List[str]:
+    return [f"http://127.0.0.1:{port}" for port in scaled.settings.rasa_ports]
+
+
+async def push_as_agent(client: RasaClient, sender: str, text: str) -> None:
+    await client.append_events(
+        sender, "webchat", [{"event": "bot", "text": text, "metadata": {"agent": "rina"}}]
+    )
+
+
+def reply_text(n: int, sender: str) -> str:
+    return f"Halo kak, saya Rina. Balasan {n} untuk {sender}"
+
+
+def test_fifty_agent_replies_reach_fifty_customers_spread_over_the_rasa_processes(scaled: ScaledStack) -> None:
+    urls = process_urls(scaled)
+    run = uuid.uuid4().hex[:8]
+    senders = [f"web-push-{run}-{n}" for n in range(CUSTOMERS_WITH_AGENT_REPLIES)]
+
+    async def scenario() -> List[Tuple[str, Optional[Dict[str, Any]], Optional[Dict[str, Any]]]]:
+        console = RasaClient(scaled.settings.rasa_url, scaled.settings.rasa_auth_token)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+            streams = await asyncio.gather(
+                *(Stream.open(session, urls[n % len(urls)], sender) for n, sender in enumerate(senders))
+            )
+            await asyncio.gather(*(push_as_agent(console, s, reply_text(n, s)) for n, s in enumerate(senders)))
+            arrived = await asyncio.gather(*(s.next_message(ARRIVAL_TIMEOUT_S) for s in streams))
+            extra = await asyncio.gather(*(s.next_message(0.5) for s in streams))
+            for stream in streams:
+                stream.close()
+        await console.close()
+        return list(zip(senders, arrived, extra))
+
+    outcome = asyncio.run(scenario())
+    right = [s for n, (s, got, _) in enumerate(outcome) if got and got.get("text") == reply_text(n, s)]
+    print(f"\nagent replies that reached the right customer: {len(right)} of {CUSTOMERS_WITH_AGENT_REPLIES}")
+    assert len(right) == CUSTOMERS_WITH_AGENT_REPLIES
+    assert all(got["recipient_id"] == sender for sender, got, _ in outcome)
+    assert [extra for _, _, extra in outcome] == [None] * CUSTOMERS_WITH_AGENT_REPLIES, "each customer gets one reply"
+
+
+def test_replies_pushed_while_a_stream_was_down_arrive_when_it_reconnects_to_another_process(
+    scaled: ScaledStack,
+) -> None:
+    urls = process_urls(scaled)
+    sender = f"web-push-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> List[Optional[str]]:
+        console = RasaClient(scaled.settings.rasa_url, scaled.settings.rasa_auth_token)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+            stream = await Stream.open(session, urls[0], sender)
+            await push_as_agent(console, sender, "sebentar ya kak, saya cek dulu")
+            seen = await stream.next_message(ARRIVAL_TIMEOUT_S)
+            stream.close()  # the customer's connection drops
+            await push_as_agent(console, sender, "pesanan kakak sudah dikirim")
+            await push_as_agent(console, sender, "ada lagi yang bisa dibantu?")
+            # The browser reconnects with the last id it saw, here to the other process.
+            back = await Stream.open(session, urls[1], sender, last_id=stream.last_id)
+            texts = [seen and seen["text"]]
+            for wait in (ARRIVAL_TIMEOUT_S, ARRIVAL_TIMEOUT_S, 0.5):
+                message = await back.next_message(wait)
+                texts.append(message and message["text"])
+            back.close()
+        await console.close()
+        return texts
+
+    assert asyncio.run(scenario()) == [
+        "sebentar ya kak, saya cek dulu", "pesanan kakak sudah dikirim", "ada lagi yang bisa dibantu?", None,
+    ]
