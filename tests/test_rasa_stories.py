@@ -29,6 +29,7 @@ MODEL = ROOT / "models" / "serambi.tar.gz"
 STORY_FILES = [
     ROOT / "tests" / "test_stories_id.yml",
     ROOT / "tests" / "test_stories_en.yml",
+    ROOT / "tests" / "test_stories_understanding.yml",
 ]
 MIN_STORIES = 20
 FAILED_STORIES = "failed_test_stories.yml"
