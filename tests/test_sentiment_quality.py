@@ -18,12 +18,18 @@ FLOORS = {"nusax-id": 0.83, "nusax-en": 0.78, "smsa": 0.82, "serambi-chat": 0.87
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    built = sentiment.model_dir() / sentiment.MODEL_FILE
-    if not built.exists():
+def built(tmp_path_factory):
+    """Path of the trained pipeline."""
+    path = sentiment.model_dir() / sentiment.MODEL_FILE
+    if not path.exists():
         folder = tmp_path_factory.mktemp("sentiment")
         train_and_evaluate(folder)
-        built = folder / sentiment.MODEL_FILE
+        path = folder / sentiment.MODEL_FILE
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(built):
     return joblib.load(built)
 
 
@@ -37,6 +43,14 @@ def test_macro_f1_on_held_out_splits(model):
           + ", ".join(f"{name} {value:.3f}" for name, value in measured.items()))
     for name, floor in FLOORS.items():
         assert measured[name] >= floor, (name, measured[name])
+
+
+def test_message_scoring_equals_the_trained_pipeline(model, built):
+    texts = ["kecewa banget", "makasih kak", "where is my order", "ongkir ke bali brp?"]
+    classifier = sentiment._load(built)
+    for text, expected in zip(texts, model.predict_proba(texts)):
+        got = classifier.probabilities(text)
+        assert [got[label] for label in model.classes_] == pytest.approx(list(expected), abs=1e-9)
 
 
 def test_chat_slang_in_both_languages():
