@@ -7,6 +7,9 @@ mapping makes one action call per customer message. Here the validator is
 built once. A reply that breaks the schema is still refused with Rasa's
 error message.
 
+With the scaled topology's RabbitMQ broker, each reply waits until its events are
+confirmed (bot/event_broker.py), so killing the process loses no answered message.
+
 The HTTP API token never appears on a command line or in a URL: ``rasa run``
 gets it from ``RASA_AUTH_TOKEN`` in its environment (added to this process's
 own ``sys.argv``, which ``ps`` and ``/proc/<pid>/cmdline`` do not show), and
@@ -90,12 +93,28 @@ def with_token_from_environment(argv: List[Text]) -> List[Text]:
     return argv
 
 
+def holding_replies(configure_app: Callable) -> Callable:
+    """Rasa's ``configure_app``, with each reply held until its events are published
+    (with the RabbitMQ broker of the scaled topology, see bot/event_broker.py)."""
+    from bot.event_broker import hold_replies_until_events_published
+
+    @wraps(configure_app)
+    def configure(*args: Any, **kwargs: Any) -> Any:
+        app = configure_app(*args, **kwargs)
+        hold_replies_until_events_published(app)
+        return app
+
+    return configure
+
+
 def main() -> None:
     """Run Rasa's command line with the action reply check built once and header tokens."""
+    import rasa.core.run
     from rasa.__main__ import main as rasa_main
 
     RemoteAction._validate_action_result = validate_action_reply
     rasa.server.requires_auth = requires_bearer_token
+    rasa.core.run.configure_app = holding_replies(rasa.core.run.configure_app)
     sys.argv = with_token_from_environment(sys.argv)
     rasa_main()
 

@@ -6,9 +6,16 @@ each answered message exactly once. Agent replies go through the load
 balancer, the way the console sends them (``RasaClient.append_events`` with
 ``output_channel=webchat``), to customers whose streams are held by one Rasa
 process or the other (customer ``i`` on process ``i % 2``, so the streams
-are spread over both for certain).
+are spread over both for certain). Last, one Rasa server, one action server
+and the capture consumer are each killed with SIGKILL under load:
+supervisord must start each again within 10 s, every message must be
+answered or refused with an HTTP error a client can retry, and nothing
+answered may be lost or stored twice.
 """
 import asyncio
+import json
+import os
+import signal
 import threading
 import time
 import urllib.error
@@ -31,6 +38,11 @@ QUESTIONS = (
     "cek pesanan INV-2024-00123 dong", "how do i return an item?", "where is my order INV-2024-00124?",
 )
 SETTLE_TIMEOUT_S = 60.0
+RESTART_WITHIN_S = 10.0
+FAULT_CUSTOMERS = 8
+# Longer than HAProxy's server timeout (60 s): a reply that takes too long is
+# a 504 from the balancer, an error a client can retry, not a silent wait.
+CLIENT_TIMEOUT_S = 90.0
 CUSTOMERS_WITH_AGENT_REPLIES = 50
 ARRIVAL_TIMEOUT_S = 30
 
@@ -72,7 +84,9 @@ class Customers:
         while not self._stop.is_set():
             message = f"{QUESTIONS[turn % len(QUESTIONS)]} #{n}.{turn}"
             try:
-                replies = post_json(self.url, {"sender": f"{self.run}-{n}", "message": message})
+                replies = post_json(
+                    self.url, {"sender": f"{self.run}-{n}", "message": message}, timeout=CLIENT_TIMEOUT_S
+                )
                 outcome = "answered" if any(r.get("text") or r.get("buttons") for r in replies) else "empty"
             except urllib.error.HTTPError as error:
                 outcome = f"http-{error.code}"
@@ -183,3 +197,47 @@ def test_replies_pushed_while_a_stream_was_down_arrive_when_it_reconnects_to_ano
     assert asyncio.run(scenario()) == [
         "sebentar ya kak, saya cek dulu", "pesanan kakak sudah dikirim", "ada lagi yang bisa dibantu?", None,
     ]
+
+
+def kill_and_time_restart(scaled: ScaledStack, program: str) -> Tuple[int, int, float]:
+    """SIGKILL ``program``; return (old pid, new pid, seconds until supervisord started it again)."""
+    old = scaled.pid(program)
+    assert old, f"{program} is not running"
+    os.kill(old, signal.SIGKILL)
+    killed = time.monotonic()
+    new = 0
+    while time.monotonic() - killed < RESTART_WITHIN_S + 5:
+        new = scaled.pid(program)
+        if new and new != old:
+            break
+        time.sleep(0.2)
+    return old, new, time.monotonic() - killed
+
+
+def test_a_killed_rasa_server_action_server_and_capture_consumer_are_restarted_and_lose_nothing(
+    scaled: ScaledStack,
+) -> None:
+    run = f"fault-{uuid.uuid4().hex[:6]}"
+    restarts = {}
+    with Customers(scaled, run, count=FAULT_CUSTOMERS) as customers:
+        for program in ("rasa-1", "actions-1", "capture-consumer"):
+            time.sleep(4)
+            restarts[program] = kill_and_time_restart(scaled, program)
+        time.sleep(4)
+    outcomes = Counter(customers.outcomes.values())
+    answered = customers.answered()
+    stored = wait_until_stored(scaled, run, answered)
+    missing = [m for m in answered if stored[m] != 1]
+    print("\n" + json.dumps({
+        "restarts_s": {p: round(seconds, 1) for p, (_, _, seconds) in restarts.items()},
+        "outcomes": outcomes, "answered_stored_once": sum(stored[m] == 1 for m in answered),
+        "stored_twice": sum(count > 1 for count in stored.values()), "not_stored": missing[:10],
+    }))
+    for program, (old, new, seconds) in restarts.items():
+        assert new and new != old and seconds <= RESTART_WITHIN_S, (program, old, new, seconds)
+    # An answer, or an HTTP error status a client can retry on; never silence.
+    assert set(outcomes) <= {"answered", "http-502", "http-503", "http-504"}, outcomes
+    # Only a message in flight on a process as it died may fail: at most one per customer here.
+    assert sum(outcomes.values()) - outcomes["answered"] <= FAULT_CUSTOMERS, outcomes
+    assert {m: stored[m] for m in answered} == {m: 1 for m in answered}
+    assert max(stored.values()) == 1, "no message stored twice"
