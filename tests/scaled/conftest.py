@@ -73,9 +73,10 @@ def scaled(new_pg_database: Any, redis_url: str, rabbitmq: None) -> Iterator[Sca
         # Agents work around the clock here, as in the embedded stack's tests.
         extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59"},
     )
-    stack = ScaledStack(settings).start()
+    stack = ScaledStack(settings)
     try:
-        yield stack
+        yield stack.start()
     finally:
         stack.stop()
+        # Also after a failed start: the queue would keep filling from the exchange.
         asyncio.run(_rabbitmq("delete", settings.capture_exchange, settings.capture_queue))
