@@ -25,6 +25,7 @@ from cxm_store.orders import OrderView, find_order, normalise_order_id
 logger = logging.getLogger(__name__)
 
 RETRIEVAL_INTENT = "faq"
+ORDER_STATUS_INTENT = "check_order_status"
 # Days after delivery in which an item can be returned (utter_faq/returns).
 RETURN_WINDOW_DAYS = 7
 
@@ -58,13 +59,18 @@ ORDER_ANSWERS: Dict[Text, Dict[Text, Text]] = {
     },
     "faq/delivery_late": {},
     "faq/shipping_time": {},
+    # "is INV-... shipped? and can I still change the address?"
+    ORDER_STATUS_INTENT: {},
 }
 
 
 def asked_topics(tracker: Tracker) -> List[Text]:
-    """The FAQ topics of the latest message, first question first."""
+    """The FAQ topics (and order-status questions) of the latest message, first question first."""
     message = tracker.latest_message
-    questions = [q for q in message.get(QUESTIONS_KEY) or [] if q.startswith(RETRIEVAL_INTENT + "/")]
+    questions = [
+        q for q in message.get(QUESTIONS_KEY) or []
+        if q.startswith(RETRIEVAL_INTENT + "/") or q == ORDER_STATUS_INTENT
+    ]
     if questions:
         return questions
     selected = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
@@ -111,24 +117,25 @@ class ActionAnswerFaq(Action):
     ) -> List[Dict[Text, Any]]:
         topics = asked_topics(tracker)
         order_id = _order_in_context(tracker) if any(t in ORDER_ANSWERS for t in topics) else None
-        order = self._find(order_id)
+        try:
+            order = find_order(order_id) if order_id else None
+        except SQLAlchemyError:
+            # The policy still answers; the order is just not read now.
+            logger.exception("Order look-up failed for %s", order_id)
+            order = order_id = None
         language = reply_language(tracker)
+        typed = next(tracker.get_latest_entity_values(ORDER_ID_SLOT), None)
+        if order is None and order_id and typed:
+            # A number typed now that is not ours: say so before the policy.
+            dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
         for topic in topics:
             if order is not None and topic in ORDER_ANSWERS:
                 dispatcher.utter_message(**order_answer(topic, order, language))
+            elif topic == ORDER_STATUS_INTENT:
+                if order_id is None:
+                    dispatcher.utter_message(response="utter_ask_order_id")
             else:
                 dispatcher.utter_message(response=f"utter_{topic}")
         if not topics:
             dispatcher.utter_message(response="utter_how_can_i_help")
         return [SlotSet(ORDER_ID_SLOT, order.order_id)] if order is not None else []
-
-    @staticmethod
-    def _find(order_id: Optional[Text]) -> Optional[OrderView]:
-        """The order, or None when there is none or it cannot be read now (the policy answers)."""
-        if order_id is None:
-            return None
-        try:
-            return find_order(order_id)
-        except SQLAlchemyError:
-            logger.exception("Order look-up failed for %s", order_id)
-            return None

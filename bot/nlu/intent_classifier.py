@@ -1,18 +1,21 @@
-"""The intent classifier: TF-IDF n-grams and logistic regression.
+"""The intent classifier: TF-IDF n-grams and sentence vectors, logistic regression.
 
-DIETClassifier (without transformer layers) scored
-0.86-0.87 intent F1 on a held-out fifth of our data. A linear model on TF-IDF
-character 1-5-grams and word 1-2-grams scores above 0.90 in both languages on
-the same split (``python -m bot.nlu.evaluation``), trains in under a minute and
-parses in about a millisecond. Character n-grams carry slang and typos
-("gmn", "brp", "udh"); sublinear, IDF-weighted counts keep frequent filler
-("kak", "min", "ya") from drowning the words that decide the intent.
+DIETClassifier (without transformer layers) scored 0.86-0.87 intent F1 on a
+held-out fifth of our data; a linear model on TF-IDF character 1-5-grams and
+word 1-2-grams scored above 0.90 on that split but about half right on real
+customers' phrasing written elsewhere. Character n-grams carry slang and
+typos ("gmn", "brp", "udh"); the multilingual encoder's sentence vectors
+(``bot.nlu.sentence_encoder``, weighted by ``encoder_weight``) carry meaning
+to words our data never had ("reimbursement", "payment modalities"). Both go
+into one logistic regression.
 
-It learns every full intent (``faq/returns`` apart from ``faq/refunds``),
-which separates FAQ questions from the other intents better than one big
-``faq`` class, and reports base intents as Rasa expects: a retrieval intent's
-confidence is the sum over its topics. Which topic answers is left to the
-ResponseSelector after it.
+It learns every full intent (``faq/returns`` apart from ``faq/refunds``) and
+reports base intents as Rasa expects (a retrieval intent's confidence is the
+sum over its topics), and names the best topic in the ResponseSelector's
+output shape: it picked the right topic more often than Rasa's
+ResponseSelector did beside it, so that component is gone from the pipeline.
+A message that asks two things gets both questions' full intents under
+``questions`` (``bot.nlu.questions``).
 """
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Text
@@ -29,8 +32,16 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
 from rasa.shared.nlu.constants import (
     INTENT,
+    INTENT_RESPONSE_KEY,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
     PREDICTED_CONFIDENCE_KEY,
@@ -94,13 +105,16 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """Regularisation, class weights, solver iterations, ranking length.
+        """Regularisation, class weights, solver iterations, ranking length, encoder weight.
 
         ``C`` 100 scored best of 10/30/100 and gives confident top answers, so
         the fallback threshold keeps its meaning. Balanced class weights stop
         the largest class (out-of-scope, several hundred examples per
         language) from absorbing rare short messages: +0.5 point and half the
-        spread in 3-fold cross-validation.
+        spread in 3-fold cross-validation. ``encoder_weight`` scales the
+        sentence vectors against the n-grams (0 leaves them out);
+        ``question_threshold`` is the confidence each part of a two-question
+        message needs to count as a question of its own.
         """
         return {
             "C": 100.0,
@@ -164,22 +178,37 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         classifier = self._model["classifier"]
         features = _message_features(self._model, messages)
         for message, probabilities in zip(messages, classifier.predict_proba(features)):
-            self._annotate(message, dict(zip(classifier.classes_, probabilities.tolist())))
-            self._find_questions(message)
+            by_full_intent = dict(zip(classifier.classes_, probabilities.tolist()))
+            questions = self._questions(message.get(TEXT) or "")
+            if questions:
+                message.set(QUESTIONS_KEY, list(questions), add_to_output=True)
+                # The message is then answered as its first FAQ question, so
+                # the FAQ answer, which answers every question, is the one given.
+                by_full_intent = next(
+                    (d for q, d in questions.items() if q.partition(RESPONSE_IDENTIFIER_DELIMITER)[2]),
+                    by_full_intent,
+                )
+            self._annotate(message, by_full_intent)
         return messages
 
-    def _find_questions(self, message: Message) -> None:
-        """Keeps the full intents of a message's two questions, when it asks two different things."""
-        parts = split_questions(message.get(TEXT) or "")[:MAX_QUESTIONS]
+    def _questions(self, text: Text) -> Dict[Text, Dict[Text, float]]:
+        """The full intents of a message's two questions, with their confidences.
+
+        Empty unless the message has two parts that each ask a different
+        thing with confidence.
+        """
+        parts = split_questions(text)[:MAX_QUESTIONS]
         if len(parts) < 2:
-            return
+            return {}
         classifier = self._model["classifier"]
         vectors = list(embed(parts)) if self._model["encoder_weight"] > 0 else [None] * len(parts)
-        probabilities = classifier.predict_proba(_features(self._model, parts, vectors))
-        best = [(classifier.classes_[p.argmax()], p.max()) for p in probabilities]
-        confident = [intent for intent, confidence in best if confidence >= self._config["question_threshold"]]
-        if len(confident) == len(parts) and len(set(confident)) == len(confident):
-            message.set(QUESTIONS_KEY, confident, add_to_output=True)
+        questions: Dict[Text, Dict[Text, float]] = {}
+        for probabilities in classifier.predict_proba(_features(self._model, parts, vectors)):
+            if probabilities.max() >= self._config["question_threshold"]:
+                questions[classifier.classes_[probabilities.argmax()]] = dict(
+                    zip(classifier.classes_, probabilities.tolist())
+                )
+        return questions if len(questions) == len(parts) else {}
 
     def _annotate(self, message: Message, by_full_intent: Dict[Text, float]) -> None:
         by_intent: Dict[Text, float] = defaultdict(float)
@@ -189,3 +218,35 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         ranking = [{INTENT_NAME_KEY: n, PREDICTED_CONFIDENCE_KEY: c} for n, c in ranked]
         message.set(INTENT, ranking[0], add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking[: self._config["ranking_length"]], add_to_output=True)
+        self._select_topics(message, by_full_intent)
+
+    def _select_topics(self, message: Message, by_full_intent: Dict[Text, float]) -> None:
+        """Names the best topic of each retrieval intent, in the ResponseSelector's output shape.
+
+        Rasa reads it to fill ``full_retrieval_intent_name`` and the retrieval
+        actions read ``utter_action``; the confidence is the topic's share of
+        its retrieval intent.
+        """
+        topics: Dict[Text, Dict[Text, float]] = defaultdict(dict)
+        for full_intent, confidence in by_full_intent.items():
+            base, _, topic = full_intent.partition(RESPONSE_IDENTIFIER_DELIMITER)
+            if topic:
+                topics[base][full_intent] = confidence
+        selected: Dict[Text, Any] = {RESPONSE_SELECTOR_RETRIEVAL_INTENTS: sorted(topics)}
+        for base, scores in topics.items():
+            total = sum(scores.values()) or 1.0
+            ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+            best, confidence = ranked[0]
+            selected[base] = {
+                RESPONSE_SELECTOR_PREDICTION_KEY: {
+                    PREDICTED_CONFIDENCE_KEY: confidence / total,
+                    INTENT_RESPONSE_KEY: best,
+                    RESPONSE_SELECTOR_UTTER_ACTION_KEY: f"utter_{best}",
+                },
+                RESPONSE_SELECTOR_RANKING_KEY: [
+                    {PREDICTED_CONFIDENCE_KEY: c / total, INTENT_RESPONSE_KEY: k}
+                    for k, c in ranked[: self._config["ranking_length"]]
+                ],
+            }
+        if topics:
+            message.set(RESPONSE_SELECTOR_PROPERTY_NAME, selected, add_to_output=True)

@@ -14,7 +14,9 @@ the sparse n-grams. Texts are embedded in batches when training, and the
 vectors of recent texts are kept, because training and the held-out
 evaluation see the same sentences many times.
 """
+import os
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -42,6 +44,20 @@ class _EmbeddingCache:
     def __init__(self, size: int) -> None:
         self._size = size
         self._vectors: "OrderedDict[Text, np.ndarray]" = OrderedDict()
+
+    def load(self, path: Path) -> None:
+        """Adds the vectors saved at ``path`` by an earlier training, if any."""
+        if path.exists():
+            with np.load(path, allow_pickle=False) as saved:
+                for text, vector in zip(saved["texts"], saved["vectors"]):
+                    self._vectors.setdefault(str(text), vector)
+
+    def save(self, path: Path, texts: List[Text]) -> None:
+        """Saves the vectors of ``texts`` at ``path`` for the next training."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kept = [t for t in dict.fromkeys(texts) if t in self._vectors]
+        vectors = np.vstack([self._vectors[t] for t in kept]) if kept else np.zeros((0, dimension()))
+        np.savez(path, texts=np.array(kept), vectors=vectors.astype(np.float32))
 
     def embed(self, texts: List[Text]) -> np.ndarray:
         """Return one row per text, embedding only those not seen recently."""
@@ -80,9 +96,23 @@ def dimension() -> int:
 _CACHE = _EmbeddingCache(_CACHE_SIZE)
 
 
+def _key(text: Text) -> Text:
+    # The encoder gives nothing for an empty text; any placeholder will do.
+    return text if text.strip() else "-"
+
+
 def embed(texts: List[Text]) -> np.ndarray:
     """Sentence vectors of ``texts`` (one L2-normalised row each)."""
-    return _CACHE.embed([t if t.strip() else "-" for t in texts])
+    return _CACHE.embed([_key(t) for t in texts])
+
+
+def training_cache_file() -> Path:
+    """Where training keeps the training sentences' vectors between runs.
+
+    The held-out evaluation and every retraining embed the same few thousand
+    sentences again; reading them back takes a second instead of a minute.
+    """
+    return Path(os.environ.get("SENTENCE_VECTOR_CACHE", "var/cache/sentence_vectors.npz"))
 
 
 @DefaultV1Recipe.register(
@@ -116,7 +146,11 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Featurizes every training example that has a text, in batches."""
-        self.process([m for m in training_data.training_examples if m.get(TEXT)])
+        examples = [m for m in training_data.training_examples if m.get(TEXT)]
+        cache = training_cache_file()
+        _CACHE.load(cache)
+        self.process(examples)
+        _CACHE.save(cache, [_key(m.get(TEXT)) for m in examples])
         return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -103,10 +103,35 @@ def test_return_window_closed_after_seven_days(action, dispatcher, make_tracker,
     assert dispatcher.messages[0]["response"] == "utter_order_return_window_closed"
 
 
-def test_unknown_order_falls_back_to_the_policy(action, dispatcher, make_tracker, domain, orders_db):
+def test_unknown_order_is_said_not_found_before_the_policy(action, dispatcher, make_tracker, domain, orders_db):
     tracker = make_tracker(latest_message=faq_message("cancel INV-2024-99999", "faq/cancel_order", "INV-2024-99999"))
     assert run_action(action, dispatcher, tracker, domain) == []
+    assert dispatcher.messages == [
+        message("utter_order_not_found", order_id="INV-2024-99999"),
+        message("utter_faq/cancel_order"),
+    ]
+
+
+def test_order_store_down_still_gets_the_policy(action, dispatcher, make_tracker, domain, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def down(order_id):
+        raise OperationalError("select", {}, Exception("connection refused"))
+
+    monkeypatch.setattr("actions.faq.find_order", down)
+    tracker = make_tracker(latest_message=faq_message("cancel INV-2024-00124", "faq/cancel_order", "INV-2024-00124"))
+    assert run_action(action, dispatcher, tracker, domain) == []
     assert dispatcher.messages == [message("utter_faq/cancel_order")]
+
+
+def test_order_status_asked_beside_a_faq_question(action, dispatcher, make_tracker, domain, orders_db):
+    text = "is INV-2024-00124 shipped? and can I still change the address"
+    latest = faq_message(text, "faq/change_address", "INV-2024-00124",
+                         questions=["check_order_status", "faq/change_address"])
+    run_action(action, dispatcher, make_tracker(latest_message=latest), domain)
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_order_status_processing", "utter_order_address_changeable",
+    ]
 
 
 def test_two_questions_get_two_answers_in_order(action, dispatcher, make_tracker, domain, orders_db):

@@ -1,0 +1,100 @@
+"""What the sentence encoder costs: training time, parse p50 and reply p50, with and without it.
+
+Trains two whole models in one run: the shipped ``config.yml`` and the same
+pipeline without ``SentenceEncoderFeaturizer`` (TF-IDF n-grams only, as
+before the encoder). Rasa's training cache is off, so each figure is a real
+training. Then each model parses the independent dev set's messages in
+process (parse p50/p99), and each serves a stack started as ``make run``
+does, answering FAQ questions from one customer over REST (reply p50/p99).
+
+    PYTHONPATH=. .venv/bin/python -m bench.nlu_speed
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+
+from bench.reply_latency import conversation, percentile
+from bot.nlu.evaluation import _parse_all
+from bot.nlu.independent_evaluation import INDEPENDENT_DEV, read_jsonl
+from bot.settings import BotSettings
+from bot.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+ENCODER = "bot.nlu.sentence_encoder.SentenceEncoderFeaturizer"
+
+
+def without_encoder(work: Path) -> Path:
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    config["pipeline"] = [c for c in config["pipeline"] if c["name"] != ENCODER]
+    path = work / "config-without-encoder.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def train(config: Path, out: Path, name: str) -> float:
+    """Train a whole model; return the seconds it took."""
+    env = {**os.environ, "RASA_MAX_CACHE_SIZE": "0", "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--config", str(config), "--out", str(out),
+         "--fixed-model-name", name],
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def parse_times(model: Path, texts: List[str]) -> Dict[str, float]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    _parse_all(agent, texts[:20])  # first calls build TensorFlow graphs
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        _parse_all(agent, [text])
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50": statistics.median(times), "p99": percentile(times, 0.99)}
+
+
+def reply_times(model: Path, work: Path, messages: int = 100) -> Dict[str, float]:
+    settings = BotSettings(
+        rasa_port=5306, action_port=5356, web_port=8306, model_path=str(model),
+        tracker_store_url=f"sqlite:///{work / (model.stem + '-tracker.db')}",
+        cxm_database_url=f"sqlite:///{work / (model.stem + '-cxm.db')}",
+    )
+    stack = Stack(settings, log_dir=work / f"logs-{model.stem}").start()
+    try:
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        conversation(url, "faq", 10)  # warm-up
+        times = [ms for _ in range(messages // 10) for ms in conversation(url, "faq", 10)]
+    finally:
+        stack.stop()
+    return {"p50": statistics.median(times), "p99": percentile(times, 0.99)}
+
+
+def main() -> None:
+    texts = [e.text for e in read_jsonl(INDEPENDENT_DEV)]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        variants = {"without encoder": without_encoder(work), "with encoder (shipped)": ROOT / "config.yml"}
+        rows = {}
+        for index, (label, config) in enumerate(variants.items()):
+            seconds = train(config, work, f"model{index}")
+            model = work / f"model{index}.tar.gz"
+            rows[label] = (seconds, parse_times(model, texts), reply_times(model, work))
+        print(f"{'pipeline':24} {'training s':>10} {'parse p50':>9} {'parse p99':>9} {'reply p50':>9} {'reply p99':>9}")
+        for label, (seconds, parse, reply) in rows.items():
+            print(f"{label:24} {seconds:>10.0f} {parse['p50']:>9.1f} {parse['p99']:>9.1f} "
+                  f"{reply['p50']:>9.1f} {reply['p99']:>9.1f}")
+        print(f"parse: {len(texts)} messages of the independent dev set; reply: 100 FAQ questions, one customer; ms")
+
+
+if __name__ == "__main__":
+    main()
