@@ -2,9 +2,10 @@
 
 Uses the model ``make setup`` built under var/sentiment/model; without it,
 trains one into a temporary folder (about a minute). Floors sit about three
-points under the figures measured on 2026-11-30 (nusax-id 0.866, nusax-en
-0.816, smsa 0.848, serambi-chat 0.904): 100 NusaX sentences make one
-sentence worth a point.
+points under the figures measured on 2026-11-30 (nusax-id 0.866-0.867,
+nusax-en 0.796-0.816, smsa 0.847-0.848, serambi-chat 0.901-0.904; they move a
+little whenever the shop's own examples in data/nlu change): 100 NusaX
+sentences make one sentence worth a point.
 """
 import joblib
 import pytest
@@ -14,7 +15,7 @@ from cxm_store import sentiment
 from cxm_store.models import Conversation, Message
 from cxm_store.sentiment_training import DATASETS, load, train_and_evaluate
 
-FLOORS = {"nusax-id": 0.83, "nusax-en": 0.78, "smsa": 0.82, "serambi-chat": 0.87}
+FLOORS = {"nusax-id": 0.83, "nusax-en": 0.77, "smsa": 0.82, "serambi-chat": 0.87}
 
 
 @pytest.fixture(scope="module")
