@@ -172,11 +172,8 @@ def train_and_evaluate(out: Path) -> Dict[str, object]:
     model = build_pipeline()
     model.fit(texts, labels, logisticregression__sample_weight=weights)
     macro_f1 = {
-        name: round(
-            float(f1_score([label for _, label in rows],
-                           model.predict([text for text, _ in rows]), average="macro")),
-            4,
-        )
+        name: float(f1_score([label for _, label in rows],
+                             model.predict([text for text, _ in rows]), average="macro"))
         for name, rows in valid.items()
     }
     figures = {
