@@ -89,6 +89,42 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+RABBITMQ_HOST = "127.0.0.1"
+
+
+async def rabbitmq_channel_do(action: Callable[[Any], Any]) -> Any:
+    """Run ``await action(channel)`` on the local RabbitMQ (guest/guest)."""
+    import aio_pika
+
+    connection = await aio_pika.connect(host=RABBITMQ_HOST, login="guest", password="guest")
+    async with connection:
+        return await action(await connection.channel())
+
+
+def delete_capture_queues(exchange: str, queue: str) -> None:
+    """Remove a test's exchange, its capture queue and that queue's ``.rejected`` queue."""
+
+    async def delete(channel: Any) -> None:
+        for name in (queue, f"{queue}.rejected"):
+            await channel.queue_delete(name)
+        await channel.exchange_delete(exchange)
+
+    asyncio.run(rabbitmq_channel_do(delete))
+
+
+@pytest.fixture(scope="session")
+def rabbitmq() -> None:
+    """The local RabbitMQ; missing RabbitMQ fails in CI, skips elsewhere."""
+
+    async def nothing(_channel: Any) -> None:
+        return None
+
+    try:
+        asyncio.run(rabbitmq_channel_do(nothing))
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
+        require_service(f"RabbitMQ unreachable at {RABBITMQ_HOST}:5672: {error!r}")
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The action server and Rasa server, running, on test ports and fresh SQLite files."""

@@ -5,7 +5,6 @@ queue (deleted afterwards), the local Redis; a missing service fails the run
 in CI and skips elsewhere. supervisord's and every process's logs go to
 tests/artifacts/logs/scaled/.
 """
-import asyncio
 import shutil
 import socket
 import uuid
@@ -14,21 +13,7 @@ from typing import Any, Iterator, List
 import pytest
 
 from bot.scaled import ScaledSettings, ScaledStack
-from tests.conftest import ARTIFACTS, MODEL, require_service
-
-RABBITMQ = ("127.0.0.1", 5672)
-
-
-async def _rabbitmq(action: str, exchange: str = "", queue: str = "") -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(host=RABBITMQ[0], port=RABBITMQ[1], login="guest", password="guest")
-    async with connection:
-        channel = await connection.channel()
-        if action == "delete":
-            for name in (queue, f"{queue}.rejected"):
-                await channel.queue_delete(name)
-            await channel.exchange_delete(exchange)
+from tests.conftest import ARTIFACTS, MODEL, delete_capture_queues
 
 
 def free_ports(count: int) -> List[int]:
@@ -41,15 +26,6 @@ def free_ports(count: int) -> List[int]:
     finally:
         for sock in sockets:
             sock.close()
-
-
-@pytest.fixture(scope="session")
-def rabbitmq() -> None:
-    """The local RabbitMQ (guest/guest), required in CI."""
-    try:
-        asyncio.run(_rabbitmq("ping"))
-    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
-        require_service(f"RabbitMQ unreachable at {RABBITMQ[0]}:{RABBITMQ[1]}: {error!r}")
 
 
 @pytest.fixture(scope="module")
@@ -79,4 +55,4 @@ def scaled(new_pg_database: Any, redis_url: str, rabbitmq: None) -> Iterator[Sca
     finally:
         stack.stop()
         # Also after a failed start: the queue would keep filling from the exchange.
-        asyncio.run(_rabbitmq("delete", settings.capture_exchange, settings.capture_queue))
+        delete_capture_queues(settings.capture_exchange, settings.capture_queue)
