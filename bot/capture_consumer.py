@@ -176,7 +176,10 @@ class CaptureConsumer:
         self._translator.apply(event, dedupe=True)
 
     async def _reject(self, message: aio_pika.abc.AbstractIncomingMessage, error: BaseException) -> None:
-        logger.error("capture consumer: event refused by the store (%r); kept in %s", error, self.rejected_queue)
+        # The error's type only: its message may quote what the customer typed.
+        logger.error(
+            "capture consumer: event refused by the store (%s); kept in %s", type(error).__name__, self.rejected_queue
+        )
         await self._channel.default_exchange.publish(
             aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key=self.rejected_queue,
