@@ -3,13 +3,14 @@
 Events go through a fanout exchange into a durable queue, as Rasa's pika
 broker sends them; the consumer must store each once (a redelivered event
 changes nothing), keep an event the store refuses for good in
-``<queue>.rejected``, and acknowledge nothing while the store is down.
+``<queue>.rejected``, acknowledge nothing while the store is down, and come
+back by itself from a cut connection to RabbitMQ.
 """
 import asyncio
 import json
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Dict, Iterator, List
 
 import aio_pika
@@ -21,6 +22,7 @@ from bot.capture_consumer import CaptureConsumer, ConsumerSettings
 from cxm_store import schema
 from cxm_store.db import engine_for
 from tests.capture import events as ev
+from tests.capture.test_outage import TcpProxy
 from tests.conftest import delete_capture_queues, rabbitmq_channel_do
 
 AT = datetime(2024, 5, 6, 9, 0)
@@ -67,12 +69,17 @@ def waiting_in_queue(names: Dict[str, str], queue: str) -> int:
     return _channel_do(names, count)
 
 
+async def until(done: Any, timeout: float = 15.0) -> None:
+    """Wait until ``done()`` holds, at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 async def consume_until(consumer: CaptureConsumer, done: Any, timeout: float = 15.0) -> None:
     """Run the consumer until ``done()`` holds (or the timeout), then stop it."""
     running = asyncio.ensure_future(consumer.run())
-    deadline = time.monotonic() + timeout
-    while not done() and time.monotonic() < deadline and not running.done():
-        await asyncio.sleep(0.1)
+    await until(lambda: done() or running.done(), timeout)
     consumer.stop()
     await running
 
@@ -112,3 +119,37 @@ def test_nothing_is_acknowledged_while_the_store_is_down(
 
     assert (consumer.stored, consumer.rejected, consumer.store_available) == (0, 0, False)
     assert waiting_in_queue(queues, queues["queue"]) == 1, "back in the queue for the next consumer"
+
+
+def test_a_cut_from_rabbitmq_is_survived_and_what_came_meanwhile_stored_once(
+    queues: Dict[str, str], tmp_path: Any
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    schema.upgrade(url)
+    proxy = TcpProxy("127.0.0.1", 5672)  # the consumer's way to RabbitMQ, cut for 5 s
+    proxy.start()
+    consumer = CaptureConsumer(ConsumerSettings(
+        database_url=url, exchange=queues["exchange"], queue=queues["queue"], health_port=0,
+        rabbitmq_port=proxy.port,
+    ))
+    said = [ev.user("web-citra", f"pesan {n}", AT + timedelta(seconds=n), "greet") for n in range(6)]
+
+    async def scenario() -> None:
+        running = asyncio.ensure_future(consumer.run())
+        await asyncio.to_thread(publish, queues, said[:3])
+        await until(lambda: consumer.stored >= 3)
+        proxy.cut()
+        await asyncio.to_thread(publish, queues, said[3:])  # Rasa still reaches RabbitMQ
+        await asyncio.sleep(5)
+        proxy.start()
+        await until(lambda: consumer.stored >= 6, timeout=30)
+        consumer.stop()
+        await running
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        proxy.close()
+    with engine_for(url).connect() as connection:
+        texts = connection.execute(text("SELECT text FROM messages ORDER BY id")).scalars().all()
+    assert texts == [f"pesan {n}" for n in range(6)]
