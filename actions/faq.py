@@ -10,6 +10,7 @@ ga? trs ongkir ke bekasi brp?") gets both answers, in order.
 """
 import datetime as dt
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -64,6 +65,37 @@ ORDER_ANSWERS: Dict[Text, Dict[Text, Text]] = {
 }
 
 
+# "How long?" / "when?" questions that, right after a topic with a timeline
+# of its own, ask about that topic: "how many days do I have?" after a
+# return question is about the return window, not about shipping.
+TIME_QUESTIONS = ("faq/shipping_time", "faq/delivery_late")
+OWN_TIMELINE = ("faq/returns", "faq/refunds", "faq/wrong_item", "faq/item_damaged", "faq/warranty")
+_SHIPPING_WORDS = re.compile(r"\b(ship\w*|deliver\w*|kirim\w*|pengiriman|ongkir|kurir|courier|ekspedisi)\b", re.I)
+
+
+# How many earlier messages a topic carries over ("ok", "yes I have photos").
+CARRY_OVER_MESSAGES = 3
+
+
+def previous_topic(tracker: Tracker) -> Optional[Text]:
+    """The last FAQ topic among the customer's few messages before the latest one."""
+    users = [e for e in tracker.events if e.get("event") == "user"][:-1]
+    for event in reversed(users[-CARRY_OVER_MESSAGES:]):
+        topic = ((event.get("parse_data") or {}).get("intent") or {}).get("full_retrieval_intent_name")
+        if topic:
+            return topic
+    return None
+
+
+def carried_topic(topic: Text, tracker: Tracker) -> Text:
+    """``topic``, or the previous one when this is a bare time question about it."""
+    previous = previous_topic(tracker)
+    text = tracker.latest_message.get("text") or ""
+    if topic in TIME_QUESTIONS and previous in OWN_TIMELINE and not _SHIPPING_WORDS.search(text):
+        return previous
+    return topic
+
+
 def asked_topics(tracker: Tracker) -> List[Text]:
     """The FAQ topics (and order-status questions) of the latest message, first question first."""
     message = tracker.latest_message
@@ -75,7 +107,7 @@ def asked_topics(tracker: Tracker) -> List[Text]:
         return questions
     selected = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
     topic = selected.get("intent_response_key")
-    return [topic] if topic else []
+    return [carried_topic(topic, tracker)] if topic else []
 
 
 def _return_answer(order: OrderView, language: Text) -> Dict[Text, Any]:

@@ -141,3 +141,26 @@ def test_two_questions_get_two_answers_in_order(action, dispatcher, make_tracker
     )
     run_action(action, dispatcher, make_tracker(latest_message=latest), domain)
     assert dispatcher.messages == [message("utter_faq/payment_methods"), message("utter_faq/shipping_cost")]
+
+
+def _earlier(topic):
+    return {"event": "user", "text": "x", "parse_data": {"intent": {"name": "faq", "full_retrieval_intent_name": topic}}}
+
+
+@pytest.mark.parametrize(
+    ("earlier", "text", "asked", "answered"),
+    [
+        ("faq/returns", "how many days do I have?", "faq/shipping_time", "utter_faq/returns"),
+        ("faq/wrong_item", "how long until the right one comes?", "faq/shipping_time", "utter_faq/wrong_item"),
+        # Shipping named outright is a shipping question, whatever came before.
+        ("faq/returns", "how long does shipping to bali take?", "faq/shipping_time", "utter_faq/shipping_time"),
+        ("faq/vouchers", "how long will it take?", "faq/shipping_time", "utter_faq/shipping_time"),
+    ],
+)
+def test_bare_time_question_stays_on_the_previous_topic(
+    action, dispatcher, make_tracker, domain, orders_db, earlier, text, asked, answered
+):
+    latest = faq_message(text, asked)
+    tracker = make_tracker(latest_message=latest, events=[_earlier(earlier), {"event": "user", "text": text, "parse_data": latest}])
+    run_action(action, dispatcher, tracker, domain)
+    assert dispatcher.messages == [message(answered)]
