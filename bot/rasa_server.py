@@ -88,8 +88,11 @@ def requires_bearer_token(app: Any, token: Optional[Text] = None) -> Callable:
 def with_token_from_environment(argv: List[Text]) -> List[Text]:
     """``argv`` plus ``--auth-token`` from :data:`TOKEN_VARIABLE` for ``run`` (unless given)."""
     token = os.environ.get(TOKEN_VARIABLE, "")
-    if argv[1:2] == ["run"] and token and "--auth-token" not in argv:
-        return [*argv, "--auth-token", token]
+    given = any(a == "--auth-token" or a.startswith("--auth-token=") for a in argv)
+    if argv[1:2] == ["run"] and token and not given:
+        # One argument with "=": a random token may start with "-", which
+        # argparse would read as an option of its own.
+        return [*argv, f"--auth-token={token}"]
     return argv
 
 
