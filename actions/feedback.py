@@ -177,12 +177,20 @@ class ActionSurveyAnswer(Action):
             return self._ask_again(dispatcher, tracker, kind)
 
         events.append(SlotSet(answer_slot(answered), answer))
+        unhappy = answered in SCALES and is_unhappy(answer, answered)
+        if kind == "resolved" and answer == 0 and is_remark(text):
+            # "not satisfied, it took forever": a no that also says how it felt.
+            felt = read_score(text, "csat").score
+            if felt is not None and is_unhappy(felt, "csat"):
+                events.append(SlotSet(answer_slot("csat"), felt))
+                unhappy = True
         if answered != "comment" and is_remark(text):
             events.append(SlotSet(answer_slot("comment"), text))
         if kind == "resolved" and answer == 0 and not tracker.get_slot(AGENT_SLOT):
             events.append(SlotSet(OUTCOME_SLOT, "unresolved"))
-            dispatcher.utter_message(response="utter_survey_unresolved")
-        if answered in SCALES and is_unhappy(answer, answered):
+            if not unhappy:
+                dispatcher.utter_message(response="utter_survey_unresolved")
+        if unhappy:
             dispatcher.utter_message(response="utter_survey_sorry")
             return events + end_survey()
         following = next_question(answered, tracker)

@@ -191,3 +191,15 @@ def test_remark_where_a_score_was_asked_is_the_comment(make_tracker, dispatcher,
 def test_out_of_range_number_is_still_asked_again(make_tracker, dispatcher, domain) -> None:
     events = answer(make_tracker, dispatcher, domain, "csat", "7")
     assert events == [SlotSet("survey_retry", True)]
+
+
+def test_unhappy_no_at_the_resolved_question(make_tracker, dispatcher, domain) -> None:
+    events = answer(make_tracker, dispatcher, domain, "resolved", "not satisfied, it took forever", intent="deny")
+    assert events == [
+        SlotSet("survey_resolved", 0),
+        SlotSet("survey_csat", 2),
+        SlotSet("survey_comment", "not satisfied, it took forever"),
+        SlotSet("conversation_outcome", "unresolved"),
+        *end_survey(),
+    ]
+    assert dispatcher.messages == [message("utter_survey_sorry")]
