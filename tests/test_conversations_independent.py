@@ -64,7 +64,11 @@ def acted_on(event: Dict) -> str:
 
 
 def wanted_language(text: str) -> str:
-    """The language an explicit switch asks for ("can we continue in english?")."""
+    """The language an explicit switch asks for ("can we continue in english?").
+
+    Written here on purpose rather than taken from actions/language.py: the
+    judge must not share the assistant's own reading of the request.
+    """
     return "en" if re.search(r"english|inggris", text, re.IGNORECASE) and not re.search(
         r"(ga|gak|tidak|don'?t).{0,15}(ngerti|understand)", text, re.IGNORECASE) else "id"
 

@@ -131,7 +131,8 @@ class Evaluation:
         return "\n".join(lines)
 
 
-def _parse_all(agent, texts: List[str]) -> List[dict]:
+def parse_all(agent, texts: List[str]) -> List[dict]:
+    """Parse ``texts`` with ``agent``, one after another; return the parse data."""
     async def parse() -> List[dict]:
         return [await agent.parse_message(text) for text in texts]
 
@@ -147,7 +148,7 @@ def evaluate(model: Path, test: List[Message]) -> Evaluation:
 
     agent = Agent.load(str(model))
     result = Evaluation()
-    parses = _parse_all(agent, [message.get("text") for message in test])
+    parses = parse_all(agent, [message.get("text") for message in test])
     for message, parse in zip(test, parses):
         language, truth = example_language(message), message.get_full_intent()
         acted_on, classified = predicted_label(parse), classified_label(parse)

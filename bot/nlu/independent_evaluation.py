@@ -28,7 +28,7 @@ from typing import Dict, Iterable, List, NamedTuple, Tuple
 
 import yaml
 
-from bot.nlu.evaluation import ROOT, _parse_all, predicted_label
+from bot.nlu.evaluation import ROOT, parse_all, predicted_label
 
 INDEPENDENT_TEST = ROOT / "tests" / "nlu_eval" / "independent_test.jsonl"
 INDEPENDENT_DEV = ROOT / "tests" / "nlu_eval" / "independent_dev.jsonl"
@@ -115,7 +115,7 @@ def score(agent, examples: Iterable[Example]) -> Accuracy:
     """Parse each example with ``agent``; a fallback counts as a miss."""
     examples = list(examples)
     result = Accuracy()
-    for example, parse in zip(examples, _parse_all(agent, [e.text for e in examples])):
+    for example, parse in zip(examples, parse_all(agent, [e.text for e in examples])):
         result.add(example, predicted_label(parse))
     return result
 
@@ -153,7 +153,7 @@ def banking77_benchmark(work: Path) -> float:
     model = train_held_out_model(train, [], work, _nlu_only_config(work))
     agent = Agent.load(str(model))
     test = _banking77_rows("test")
-    parses = _parse_all(agent, [text for text, _ in test])
+    parses = parse_all(agent, [text for text, _ in test])
     ranked = [
         next((i["name"] for i in p.get("intent_ranking") or [] if i["name"] != "nlu_fallback"), "")
         for p in parses

@@ -53,7 +53,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from bot.nlu.questions import MAX_QUESTIONS, split_questions
-from bot.nlu.sentence_encoder import dimension, embed, sentence_vector
+from bot.nlu.sentence_encoder import DIMENSION, embed, sentence_vector
 
 _MODEL_FILE = "intent_classifier.joblib"
 
@@ -89,7 +89,7 @@ def _features(
         model["encoder_weight"] = 0.0
     if model["encoder_weight"] <= 0:
         return ngrams
-    dense = np.vstack([np.zeros(dimension()) if v is None else v for v in vectors])
+    dense = np.vstack([np.zeros(DIMENSION) if v is None else v for v in vectors])
     return sparse.hstack([ngrams, sparse.csr_matrix(dense * model["encoder_weight"])]).tocsr()
 
 

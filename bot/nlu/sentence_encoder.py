@@ -36,6 +36,8 @@ _CACHE_SIZE = 50_000
 # Origin of the features on a message: what their readers filter on.
 FEATURE_ORIGIN = "sentence_encoder"
 _BATCH = 64
+# Length of one sentence vector (multilingual-e5-small).
+DIMENSION = 384
 
 
 class _EmbeddingCache:
@@ -56,7 +58,7 @@ class _EmbeddingCache:
         """Saves the vectors of ``texts`` at ``path`` for the next training."""
         path.parent.mkdir(parents=True, exist_ok=True)
         kept = [t for t in dict.fromkeys(texts) if t in self._vectors]
-        vectors = np.vstack([self._vectors[t] for t in kept]) if kept else np.zeros((0, dimension()))
+        vectors = np.vstack([self._vectors[t] for t in kept]) if kept else np.zeros((0, DIMENSION))
         np.savez(path, texts=np.array(kept), vectors=vectors.astype(np.float32))
 
     def embed(self, texts: List[Text]) -> np.ndarray:
@@ -72,7 +74,7 @@ class _EmbeddingCache:
             rows.append(self._vectors[text])
         while len(self._vectors) > self._size:
             self._vectors.popitem(last=False)
-        return np.vstack(rows) if rows else np.zeros((0, dimension()), dtype=np.float32)
+        return np.vstack(rows) if rows else np.zeros((0, DIMENSION), dtype=np.float32)
 
 
 _MODEL = None
@@ -86,11 +88,6 @@ def _encoder() -> Any:
 
         _MODEL = E5()
     return _MODEL
-
-
-def dimension() -> int:
-    """Length of one sentence vector."""
-    return 384
 
 
 _CACHE = _EmbeddingCache(_CACHE_SIZE)
