@@ -15,15 +15,15 @@ Adds:
   wrote them, one row per version; ``survey_answers.text_version`` keeps the
   version each answer was given to.
 
-Revision ID: 0008
-Revises: 0007 (sentiment)
+Revision ID: 0009
+Revises: 0008 (customer journey, issue 14)
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
