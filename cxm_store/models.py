@@ -263,6 +263,8 @@ class Handoff(Base):
     """A request to pass a conversation to a human agent.
 
     ``status``: ``requested`` (waiting in the queue), ``claimed`` (an agent
+    # The survey_texts version the question was asked in (NULL: the built-in texts).
+    text_version = Column(Integer, nullable=True)
     took it), ``resolved``, ``ticket`` (left as a message out of hours), or
     ``abandoned`` (the customer left the queue before an agent took it).
     """
@@ -291,6 +293,9 @@ class Handoff(Base):
 # the messages customers leave when nobody can take them.
 
 USER_ROLES = ("agent", "lead", "admin")
+    # Kept by the console (cxm_store.handoff_notes): agents-only notes and transfers.
+    notes_count = Column(Integer, nullable=False, default=0, server_default="0")
+    transfers_count = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class User(Base):
@@ -355,3 +360,9 @@ class HandoffTicket(Base):
     contact = Column(String(200), nullable=False)
     message = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False)
+
+
+# Tables of the customer journey (links, follow-ups) live in their own module;
+# importing it registers them on Base.metadata with the rest.
+from cxm_store import journey_models  # noqa: E402,F401
+from cxm_store import console_models  # noqa: E402,F401
