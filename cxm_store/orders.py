@@ -3,21 +3,19 @@
 Order numbers look like ``INV-2024-00123``: prefix, year, five digits.
 """
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import (
+    ORDER_NUMBER_ALONE,
+    ORDER_NUMBER_MAX_DIGITS,
+    ORDER_YEAR_DIGITS,
+)
 from cxm_store.db import session_factory
 from cxm_store.models import Order
-
-CANONICAL = re.compile(r"^INV-(\d{4})-(\d{5})$")
-# Loose shape customers actually type: "inv 2024 123", "INV/2024/00123", "inv-2024-123".
-_LOOSE = re.compile(r"^\s*inv[\s\-/_.]*(\d{2,4})[\s\-/_.]*(\d{1,7})\s*$", re.IGNORECASE)
-
-STATUSES = ("processing", "packed", "shipped", "delivered", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -39,11 +37,11 @@ def normalise_order_id(raw: str) -> Optional[str]:
     ``inv 2024 123`` becomes ``INV-2024-00123``; a two-digit year or a number
     of more than five digits cannot be an order number and gives None.
     """
-    match = _LOOSE.match(raw or "")
+    match = ORDER_NUMBER_ALONE.match(raw or "")
     if not match:
         return None
     year, number = match.groups()
-    if len(year) != 4 or len(number) > 5:
+    if len(year) != ORDER_YEAR_DIGITS or len(number) > ORDER_NUMBER_MAX_DIGITS:
         return None
     return f"INV-{year}-{int(number):05d}"
 
@@ -74,6 +72,16 @@ DEMO_ORDERS = (
     ("INV-2024-00127", "packed", "J&T", None, 1, 3, 1),
     ("INV-2025-00001", "shipped", "AnterAja", "ANT5556667778", 2, 1, 4),
 )
+# Who placed each demo order: naming the order with one of these proves a
+# channel is that customer's (cxm_store.identity). Invented, not real people.
+DEMO_CONTACTS = {
+    "INV-2024-00123": ("081234567890", "budi@example.com"),
+    "INV-2024-00124": ("081298765432", "sari@example.com"),
+    "INV-2024-00125": ("085711112222", "andi@example.com"),
+    "INV-2024-00126": ("087833334444", "dewi@example.com"),
+    "INV-2024-00127": ("081355556666", "rina.p@example.com"),
+    "INV-2025-00001": ("089977778888", "joko@example.com"),
+}
 
 
 def seed_demo_orders(engine: Engine = None, today: Optional[dt.date] = None) -> int:
@@ -92,6 +100,8 @@ def seed_demo_orders(engine: Engine = None, today: Optional[dt.date] = None) -> 
                     ordered_on=today - dt.timedelta(days=ago),
                     eta=None if eta_in is None else today + dt.timedelta(days=eta_in),
                     item_count=items,
+                    contact_phone=DEMO_CONTACTS[order_id][0],
+                    contact_email=DEMO_CONTACTS[order_id][1],
                 )
             )
         return len(DEMO_ORDERS)
