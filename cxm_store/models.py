@@ -381,3 +381,6 @@ class HandoffTicket(Base):
 # importing it registers them on Base.metadata with the rest.
 from cxm_store import journey_models  # noqa: E402,F401
 from cxm_store import console_models  # noqa: E402,F401
+
+# The audit log (cxm_store.audit) registers its table on Base.metadata too.
+from cxm_store import audit  # noqa: E402,F401
