@@ -47,6 +47,7 @@ from sqlalchemy.engine import Engine
 
 from cxm_store.handoffs import leave_message, request_handoff
 from cxm_store.models import SURVEY_KINDS
+from bot.stored_events import spooled_event
 from cxm_store.pii import mask_pii, mask_record
 from cxm_store.surveys import record_survey_question, record_survey_response
 from cxm_store.touchpoints import (
@@ -169,7 +170,7 @@ class Spool:
         for event in events:
             self._seq += 1
             seqs.append(self._seq)
-            lines.append(json.dumps({"seq": self._seq, "event": event}, default=str))
+            lines.append(json.dumps({"seq": self._seq, "event": spooled_event(event)}, default=str))
         self._write(("\n".join(lines) + "\n").encode(), flush=True)
         return seqs
 

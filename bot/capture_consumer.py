@@ -42,6 +42,8 @@ from aiohttp import web
 # The translation and the "store is down" test are the embedded capture's own.
 from bot.capture import SWEEP_INTERVAL_S, _Translator, store_unavailable
 from bot.settings import _env
+from bot.stored_events import spooled_event
+from cxm_store.pii import mask_pii
 from cxm_store.touchpoints import INACTIVITY_WINDOW, close_idle_conversations
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,14 @@ PREFETCH = 100
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 10.0
 STOP_TIMEOUT_S = 10.0
+
+
+def _masked_body(body: bytes) -> bytes:
+    """A refused message as kept in ``<queue>.rejected``: masked like capture's spool."""
+    try:
+        return json.dumps(spooled_event(json.loads(body)), default=str).encode()
+    except (ValueError, AttributeError):
+        return mask_pii(body.decode("utf-8", "replace")).encode()
 
 
 @dataclass(frozen=True)
@@ -181,7 +191,7 @@ class CaptureConsumer:
             "capture consumer: event refused by the store (%s); kept in %s", type(error).__name__, self.rejected_queue
         )
         await self._channel.default_exchange.publish(
-            aio_pika.Message(message.body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            aio_pika.Message(_masked_body(message.body), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
             routing_key=self.rejected_queue,
         )
         await message.ack()

@@ -346,6 +346,10 @@ def find_contact(text: Optional[str]) -> Optional[str]:
 # Keys of a Rasa event whose values are identifiers the capture needs to
 # match, not free text (a sender id is the channel's pseudonymous id).
 _IDENTIFIER_KEYS = frozenset({"event", "sender_id", "name", "input_channel", "message_id", "intent_response_key"})
+# Keys whose whole value is a person's profile (a channel's metadata, e.g.
+# Telegram's username): no pattern tells such a handle from a word, so the
+# value goes whatever it looks like.
+_PROFILE_KEYS = frozenset({"username", "first_name", "last_name", "full_name", "phone_number"})
 
 
 def mask_record(value: Any, key: Optional[str] = None) -> Any:
@@ -356,6 +360,8 @@ def mask_record(value: Any, key: Optional[str] = None) -> Any:
         key: The key ``value`` was found under, if any.
     """
     if isinstance(value, str):
+        if key in _PROFILE_KEYS:
+            return "[name]"
         return value if key in _IDENTIFIER_KEYS else mask_pii(value)
     if isinstance(value, dict):
         return {k: mask_record(v, k) for k, v in value.items()}

@@ -1,0 +1,46 @@
+"""Rasa's SQL tracker store, writing masked copies of the events.
+
+Configured in endpoints.yml (``type: bot.tracker_store.MaskingSQLTrackerStore``)
+with the same keys as Rasa's ``SQL`` store. Rasa keeps every event of every
+conversation in this store; without masking it would be a second, unmasked
+transcript of everything customers typed.
+
+How the dialogue keeps what it needs: during a turn the tracker lives in
+memory with the customer's words as typed (the actions see them, and the
+event broker, i.e. CX capture, gets them before the save). Only the rows
+written at the end of the turn are masked; the next turn reads those back.
+Order numbers, intents and entities that carry them survive masking, so
+"and INV-2024-00123?" still works turns later; a phone number typed two turns
+ago does not, and nothing in the dialogue needs it (a ticket takes its
+contact from the message that carries it).
+"""
+from typing import Any, Dict, Iterator, Text
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
+
+from bot.stored_events import masked_event
+
+
+class _MaskedRow:
+    """What ``SQLTrackerStore.save`` reads of an event (its type and its dict), masked.
+
+    Not an ``Event`` rebuilt from the masked dict: that would round-trip
+    every event type through Rasa's parsers, for nothing but the row.
+    """
+
+    def __init__(self, event: Event) -> None:
+        self.type_name: Text = event.type_name
+        self._data = masked_event(event.as_dict())
+
+    def as_dict(self) -> Dict[Text, Any]:
+        return self._data
+
+
+class MaskingSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` whose rows hold events with personal data masked."""
+
+    def _additional_events(self, session, tracker) -> Iterator[_MaskedRow]:  # noqa: ANN001 - Rasa's signature
+        # Only ``save`` calls this: the tracker in memory keeps the raw events.
+        for event in super()._additional_events(session, tracker):
+            yield _MaskedRow(event)
