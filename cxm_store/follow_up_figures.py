@@ -1,0 +1,98 @@
+"""Dashboard figures of the closed loop, over follow-ups opened in a period.
+
+* ``opened``: follow-ups opened in ``[start, end)``;
+* ``closed`` and ``closed_in_time`` (closed at or before their due time);
+* ``open_breached``: still open and past due at ``now``;
+* ``median_close_seconds``: median wall-clock time from opening to closing
+  of the closed ones;
+* ``score_change`` / ``score_changes``: for follow-ups opened on a CSAT or
+  NPS score, the customer's next answer of the same kind (asked after the
+  follow-up opened, in another conversation) minus the score that opened it,
+  averaged; how many follow-ups had such a next answer.
+
+The channel, language, agent and topic of the filter are those of the
+conversation the follow-up belongs to, as everywhere on the dashboard.
+"""
+import statistics
+from datetime import datetime
+from typing import Dict, List, Optional
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+
+from cxm_store.db import session_factory, utc_naive
+from cxm_store.journey_models import FollowUp
+from cxm_store.metrics import MetricFilter
+from cxm_store.models import Conversation, ConversationTopic, SurveyAnswer
+
+
+def conversation_conditions(flt: MetricFilter) -> List:
+    """The filter's channel, language, agent and topic as conditions on ``Conversation``."""
+    conditions = [
+        getattr(Conversation, name) == getattr(flt, name)
+        for name in ("channel", "language", "agent")
+        if getattr(flt, name) is not None
+    ]
+    if flt.topic is not None:
+        conditions.append(exists().where(ConversationTopic.conversation_id == Conversation.id,
+                                         ConversationTopic.topic == flt.topic))
+    return conditions
+
+
+def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -> Dict:
+    """The closed loop's figures for follow-ups opened in the filter's period."""
+    now = utc_naive(now)
+    conditions = conversation_conditions(flt)
+    if flt.start is not None:
+        conditions.append(FollowUp.opened_at >= utc_naive(flt.start))
+    if flt.end is not None:
+        conditions.append(FollowUp.opened_at < utc_naive(flt.end))
+    with session_factory(engine)() as session:
+        rows = session.execute(
+            select(FollowUp.id, FollowUp.opened_at, FollowUp.due_at, FollowUp.closed_at,
+                   FollowUp.reason, FollowUp.score, FollowUp.customer_id,
+                   FollowUp.conversation_id)
+            .join(Conversation, Conversation.id == FollowUp.conversation_id)
+            .where(*conditions)
+        ).all()
+        changes = _score_changes(session, [row for row in rows if row.reason in ("csat", "nps")])
+    closed = [row for row in rows if row.closed_at is not None]
+    durations = [(row.closed_at - row.opened_at).total_seconds() for row in closed]
+    return {
+        "opened": len(rows),
+        "closed": len(closed),
+        "closed_in_time": sum(1 for row in closed if row.closed_at <= row.due_at),
+        "open_breached": sum(1 for row in rows if row.closed_at is None and row.due_at < now),
+        "median_close_seconds": statistics.median(durations) if durations else None,
+        "score_change": round(statistics.mean(changes), 2) if changes else None,
+        "score_changes": len(changes),
+    }
+
+
+def _score_changes(session, scored) -> List[int]:
+    """Next score minus the opening score, for follow-ups whose customer answered again."""
+    changes = []
+    for row in scored:
+        later = aliased(SurveyAnswer)
+        next_score: Optional[int] = session.scalar(
+            select(later.score)
+            .where(and_(later.customer_id == row.customer_id, later.kind == row.reason,
+                        later.status == "answered", later.score.isnot(None),
+                        later.asked_at > row.opened_at,
+                        later.conversation_id != row.conversation_id))
+            .order_by(later.asked_at, later.id)
+            .limit(1)
+        )
+        if next_score is not None:
+            changes.append(next_score - row.score)
+    return changes
+
+
+def breached_follow_ups_count(now: datetime, engine: Engine = None) -> int:
+    """Open follow-ups past due now (for the console's badge)."""
+    with session_factory(engine)() as session:
+        return session.scalar(
+            select(func.count()).select_from(FollowUp)
+            .where(FollowUp.closed_at.is_(None), FollowUp.due_at < utc_naive(now))
+        )
