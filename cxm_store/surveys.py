@@ -10,6 +10,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Engine
 
 from cxm_store.db import session_factory, utc_naive
+from cxm_store.follow_ups import on_survey_answer
 from cxm_store.models import (
     SURVEY_COUNTERS,
     SURVEY_KINDS,
@@ -84,6 +85,7 @@ def record_survey_answer(
             conversation.resolved_confirmed = score == 1
         session.flush()
         _count(session, conversation_id, survey_tally(kind, status, score))
+        on_survey_answer(session, conversation, kind, status, score, answer.answered_at or asked_at)
         return answer.id
 
 
@@ -222,6 +224,7 @@ def record_survey_response(
         else:
             # The question was counted when asked: add only what the reply changes.
             _count(session, conversation_id, tuple(n - o for n, o in zip(after, before)))
+        on_survey_answer(session, conversation, kind, status, score, at)
         return row.id
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from cxm_store import sentiment
 from cxm_store.db import session_factory, utc_naive
+from cxm_store.follow_ups import on_customer_sentiment
 from cxm_store.models import (
     OUTCOMES,
     Conversation,
@@ -143,6 +144,7 @@ def record_customer_message(
                     conversation.sentiment_count += 1
                     conversation.sentiment_sum += felt.score
                     conversation.negative_messages += 1 if felt.label == "negative" else 0
+                    on_customer_sentiment(session, conversation, felt.score, at)
                 conversation.last_activity_at = max(conversation.last_activity_at, at)
                 if language:
                     conversation.language = language
