@@ -47,6 +47,8 @@ class StoreSettings:
             them over https only (``CXM_SECURE_COOKIES``, default on). Turned
             off only explicitly (``CXM_SECURE_COOKIES=0``) for plain http on
             one's own machine; ``make run`` does so when it binds to loopback.
+        live_redis_url: Redis URL through which the console processes share live
+            events (``CXM_LIVE_REDIS_URL``); empty: each process fans out its own.
     """
 
     database_url: str = field(
@@ -61,6 +63,7 @@ class StoreSettings:
     business_hours: str = field(default_factory=lambda: _env("CXM_BUSINESS_HOURS", "08:00-21:00"))
     timezone: str = field(default_factory=shop_timezone)
     secure_cookies: bool = field(default_factory=lambda: _flag("CXM_SECURE_COOKIES", True))
+    live_redis_url: str = field(default_factory=lambda: os.environ.get("CXM_LIVE_REDIS_URL", ""))
 
 
 def load() -> StoreSettings:

@@ -85,7 +85,7 @@ def test_agent_claims_replies_and_resolves(console: Any, rasa: Any, page: Any) -
     expect(cards).to_have_count(2, timeout=TIMEOUT_MS)
     first = cards.nth(0)
     expect(first).to_contain_text("Halo, paket saya INV-2024-00123")
-    expect(first.locator(".wait")).to_contain_text("1:", timeout=TIMEOUT_MS)
+    expect(first.locator(".wait")).to_have_text("1 min", timeout=TIMEOUT_MS)
     expect(cards.nth(1)).to_contain_text("My refund has not arrived yet")
     expect(page.locator("#queue-meta")).to_contain_text("1 agent online", timeout=TIMEOUT_MS)
 

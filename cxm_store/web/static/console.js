@@ -1,10 +1,9 @@
-/* Agent console: polls the JSON API every 2 s, renders queue, transcript and context.
+/* Agent console: renders queue, transcript and context from the JSON API; console_live.js
+ * refreshes them when the server says something changed (no polling).
  * Customer text is only ever set with textContent (never parsed as HTML). */
 (function () {
   "use strict";
 
-  var POLL_MS = 2000;
-  var HEARTBEAT_MS = 15000;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var timeZone = document.querySelector('meta[name="timezone"]').content || undefined;
   var $ = function (id) { return document.getElementById(id); };
@@ -52,11 +51,14 @@
     return node;
   }
   function serverNow() { return Date.now() + state.clockOffset; }
+  // "under a minute", "3 min", "2 h 05 min", "3 d 4 h": what an agent reads at a glance.
   function formatWait(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    var mm = (h ? String(m).padStart(2, "0") : String(m));
-    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+    var m = Math.floor(Math.max(0, seconds) / 60);
+    if (m < 1) return "under a minute";
+    if (m < 60) return m + " min";
+    var h = Math.floor(m / 60);
+    if (h < 24) return h + " h " + String(m % 60).padStart(2, "0") + " min";
+    return Math.floor(h / 24) + " d " + (h % 24) + " h";
   }
   function minutes(seconds) {
     var m = Math.round(seconds / 60);
@@ -257,9 +259,9 @@
     }).catch(function (error) { notify(error.message); });
   }
 
-  // --- Polling ---------------------------------------------------------------------
-  function poll() {
-    var requests = [api("GET", "/api/queue").then(function (data) {
+  // --- Refreshing (called by console_live.js when the server announces a change) ------
+  function refreshQueue() {
+    return api("GET", "/api/queue").then(function (data) {
       state.clockOffset = Date.parse(data.now) - Date.now();
       state.queue = data.queue;
       state.mine = data.mine;
@@ -271,21 +273,21 @@
         clearSelection();
       }
       updateControls();
-    })];
-    if (state.selected) {
-      var conversationId = state.selected.conversationId;
-      requests.push(api("GET", "/api/conversations/" + conversationId + "/messages?after=" + state.lastMessageId)
-        .then(function (data) {
-          if (state.selected && state.selected.conversationId === conversationId && data.messages.length) {
-            var note = document.querySelector("#transcript .transcript-note");
-            if (note) note.remove();
-            appendMessages(data.messages);
-          }
-        }));
-    }
-    return Promise.all(requests).catch(function (error) {
-      notify("Connection problem: " + error.message + ". Retrying…");
-    }).then(function () { setTimeout(poll, POLL_MS); });
+      return data;
+    });
+  }
+
+  function refreshMessages() {
+    if (!state.selected) return Promise.resolve();
+    var conversationId = state.selected.conversationId;
+    return api("GET", "/api/conversations/" + conversationId + "/messages?after=" + state.lastMessageId)
+      .then(function (data) {
+        if (state.selected && state.selected.conversationId === conversationId && data.messages.length) {
+          var note = document.querySelector("#transcript .transcript-note");
+          if (note) note.remove();
+          appendMessages(data.messages.filter(function (m) { return m.id > state.lastMessageId; }));
+        }
+      });
   }
 
   function clearSelection() {
@@ -371,12 +373,11 @@
     }).catch(function (error) { notify(error.message); });
   });
 
-  function heartbeat() {
-    api("POST", "/api/me/heartbeat").catch(function () { /* the poll reports connection problems */ });
-  }
-
+  // The live stream (console_live.js) keeps the agent online and drives the refreshes.
+  window.serambiConsole = {
+    state: state, api: api, el: el, notify: notify, select: select, formatWait: formatWait,
+    refreshQueue: refreshQueue, refreshMessages: refreshMessages, updateControls: updateControls,
+    withBusy: withBusy, clearSelection: clearSelection
+  };
   setInterval(tick, 1000);
-  setInterval(heartbeat, HEARTBEAT_MS);
-  heartbeat();
-  poll();
 })();
