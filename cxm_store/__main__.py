@@ -7,6 +7,7 @@
     python -m cxm_store set-password --username rina [--password-stdin]
     python -m cxm_store demo-data [--conversations 20000] [--months 6] [--force]
                                                   (also creates demo accounts if there are none)
+    python -m cxm_store purge | erase | user | audit   personal data and accounts (privacy_cli)
 """
 import argparse
 import dataclasses
@@ -15,7 +16,7 @@ import sys
 from datetime import datetime
 from typing import List, Optional
 
-from cxm_store import report, schema, settings
+from cxm_store import privacy_cli, report, schema, settings
 from cxm_store.db import engine_for
 from cxm_store.metrics import GROUPINGS, MetricFilter
 
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--force", action="store_true", help="write even if synthetic data is already there"
     )
+    privacy_cli.add_commands(commands)
     return parser
 
 
@@ -168,6 +170,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _serve(args, url)
     if args.command == "demo-data":
         return _demo_data(args, url)
+    if args.command in privacy_cli.COMMANDS:
+        return privacy_cli.run(args, url)
     # Stored timestamps are naive UTC, so the window is too; dates are the shop's.
     now = datetime.utcnow().replace(microsecond=0)
     zone = settings.load().timezone
