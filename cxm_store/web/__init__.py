@@ -30,7 +30,7 @@ from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
-from cxm_store.web import api, dashboard, live, openapi, pages
+from cxm_store.web import api, canned_pages, dashboard, live, openapi, pages
 from cxm_store.web.rasa import RasaClient
 from cxm_store.web.security import LoginRequired, current_session, load_session
 
@@ -44,6 +44,7 @@ TEMPLATES = HERE / "templates"
 NAV = (
     ("Conversations", "/console", ("agent", "lead", "admin")),
     ("Dashboard", "/dashboard", ("lead", "admin")),
+    ("Canned responses", "/canned", ("lead", "admin")),
 )
 
 CONTENT_SECURITY_POLICY = (
@@ -123,6 +124,7 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     pages.register(app)
     api.register(app)
     live.register(app, settings.live_redis_url)
+    canned_pages.register(app)
     dashboard.register(app)
     openapi.register(app)
     return app

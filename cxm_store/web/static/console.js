@@ -256,6 +256,8 @@
       appendMessages(context.transcript);
       renderContext(context);
       updateControls();
+      // Other parts of the page (canned responses, notes) follow the selection.
+      document.dispatchEvent(new CustomEvent("serambi:selected", { detail: context }));
     }).catch(function (error) { notify(error.message); });
   }
 
