@@ -183,6 +183,7 @@
     node.appendChild(who);
     node.appendChild(document.createTextNode(message.text));
     if (message.id) node.dataset.id = message.id;
+    if (message.at) node.dataset.at = message.at;  // agents' notes are placed by time
     return node;
   }
 
@@ -268,6 +269,7 @@
       state.queue = data.queue;
       state.mine = data.mine;
       state.me = data.me;
+      state.agentsOnline = data.agents_online;
       renderMeta(data);
       renderLists();
       if (state.selected && selectedStatus() === "gone" && !state.busy) {

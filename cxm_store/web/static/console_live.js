@@ -74,6 +74,7 @@
           });
       }
       knownQueue = ids;
+      document.dispatchEvent(new CustomEvent("serambi:queue", { detail: data }));
       return data;
     }, function (error) { pendingQueue = null; throw error; });
     return pendingQueue;
