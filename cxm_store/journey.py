@@ -1,0 +1,197 @@
+"""The customer journey: one person's conversations on every channel, and the funnel.
+
+``customer_journey`` is the timeline the console's context panel and the
+dashboard's journey page show; ``funnel`` counts how far the selected
+conversations got; ``conversation_rows`` is the per-conversation export.
+"""
+from datetime import datetime
+from typing import Dict, Iterator, List, Optional
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Engine
+
+from cxm_store.db import session_factory, utc_naive
+from cxm_store.follow_up_figures import conversation_conditions
+from cxm_store.follow_ups import list_follow_ups
+from cxm_store.journey_models import CustomerLink, FollowUp
+from cxm_store.metrics import MetricFilter
+from cxm_store.models import (
+    Conversation,
+    ConversationTopic,
+    CustomerIdentity,
+    Handoff,
+    SurveyAnswer,
+)
+
+SCORED_KINDS = ("resolved", "csat", "ces", "nps")
+
+
+def customer_of(conversation_id: int, engine: Engine = None) -> Optional[int]:
+    """The customer a conversation belongs to (after any merge), or None."""
+    with session_factory(engine)() as session:
+        return session.scalar(
+            select(Conversation.customer_id).where(Conversation.id == conversation_id)
+        )
+
+
+def customer_journey(customer_id: int, now: datetime, engine: Engine = None) -> Dict:
+    """Everything the customer did with us, oldest first.
+
+    Returns a dict with ``identities`` (channel, external id), ``links``
+    (how channels were proved to be theirs), ``conversations`` (each with its
+    channel, times, outcome, topics, handoffs, survey scores and sentiment)
+    and ``follow_ups``.
+    """
+    with session_factory(engine)() as session:
+        identities = session.execute(
+            select(CustomerIdentity.channel, CustomerIdentity.external_id)
+            .where(CustomerIdentity.customer_id == customer_id)
+            .order_by(CustomerIdentity.id)
+        ).all()
+        links = session.execute(
+            select(CustomerLink.proof, CustomerLink.evidence, CustomerLink.channel,
+                   CustomerLink.linked_at)
+            .where(CustomerLink.customer_id == customer_id).order_by(CustomerLink.linked_at)
+        ).all()
+        conversations = session.scalars(
+            select(Conversation).where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.started_at, Conversation.id)
+        ).all()
+        ids = [c.id for c in conversations]
+        topics: Dict[int, List[str]] = {i: [] for i in ids}
+        for conversation_id, topic in session.execute(
+            select(ConversationTopic.conversation_id, ConversationTopic.topic)
+            .where(ConversationTopic.conversation_id.in_(ids))
+            .order_by(ConversationTopic.first_seen_at)
+        ):
+            topics[conversation_id].append(topic)
+        handoffs: Dict[int, List[Dict]] = {i: [] for i in ids}
+        for row in session.scalars(select(Handoff).where(Handoff.conversation_id.in_(ids))
+                                   .order_by(Handoff.requested_at)):
+            handoffs[row.conversation_id].append(
+                {"requested_at": row.requested_at, "agent": row.agent, "status": row.status})
+        scores: Dict[int, Dict[str, int]] = {i: {} for i in ids}
+        for conversation_id, kind, score in session.execute(
+            select(SurveyAnswer.conversation_id, SurveyAnswer.kind, SurveyAnswer.score)
+            .where(SurveyAnswer.conversation_id.in_(ids), SurveyAnswer.status == "answered",
+                   SurveyAnswer.kind.in_(SCORED_KINDS))
+            .order_by(SurveyAnswer.asked_at)
+        ):
+            scores[conversation_id][kind] = score
+    return {
+        "customer_id": customer_id,
+        "identities": [{"channel": c, "external_id": e} for c, e in identities],
+        "links": [{"proof": p, "evidence": ev, "channel": ch, "linked_at": at}
+                  for p, ev, ch, at in links],
+        "conversations": [
+            {
+                "id": c.id, "channel": c.channel, "language": c.language,
+                "started_at": c.started_at, "ended_at": c.ended_at, "outcome": c.outcome,
+                "primary_topic": c.primary_topic, "topics": topics[c.id], "agent": c.agent,
+                "handoffs": handoffs[c.id], "scores": scores[c.id],
+                "negative": c.negative_messages > 0,
+                "sentiment": round(c.sentiment_sum / c.sentiment_count, 2)
+                if c.sentiment_count else None,
+            }
+            for c in conversations
+        ],
+        "follow_ups": [
+            {"id": f.id, "conversation_id": f.conversation_id, "reason": f.reason,
+             "score": f.score, "opened_at": f.opened_at, "due_at": f.due_at, "owner": f.owner,
+             "closed_at": f.closed_at, "outcome": f.outcome, "breached": f.breached}
+            for f in list_follow_ups(now, open_only=False, customer_id=customer_id, engine=engine)
+        ],
+    }
+
+
+# Stages of the funnel, in the order a conversation can reach them; each is a
+# count of the selected conversations (a handed-off conversation may still be
+# resolved, a bot-resolved one never handed off).
+FUNNEL_STAGES = ("started", "answered_by_bot", "handed_off", "resolved", "surveyed", "promoter")
+
+
+def _where(flt: MetricFilter) -> List:
+    conditions = conversation_conditions(flt)
+    if flt.start is not None:
+        conditions.append(Conversation.started_at >= utc_naive(flt.start))
+    if flt.end is not None:
+        conditions.append(Conversation.started_at < utc_naive(flt.end))
+    return conditions
+
+
+def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
+    """How many selected conversations reached each stage, and their share of those started."""
+    def count_if(condition):
+        return func.count(case((condition, 1)))
+
+    c = Conversation
+    with session_factory(engine)() as session:
+        row = session.execute(
+            select(
+                func.count(),
+                count_if(c.bot_message_count > 0),
+                count_if(c.has_handoff.is_(True)),
+                count_if(c.outcome == "resolved"),
+                count_if(c.survey_answered > 0),
+                count_if(c.nps_promoters > 0),
+            ).where(*_where(flt))
+        ).one()
+    started = row[0]
+    return [
+        {"stage": stage, "count": count,
+         "percent": round(100.0 * count / started, 1) if started else None}
+        for stage, count in zip(FUNNEL_STAGES, row)
+    ]
+
+
+EXPORT_COLUMNS = (
+    "conversation_id", "customer_id", "channel", "language", "started_at", "ended_at",
+    "outcome", "primary_topic", "agent", "handed_off", "resolved_confirmed", "csat", "ces",
+    "nps", "customer_messages", "sentiment", "negative_messages", "follow_up_reason",
+    "follow_up_outcome",
+)
+
+
+def conversation_rows(flt: MetricFilter, engine: Engine = None) -> Iterator[Dict]:
+    """One dict per selected conversation (``EXPORT_COLUMNS``), oldest first.
+
+    Scores are the conversation's answered score of each kind (the mean if it
+    was answered twice); sentiment is the mean score of its customer messages.
+    """
+    c = Conversation
+    query = (
+        select(c, FollowUp.reason, FollowUp.outcome)
+        .outerjoin(FollowUp, FollowUp.conversation_id == c.id)
+        .where(*_where(flt)).order_by(c.started_at, c.id)
+    )
+    with session_factory(engine)() as session:
+        for conversation, reason, outcome in session.execute(query).yield_per(1000):
+            yield {
+                "conversation_id": conversation.id, "customer_id": conversation.customer_id,
+                "channel": conversation.channel, "language": conversation.language,
+                "started_at": conversation.started_at.isoformat(),
+                "ended_at": conversation.ended_at and conversation.ended_at.isoformat(),
+                "outcome": conversation.outcome, "primary_topic": conversation.primary_topic,
+                "agent": conversation.agent, "handed_off": bool(conversation.has_handoff),
+                "resolved_confirmed": conversation.resolved_confirmed,
+                "csat": _mean(conversation.csat_sum, conversation.csat_count),
+                "ces": _mean(conversation.ces_sum, conversation.ces_count),
+                "nps": _nps_score(conversation),
+                "customer_messages": conversation.customer_message_count,
+                "sentiment": _mean(conversation.sentiment_sum, conversation.sentiment_count),
+                "negative_messages": conversation.negative_messages,
+                "follow_up_reason": reason, "follow_up_outcome": outcome,
+            }
+
+
+def _mean(total, count) -> Optional[float]:
+    return round(total / count, 2) if count else None
+
+
+def _nps_score(conversation: Conversation) -> Optional[str]:
+    # The counters keep the band, not the 0-10 score itself.
+    if not conversation.nps_count:
+        return None
+    if conversation.nps_promoters:
+        return "promoter"
+    return "detractor" if conversation.nps_detractors else "passive"
