@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.language import reply_language
 from actions.orders import ORDER_ID_SLOT, format_date, status_answer, typed_order_id
 from bot.nlu.parse_keys import QUESTIONS_KEY
+from contract.dialogue import ACTION_ANSWER_FAQ
 from cxm_store.orders import OrderView, find_order, normalise_order_id
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class ActionAnswerFaq(Action):
     """Answers each FAQ question of the message, about the customer's order where it matters."""
 
     def name(self) -> Text:
-        return "action_answer_faq"
+        return ACTION_ANSWER_FAQ
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -18,25 +18,35 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.survey_answers import DECLINED, SCALES, is_refusal, is_remark, is_unhappy, read_score
+from actions.survey_answers import SCALES, is_refusal, is_remark, is_unhappy, read_score
+from contract.dialogue import (
+    ACTION_OFFER_SURVEY,
+    ACTION_STOP_SURVEY,
+    ACTION_SURVEY_ANSWER,
+    HANDOFF_AGENT_SLOT,
+    OUTCOME_SLOT,
+    SURVEY_COMMENT_PENDING_SLOT,
+    SURVEY_QUESTION_SLOT,
+    SURVEY_RETRY_SLOT,
+    survey_answer_slot,
+)
+from contract.dialogue import (
+    DECLINED_ANSWER as DECLINED,
+)
+from contract.vocabulary import CES, CSAT, NPS, SURVEY_COMMENT, SURVEY_KINDS, SURVEY_RESOLVED
 from cxm_store.channels import store_channel
 from cxm_store.surveys import nps_due
 
 logger = logging.getLogger(__name__)
 
-QUESTION_SLOT = "survey_question"
-RETRY_SLOT = "survey_retry"
-COMMENT_PENDING_SLOT = "survey_comment_pending"
-OUTCOME_SLOT = "conversation_outcome"
-AGENT_SLOT = "handoff_agent"
 
-QUESTIONS = ("resolved", "csat", "ces", "nps", "comment")
+QUESTIONS = SURVEY_KINDS
 ASK_RESPONSES = {
-    "resolved": "utter_ask_survey_resolved",
-    "csat": "utter_ask_csat",
-    "ces": "utter_ask_ces",
-    "nps": "utter_ask_nps",
-    "comment": "utter_ask_survey_comment",
+    SURVEY_RESOLVED: "utter_ask_survey_resolved",
+    CSAT: "utter_ask_csat",
+    CES: "utter_ask_ces",
+    NPS: "utter_ask_nps",
+    SURVEY_COMMENT: "utter_ask_survey_comment",
 }
 # Intents that show the customer came for something, so the survey makes sense.
 REQUEST_INTENTS = ("faq", "check_order_status", "complain", "request_human")
@@ -45,9 +55,7 @@ _YES = {"ya", "iya", "yes", "sudah", "udah", "udh", "sdh", "beres", "solved", "r
 _NO = {"belum", "blm", "tidak", "enggak", "gak", "nggak", "no", "not", "nope", "tak"}
 
 
-def answer_slot(kind: Text) -> Text:
-    """The slot holding the answer to question ``kind``."""
-    return f"survey_{kind}"
+answer_slot = survey_answer_slot
 
 
 def session_events(tracker: Tracker) -> List[Dict[Text, Any]]:
@@ -68,15 +76,15 @@ def had_request(tracker: Tracker) -> bool:
 
 def _ask(dispatcher: CollectingDispatcher, kind: Text) -> List[Dict[Text, Any]]:
     dispatcher.utter_message(response=ASK_RESPONSES[kind])
-    events = [SlotSet(QUESTION_SLOT, kind), SlotSet(RETRY_SLOT, False)]
-    if kind == "comment":
-        events.append(SlotSet(COMMENT_PENDING_SLOT, True))
+    events = [SlotSet(SURVEY_QUESTION_SLOT, kind), SlotSet(SURVEY_RETRY_SLOT, False)]
+    if kind == SURVEY_COMMENT:
+        events.append(SlotSet(SURVEY_COMMENT_PENDING_SLOT, True))
     return events
 
 
 def end_survey() -> List[Dict[Text, Any]]:
     """Events that leave no survey question waiting."""
-    return [SlotSet(QUESTION_SLOT, None), SlotSet(RETRY_SLOT, False), SlotSet(COMMENT_PENDING_SLOT, False)]
+    return [SlotSet(SURVEY_QUESTION_SLOT, None), SlotSet(SURVEY_RETRY_SLOT, False), SlotSet(SURVEY_COMMENT_PENDING_SLOT, False)]
 
 
 def _nps_is_due(tracker: Tracker) -> bool:
@@ -92,7 +100,7 @@ def _nps_is_due(tracker: Tracker) -> bool:
 def next_question(kind: Text, tracker: Tracker) -> Optional[Text]:
     """The question after ``kind``, skipping NPS unless it is due."""
     for following in QUESTIONS[QUESTIONS.index(kind) + 1:]:
-        if following != "nps" or _nps_is_due(tracker):
+        if following != NPS or _nps_is_due(tracker):
             return following
     return None
 
@@ -104,7 +112,7 @@ def read_answer(kind: Text, tracker: Tracker) -> Any:
     text = (message.get("text") or "").strip()
     # Refusals are read from the words whatever the intent ("gak mau isi survei");
     # a longer comment that happens to contain "gak mau" is still a comment.
-    refused = is_refusal(text) and (kind != "comment" or len(text.split()) <= 4)
+    refused = is_refusal(text) and (kind != SURVEY_COMMENT or len(text.split()) <= 4)
     if intent == "decline_survey" or refused:
         return DECLINED
     if kind == "resolved":
@@ -114,7 +122,7 @@ def read_answer(kind: Text, tracker: Tracker) -> Any:
         if intent == "deny" or words & _NO:
             return 0
         return None
-    if kind == "comment":
+    if kind == SURVEY_COMMENT:
         return text or None
     score = next(tracker.get_latest_entity_values("score"), None)
     if score is not None and str(score).isdigit():
@@ -127,13 +135,13 @@ class ActionOfferSurvey(Action):
     """Starts the survey when a conversation reaches its end, once per conversation."""
 
     def name(self) -> Text:
-        return "action_offer_survey"
+        return ACTION_OFFER_SURVEY
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        surveyed = tracker.get_slot(QUESTION_SLOT) or tracker.get_slot(answer_slot("resolved"))
-        by_agent = tracker.get_slot(AGENT_SLOT)
+        surveyed = tracker.get_slot(SURVEY_QUESTION_SLOT) or tracker.get_slot(answer_slot("resolved"))
+        by_agent = tracker.get_slot(HANDOFF_AGENT_SLOT)
         if surveyed or not (by_agent or had_request(tracker)):
             return []
         # A customer who ends the conversation themselves was helped by the bot,
@@ -152,12 +160,12 @@ class ActionSurveyAnswer(Action):
     """
 
     def name(self) -> Text:
-        return "action_survey_answer"
+        return ACTION_SURVEY_ANSWER
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        kind = tracker.get_slot(QUESTION_SLOT)
+        kind = tracker.get_slot(SURVEY_QUESTION_SLOT)
         if kind not in QUESTIONS:
             return end_survey()
         answer = read_answer(kind, tracker)
@@ -169,8 +177,8 @@ class ActionSurveyAnswer(Action):
 
         answered, events = kind, []
         if answer is None and kind == "resolved":
-            answer = read_score(text, "csat").score
-            answered = "csat"
+            answer = read_score(text, CSAT).score
+            answered = CSAT
         if answer is None and kind != "comment" and is_remark(text):
             answer, answered = text, "comment"
         if answer is None:
@@ -180,13 +188,13 @@ class ActionSurveyAnswer(Action):
         unhappy = answered in SCALES and is_unhappy(answer, answered)
         if kind == "resolved" and answer == 0 and is_remark(text):
             # "not satisfied, it took forever": a no that also says how it felt.
-            felt = read_score(text, "csat").score
-            if felt is not None and is_unhappy(felt, "csat"):
-                events.append(SlotSet(answer_slot("csat"), felt))
+            felt = read_score(text, CSAT).score
+            if felt is not None and is_unhappy(felt, CSAT):
+                events.append(SlotSet(answer_slot(CSAT), felt))
                 unhappy = True
         if answered != "comment" and is_remark(text):
             events.append(SlotSet(answer_slot("comment"), text))
-        if kind == "resolved" and answer == 0 and not tracker.get_slot(AGENT_SLOT):
+        if kind == "resolved" and answer == 0 and not tracker.get_slot(HANDOFF_AGENT_SLOT):
             events.append(SlotSet(OUTCOME_SLOT, "unresolved"))
             if not unhappy:
                 dispatcher.utter_message(response="utter_survey_unresolved")
@@ -204,7 +212,7 @@ class ActionSurveyAnswer(Action):
     @staticmethod
     def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text) -> List[Dict[Text, Any]]:
         """Asks an unclear question once more; a second unclear answer ends the survey."""
-        if tracker.get_slot(RETRY_SLOT):
+        if tracker.get_slot(SURVEY_RETRY_SLOT):
             dispatcher.utter_message(response="utter_survey_dropped")
             return end_survey()
         low, high = SCALES.get(kind, (None, None))
@@ -213,7 +221,7 @@ class ActionSurveyAnswer(Action):
         else:
             dispatcher.utter_message(response="utter_reask_score", low=low, high=high)
         dispatcher.utter_message(response=ASK_RESPONSES[kind])
-        return [SlotSet(RETRY_SLOT, True)]
+        return [SlotSet(SURVEY_RETRY_SLOT, True)]
 
 
 class ActionStopSurvey(Action):
@@ -223,7 +231,7 @@ class ActionStopSurvey(Action):
     """
 
     def name(self) -> Text:
-        return "action_stop_survey"
+        return ACTION_STOP_SURVEY
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -20,17 +20,23 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from contract.dialogue import (
+    ACTION_CLARIFY,
+    ACTION_LEAVE_MESSAGE,
+    ACTION_REQUEST_HANDOFF,
+    HANDOFF_REASON_SLOT,
+    HANDOFF_TICKET_SLOT,
+    OUTCOME_SLOT,
+    TICKET_DRAFT_SLOT,
+    TICKET_PENDING_SLOT,
+)
+from contract.vocabulary import REASON_COMPLAINT, REASON_REPEATED_MISS
 from cxm_store import settings as store_settings
 from cxm_store.handoffs import agents_online, estimated_wait_seconds, waiting_queue, within_business_hours
 from cxm_store.pii import find_contact
 
 logger = logging.getLogger(__name__)
 
-REASON_SLOT = "handoff_reason"
-OUTCOME_SLOT = "conversation_outcome"
-TICKET_SLOT = "handoff_ticket"
-TICKET_PENDING_SLOT = "ticket_pending"
-TICKET_DRAFT_SLOT = "ticket_draft"
 
 DECLINING_INTENTS = ("deny", "decline_survey")
 
@@ -39,11 +45,11 @@ def handoff_reason(tracker: Tracker) -> Text:
     """Why the customer is handed over: complaint, repeated_miss or request."""
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if intent == "complain":
-        return "complaint"
+        return REASON_COMPLAINT
     executed = [e.get("name") for e in tracker.events if e.get("event") == "action"]
     # The customer accepted the offer the bot makes after two misses in a row.
-    if len(executed) >= 2 and executed[-2] == "action_clarify":
-        return "repeated_miss"
+    if len(executed) >= 2 and executed[-2] == ACTION_CLARIFY:
+        return REASON_REPEATED_MISS
     return "request"
 
 
@@ -62,7 +68,7 @@ class ActionRequestHandoff(Action):
     """Queues the customer for a person, or offers to take a message."""
 
     def name(self) -> Text:
-        return "action_request_handoff"
+        return ACTION_REQUEST_HANDOFF
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -81,7 +87,7 @@ class ActionRequestHandoff(Action):
                 response="utter_handoff_queued", position=waiting + 1, wait_minutes=minutes
             )
             return [
-                SlotSet(REASON_SLOT, handoff_reason(tracker)),
+                SlotSet(HANDOFF_REASON_SLOT, handoff_reason(tracker)),
                 SlotSet(OUTCOME_SLOT, "escalated"),
                 ConversationPaused(),
             ]
@@ -101,7 +107,7 @@ class ActionLeaveMessage(Action):
     """
 
     def name(self) -> Text:
-        return "action_leave_message"
+        return ACTION_LEAVE_MESSAGE
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -120,7 +126,7 @@ class ActionLeaveMessage(Action):
         if contact:
             dispatcher.utter_message(response="utter_ticket_created", contact=contact)
             return [
-                SlotSet(TICKET_SLOT, {"contact": contact, "message": message}),
+                SlotSet(HANDOFF_TICKET_SLOT, {"contact": contact, "message": message}),
                 SlotSet(OUTCOME_SLOT, "escalated"),
                 *done,
             ]

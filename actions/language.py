@@ -7,8 +7,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.nlu.parse_keys import ENGLISH, INDONESIAN, LANGUAGE_KEY, LANGUAGE_MARGIN_KEY
+from contract.dialogue import ACTION_DETECT_LANGUAGE, LANGUAGE_SLOT
 
-LANGUAGE_SLOT = "language"
 DEFAULT_LANGUAGE = "id"
 SWITCH_INTENT = "switch_language"
 
@@ -72,7 +72,7 @@ class ActionDetectLanguage(Action):
     """
 
     def name(self) -> Text:
-        return "action_detect_language"
+        return ACTION_DETECT_LANGUAGE
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -9,11 +9,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
+from contract.dialogue import ACTION_CHECK_ORDER_STATUS, ORDER_ID_SLOT
 from cxm_store.orders import OrderView, find_order, normalise_order_id
 
 logger = logging.getLogger(__name__)
 
-ORDER_ID_SLOT = "order_id"
 
 _MONTHS = {
     "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
@@ -62,7 +62,7 @@ class ActionCheckOrderStatus(Action):
     """Looks up an order and tells its status; asks for the number if missing."""
 
     def name(self) -> Text:
-        return "action_check_order_status"
+        return ACTION_CHECK_ORDER_STATUS
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -6,8 +6,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import reply_language
 from actions.topics import TOPICS
+from contract.dialogue import ACTION_CLARIFY, ACTION_SHOW_MENU, FALLBACK_INTENT
 
-FALLBACK_INTENT = "nlu_fallback"
 RETRIEVAL_INTENT = "faq"
 
 # What the help menu offers, and what a clarification falls back to when the
@@ -75,7 +75,7 @@ class ActionShowMenu(Action):
     """Shows what the assistant can help with, as buttons."""
 
     def name(self) -> Text:
-        return "action_show_menu"
+        return ACTION_SHOW_MENU
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -91,7 +91,7 @@ class ActionClarify(Action):
     """Asks which of the two likeliest topics was meant; after a second miss, offers a person."""
 
     def name(self) -> Text:
-        return "action_clarify"
+        return ACTION_CLARIFY
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
-# Scales of the survey questions: (lowest, highest).
-SCALES: Dict[str, Tuple[int, int]] = {"csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
+from contract.vocabulary import RATING_KINDS
+from contract.vocabulary import SCALES as _ALL_SCALES
 
-DECLINED = "declined"
+# Scales of the rating questions: (lowest, highest).
+SCALES: Dict[str, Tuple[int, int]] = {kind: _ALL_SCALES[kind] for kind in RATING_KINDS}
 
 _NUMBER_WORDS = {
     # Indonesian / Malay

@@ -45,8 +45,20 @@ from rasa.core.brokers.broker import EventBroker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from contract.dialogue import (
+    AGENT_METADATA_KEY,
+    DECLINED_ANSWER,
+    FALLBACK_INTENT,
+    HANDOFF_AGENT_SLOT,
+    HANDOFF_REASON_SLOT,
+    HANDOFF_TICKET_SLOT,
+    LANGUAGE_SLOT,
+    OUTCOME_SLOT,
+    SURVEY_ANSWER_SLOTS,
+    SURVEY_QUESTION_SLOT,
+)
+from contract.vocabulary import AGENT, BOT, SURVEY_COMMENT
 from cxm_store.handoffs import leave_message, request_handoff
-from cxm_store.models import SURVEY_KINDS
 from bot.stored_events import spooled_event
 from cxm_store.pii import mask_pii, mask_record
 from cxm_store.surveys import record_survey_question, record_survey_response
@@ -63,10 +75,9 @@ from cxm_store.channels import store_channel
 
 logger = logging.getLogger(__name__)
 
-SURVEY_ANSWER_SLOTS = {f"survey_{kind}": kind for kind in SURVEY_KINDS}
 CAPTURE_SLOTS = frozenset(
-    {"survey_question", "conversation_outcome", "handoff_reason", "handoff_ticket",
-     "handoff_agent", "language"}
+    {SURVEY_QUESTION_SLOT, OUTCOME_SLOT, HANDOFF_REASON_SLOT, HANDOFF_TICKET_SLOT,
+     HANDOFF_AGENT_SLOT, LANGUAGE_SLOT}
     | set(SURVEY_ANSWER_SLOTS)
 )
 DEFAULT_SPOOL_DIR = "var/capture-spool"
@@ -314,7 +325,7 @@ class _Translator:
             language,
             intent=full_intent(parse_data),
             confidence=(parse_data.get("intent") or {}).get("confidence"),
-            is_fallback=intent == "nlu_fallback",
+            is_fallback=intent == FALLBACK_INTENT,
             engine=self.engine,
             dedupe=dedupe,
         )
@@ -325,17 +336,17 @@ class _Translator:
         if conversation_id is None:
             logger.info("capture: bot message for %s, who has no open conversation", sender_id)
             return
-        sender = "agent" if "agent" in (event.get("metadata") or {}) else "bot"
+        sender = AGENT if AGENT_METADATA_KEY in (event.get("metadata") or {}) else BOT
         record_bot_message(
             conversation_id, event.get("text") or "", at, sender=sender,
             engine=self.engine, dedupe=dedupe,
         )
 
     def _slot(self, sender_id, state, name, value, at) -> None:
-        if name == "language":
+        if name == LANGUAGE_SLOT:
             state.language = value or state.language
             return
-        if name == "handoff_agent":
+        if name == HANDOFF_AGENT_SLOT:
             state.agent = value
             return
         if value is None:  # a reset, nothing to record
@@ -345,21 +356,21 @@ class _Translator:
             logger.warning("capture: slot %s for %s, who has no open conversation", name, sender_id)
             return
         e = self.engine
-        if name == "survey_question":
+        if name == SURVEY_QUESTION_SLOT:
             record_survey_question(conversation_id, str(value), at, agent=state.agent, engine=e)
         elif name in SURVEY_ANSWER_SLOTS:
             kind = SURVEY_ANSWER_SLOTS[name]
-            if value == "declined":
+            if value == DECLINED_ANSWER:
                 record_survey_response(conversation_id, kind, at, status="declined", engine=e)
-            elif kind == "comment":
+            elif kind == SURVEY_COMMENT:
                 record_survey_response(conversation_id, kind, at, comment=str(value), engine=e)
             else:
                 record_survey_response(conversation_id, kind, at, score=_score(value), engine=e)
-        elif name == "conversation_outcome":
+        elif name == OUTCOME_SLOT:
             set_outcome(conversation_id, str(value), engine=e)
-        elif name == "handoff_reason":
+        elif name == HANDOFF_REASON_SLOT:
             request_handoff(conversation_id, at, reason=str(value), engine=e)
-        elif name == "handoff_ticket" and isinstance(value, dict):
+        elif name == HANDOFF_TICKET_SLOT and isinstance(value, dict):
             leave_message(
                 conversation_id, value.get("contact") or "", value.get("message") or "", at, engine=e
             )

@@ -11,10 +11,11 @@ numbers, NIKs, e-mails and profile names (Telegram's username) go.
 import copy
 from typing import Any, Dict
 
+from contract.dialogue import HANDOFF_TICKET_SLOT
 from cxm_store.pii import mask_record
 
 # The slot whose ``contact`` is how the team answers a ticket (actions/handoff.py).
-TICKET_SLOT = "handoff_ticket"
+TICKET_SLOT = HANDOFF_TICKET_SLOT
 
 
 def masked_event(event: Dict[str, Any]) -> Dict[str, Any]:

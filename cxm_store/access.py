@@ -16,6 +16,7 @@ from typing import Optional
 from sqlalchemy import exists, or_, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store.db import session_factory
 from cxm_store.models import Conversation, Handoff
 
@@ -40,12 +41,12 @@ def may_read_conversation(
             return True
         waiting_or_mine = exists().where(
             Handoff.conversation_id == conversation_id,
-            or_(Handoff.status == "requested", Handoff.agent == username),
+            or_(Handoff.status == REQUESTED, Handoff.agent == username),
         )
         serving_this_customer = exists().where(
             Handoff.conversation_id == Conversation.id,
             Conversation.customer_id == customer_id,
-            Handoff.status == "claimed",
+            Handoff.status == CLAIMED,
             Handoff.agent == username,
         )
         return bool(session.scalar(select(or_(waiting_or_mine, serving_this_customer))))
@@ -59,4 +60,4 @@ def may_act_on_handoff(handoff: dict, username: str, role: str) -> bool:
     """
     if role in READ_ALL_ROLES:
         return True
-    return handoff["status"] == "requested" or handoff["agent"] == username
+    return handoff["status"] == REQUESTED or handoff["agent"] == username

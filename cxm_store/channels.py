@@ -6,11 +6,8 @@ directions live here so capture, the survey and the console agree.
 """
 from typing import Optional
 
-# Bot input channel -> store channel.
-_STORE_NAMES = {"webchat": "web", "rest": "rest", "telegram": "telegram"}
-# Store channel -> bot output channel that can push to the customer; the REST
-# webhook only answers requests, so it has none.
-_PUSH_CHANNELS = {"web": "webchat", "telegram": "telegram"}
+from contract.vocabulary import BOT_TO_STORE_CHANNEL as _STORE_NAMES
+from contract.vocabulary import STORE_TO_PUSH_CHANNEL as _PUSH_CHANNELS
 
 
 def store_channel(bot_channel: Optional[str]) -> str:

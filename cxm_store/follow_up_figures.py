@@ -21,6 +21,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
+from contract.vocabulary import CSAT, NPS
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.journey_models import FollowUp
 from cxm_store.metrics import MetricFilter
@@ -56,7 +57,7 @@ def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -
             .join(Conversation, Conversation.id == FollowUp.conversation_id)
             .where(*conditions)
         ).all()
-        changes = _score_changes(session, [row for row in rows if row.reason in ("csat", "nps")])
+        changes = _score_changes(session, [row for row in rows if row.reason in (CSAT, NPS)])
     closed = [row for row in rows if row.closed_at is not None]
     durations = [(row.closed_at - row.opened_at).total_seconds() for row in closed]
     return {

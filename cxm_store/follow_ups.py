@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contract.vocabulary import CSAT
 from cxm_store.business_time import add_business_time
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.journey_models import FOLLOW_UP_OUTCOMES, FollowUp, FollowUpNote
@@ -31,8 +32,8 @@ def unhappy_reason(kind: str, status: str, score: Optional[int]) -> Optional[str
     """The follow-up reason a survey answer gives, or None for a content customer."""
     if status != "answered" or score is None:
         return None
-    if kind == "csat" and score <= 2:
-        return "csat"
+    if kind == CSAT and score <= 2:
+        return CSAT
     if kind == "nps" and score <= 6:
         return "nps"
     if kind == "resolved" and score == 0:

@@ -11,7 +11,6 @@ agents click at once exactly one wins. Timestamps are naive UTC, as in every
 table of the store. Everything here is plain values in, plain values out: the
 bot's actions and the agent console both use it.
 """
-import re
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -21,6 +20,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import (
+    CLAIMED,
+    CSAT,
+    ORDER_NUMBER_IN_TEXT,
+    REASON_LEFT_MESSAGE,
+    REQUESTED,
+    RESOLVED,
+    TICKET,
+)
+from cxm_store.channels import push_channel
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.models import (
     Conversation,
@@ -33,19 +42,12 @@ from cxm_store.models import (
     User,
 )
 from cxm_store.orders import normalise_order_id
-from cxm_store.channels import push_channel
 from cxm_store.pii import mask_pii
 
 DEFAULT_WAIT_SECONDS = 300
 WAIT_SAMPLE = 20
 ONLINE_WINDOW = timedelta(seconds=60)
 EARLIER_CONVERSATIONS = 10
-# Order numbers as customers type them: "INV-2024-00123", "inv 2024 123", "INV/2024/123".
-_ORDER_IN_TEXT = re.compile(r"\binv[\s\-/_.]*\d{4}[\s\-/_.]*\d{1,5}\b", re.IGNORECASE)
-
-
-class HandoffStateError(RuntimeError):
-    """The handoff is not in a state that allows this (already claimed, resolved...)."""
 
 
 # --- Requests, claims, replies, resolution ----------------------------------------
@@ -65,7 +67,7 @@ def request_handoff(
         existing = session.scalar(
             select(Handoff.id).where(
                 Handoff.conversation_id == conversation_id,
-                Handoff.status.in_(("requested", "claimed")),
+                Handoff.status.in_((REQUESTED, CLAIMED)),
             )
         )
         if existing is not None:
@@ -74,7 +76,7 @@ def request_handoff(
             conversation_id=conversation_id,
             reason=reason,
             requested_at=utc_naive(at),
-            status="requested",
+            status=REQUESTED,
         )
         session.add(handoff)
         session.flush()
@@ -105,8 +107,8 @@ def claim_handoff(handoff_id: int, agent: str, at: datetime, engine: Engine = No
     with session_factory(engine)() as session, session.begin():
         won = session.execute(
             update(Handoff)
-            .where(Handoff.id == handoff_id, Handoff.status == "requested")
-            .values(status="claimed", agent=agent, claimed_at=at)
+            .where(Handoff.id == handoff_id, Handoff.status == REQUESTED)
+            .values(status=CLAIMED, agent=agent, claimed_at=at)
             .execution_options(synchronize_session=False)
         ).rowcount == 1
         if not won:
@@ -154,15 +156,15 @@ def resolve_handoff(
         True if it was open (requested or claimed) and is now resolved; False
         if it was already resolved, a ticket, or claimed by someone else.
     """
-    conditions = [Handoff.id == handoff_id, Handoff.status.in_(("requested", "claimed"))]
+    conditions = [Handoff.id == handoff_id, Handoff.status.in_((REQUESTED, CLAIMED))]
     if agent is not None:
-        conditions += [Handoff.status == "claimed", Handoff.agent == agent]
+        conditions += [Handoff.status == CLAIMED, Handoff.agent == agent]
     with session_factory(engine)() as session, session.begin():
         _get(session, handoff_id)
         done = session.execute(
             update(Handoff)
             .where(*conditions)
-            .values(status="resolved", resolved_at=utc_naive(at))
+            .values(status=RESOLVED, resolved_at=utc_naive(at))
             .execution_options(synchronize_session=False)
         )
         return done.rowcount == 1
@@ -193,17 +195,17 @@ def leave_message(
             raise LookupError(f"no conversation {conversation_id}")
         handoff = session.scalar(
             select(Handoff)
-            .where(Handoff.conversation_id == conversation_id, Handoff.status == "requested")
+            .where(Handoff.conversation_id == conversation_id, Handoff.status == REQUESTED)
             .order_by(Handoff.requested_at)
             .limit(1)
             .with_for_update()
         )
         if handoff is None:
             handoff = Handoff(
-                conversation_id=conversation_id, reason="left_message", requested_at=at
+                conversation_id=conversation_id, reason=REASON_LEFT_MESSAGE, requested_at=at
             )
             session.add(handoff)
-        handoff.status = "ticket"
+        handoff.status = TICKET
         session.flush()
         _note_handoff(session, conversation_id)
         session.add(
@@ -226,7 +228,7 @@ def open_tickets(engine: Engine = None, limit: int = 200) -> List[Dict]:
                 HandoffTicket.message, HandoffTicket.created_at,
             )
             .join(HandoffTicket, HandoffTicket.handoff_id == Handoff.id)
-            .where(Handoff.status == "ticket")
+            .where(Handoff.status == TICKET)
             .order_by(HandoffTicket.created_at.desc())
             .limit(limit)
         ).all()
@@ -313,7 +315,7 @@ def _entries(session, where, now: datetime) -> List[QueueEntry]:
                 handoff_id=row.id,
                 conversation_id=row.conversation_id,
                 status=row.status,
-                position=index if row.status == "requested" else None,
+                position=index if row.status == REQUESTED else None,
                 requested_at=row.requested_at,
                 waiting_seconds=max(0.0, (now - row.requested_at).total_seconds()),
                 reason=row.reason,
@@ -333,7 +335,7 @@ def waiting_queue(now: Optional[datetime] = None, engine: Engine = None) -> List
     """Handoffs waiting for an agent, oldest request first, with 1-based positions."""
     now = utc_naive(now or datetime.utcnow())
     with session_factory(engine)() as session:
-        return _entries(session, Handoff.status == "requested", now)
+        return _entries(session, Handoff.status == REQUESTED, now)
 
 
 def agent_conversations(
@@ -342,7 +344,7 @@ def agent_conversations(
     """Handoffs ``agent`` has claimed and not yet resolved ("My conversations")."""
     now = utc_naive(now or datetime.utcnow())
     with session_factory(engine)() as session:
-        return _entries(session, and_(Handoff.status == "claimed", Handoff.agent == agent), now)
+        return _entries(session, and_(Handoff.status == CLAIMED, Handoff.agent == agent), now)
 
 
 def queue_position(conversation_id: int, engine: Engine = None) -> Optional[int]:
@@ -350,7 +352,7 @@ def queue_position(conversation_id: int, engine: Engine = None) -> Optional[int]
     with session_factory(engine)() as session:
         mine = session.execute(
             select(Handoff.id, Handoff.requested_at)
-            .where(Handoff.conversation_id == conversation_id, Handoff.status == "requested")
+            .where(Handoff.conversation_id == conversation_id, Handoff.status == REQUESTED)
             .order_by(Handoff.requested_at)
             .limit(1)
         ).first()
@@ -358,7 +360,7 @@ def queue_position(conversation_id: int, engine: Engine = None) -> Optional[int]
             return None
         ahead = session.scalar(
             select(func.count(Handoff.id)).where(
-                Handoff.status == "requested",
+                Handoff.status == REQUESTED,
                 (Handoff.requested_at < mine.requested_at)
                 | and_(Handoff.requested_at == mine.requested_at, Handoff.id < mine.id),
             )
@@ -471,8 +473,8 @@ def get_handoff(handoff_id: int, engine: Engine = None) -> Dict:
 def find_order_number(texts: List[str]) -> Optional[str]:
     """The last order number mentioned in ``texts``, in canonical form, or None."""
     for text in reversed(texts):
-        for raw in reversed(_ORDER_IN_TEXT.findall(text or "")):
-            canonical = normalise_order_id(raw)
+        for found in reversed(list(ORDER_NUMBER_IN_TEXT.finditer(text or ""))):
+            canonical = normalise_order_id(found.group(0))
             if canonical:
                 return canonical
     return None
@@ -528,7 +530,7 @@ def conversation_context(conversation_id: int, engine: Engine = None) -> Convers
             select(SurveyAnswer.score)
             .where(
                 SurveyAnswer.conversation_id == Conversation.id,
-                SurveyAnswer.kind == "csat",
+                SurveyAnswer.kind == CSAT,
                 SurveyAnswer.status == "answered",
             )
             .order_by(SurveyAnswer.answered_at.desc())
@@ -544,7 +546,7 @@ def conversation_context(conversation_id: int, engine: Engine = None) -> Convers
                 "outcome": r.outcome,
                 "topic": r.primary_topic,
                 "agent": r.agent,
-                "csat": r.csat,
+                CSAT: r.csat,
             }
             for r in session.execute(
                 select(
@@ -554,7 +556,7 @@ def conversation_context(conversation_id: int, engine: Engine = None) -> Convers
                     Conversation.outcome,
                     Conversation.primary_topic,
                     Conversation.agent,
-                    csat.label("csat"),
+                    csat.label(CSAT),
                 )
                 .where(
                     Conversation.customer_id == conversation.customer_id,

@@ -11,11 +11,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from contract.vocabulary import CSAT, NPS
 from cxm_store.db import Base
 from cxm_store.models import _cascade
 
 LINK_PROOFS = ("order", "code")
-FOLLOW_UP_REASONS = ("csat", "nps", "unresolved", "negative")
+FOLLOW_UP_REASONS = (CSAT, NPS, "unresolved", "negative")
 FOLLOW_UP_OUTCOMES = ("reached", "resolved", "unreachable")
 
 

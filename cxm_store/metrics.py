@@ -25,6 +25,24 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.selectable import Subquery
 
+from contract.metrics import (
+    ABANDONMENT_RATE,
+    CES_EASY_PERCENT,
+    CES_MEAN,
+    CONTAINMENT_RATE,
+    CONVERSATION_METRICS,
+    CSAT_MEAN,
+    CSAT_PERCENT,
+    ESCALATION_RATE,
+    FALLBACK_RATE,
+    FCR_RATE,
+    HANDOFF_RESOLUTION_MEDIAN_S,
+    HANDOFF_RESOLUTION_P90_S,
+    HANDOFF_WAIT_MEDIAN_S,
+    HANDOFF_WAIT_P90_S,
+    SURVEY_RESPONSE_RATE,
+)
+from contract.vocabulary import ABANDONED, CES, CSAT, ESCALATED, RESOLVED
 from cxm_store import settings, shoptime
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.models import SURVEY_COUNTERS, Conversation, ConversationTopic, Handoff
@@ -95,19 +113,26 @@ def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
         query = query.add_columns(local_period(flt, by).label("period"))
     elif by is not None:
         raise ValueError(f"cannot group by {by!r}; use one of {GROUPINGS + GRAINS}")
+    return query.where(*filter_conditions(flt)).subquery("scope")
+
+
+def filter_conditions(flt: MetricFilter) -> List[ColumnElement]:
+    """Conditions on ``conversations`` selecting the filter's conversations."""
+    c = _conversations
+    conditions: List[ColumnElement] = []
     if flt.start is not None:
-        query = query.where(c.c.started_at >= utc_naive(flt.start))
+        conditions.append(c.c.started_at >= utc_naive(flt.start))
     if flt.end is not None:
-        query = query.where(c.c.started_at < utc_naive(flt.end))
+        conditions.append(c.c.started_at < utc_naive(flt.end))
     for column in ("channel", "language", "agent"):
         if getattr(flt, column) is not None:
-            query = query.where(c.c[column] == getattr(flt, column))
+            conditions.append(c.c[column] == getattr(flt, column))
     if flt.topic is not None:
         has_topic = aliased(_topics)
-        query = query.where(
+        conditions.append(
             exists().where(has_topic.c.conversation_id == c.c.id, has_topic.c.topic == flt.topic)
         )
-    return query.subquery("scope")
+    return conditions
 
 
 def local_period(flt: MetricFilter, grain: str) -> ColumnElement:
@@ -170,7 +195,7 @@ def _outcome_rate(outcome: str) -> Callable[[Subquery], ColumnElement]:
 
 def _containment(s: Subquery) -> ColumnElement:
     contained = _count_if(
-        and_(s.c.ended_at.isnot(None), s.c.outcome == "resolved", s.c.has_handoff.is_(False))
+        and_(s.c.ended_at.isnot(None), s.c.outcome == RESOLVED, s.c.has_handoff.is_(False))
     )
     return _percent(contained, _closed(s))
 
@@ -216,25 +241,25 @@ def _fallback_rate(s: Subquery) -> ColumnElement:
 
 _AGGREGATES: Dict[str, Callable[[Subquery], ColumnElement]] = {
     "conversations": lambda s: func.count(),
-    "containment_rate": _containment,
-    "escalation_rate": _outcome_rate("escalated"),
-    "abandonment_rate": _outcome_rate("abandoned"),
-    "fcr_rate": _fcr,
-    "csat_percent": _share("csat_count", "csat_high"),
-    "csat_mean": _mean_score("csat"),
-    "ces_mean": _mean_score("ces"),
-    "ces_easy_percent": _share("ces_count", "ces_easy"),
+    CONTAINMENT_RATE: _containment,
+    ESCALATION_RATE: _outcome_rate(ESCALATED),
+    ABANDONMENT_RATE: _outcome_rate(ABANDONED),
+    FCR_RATE: _fcr,
+    CSAT_PERCENT: _share("csat_count", "csat_high"),
+    CSAT_MEAN: _mean_score(CSAT),
+    CES_MEAN: _mean_score(CES),
+    CES_EASY_PERCENT: _share("ces_count", "ces_easy"),
     "nps": _nps,
-    "survey_response_rate": _response_rate,
-    "fallback_rate": _fallback_rate,
+    SURVEY_RESPONSE_RATE: _response_rate,
+    FALLBACK_RATE: _fallback_rate,
 }
 
 # Percentiles of handoff durations: metric -> (handoffs column, percentile).
 _PERCENTILES: Dict[str, Tuple[str, int]] = {
-    "handoff_wait_median_s": ("claimed_at", 50),
-    "handoff_wait_p90_s": ("claimed_at", 90),
-    "handoff_resolution_median_s": ("resolved_at", 50),
-    "handoff_resolution_p90_s": ("resolved_at", 90),
+    HANDOFF_WAIT_MEDIAN_S: ("claimed_at", 50),
+    HANDOFF_WAIT_P90_S: ("claimed_at", 90),
+    HANDOFF_RESOLUTION_MEDIAN_S: ("resolved_at", 50),
+    HANDOFF_RESOLUTION_P90_S: ("resolved_at", 90),
 }
 
 
@@ -262,23 +287,28 @@ def _handoff_percentiles(s: Subquery, until: str, pcts: Tuple[int, ...]) -> Sele
         .subquery(f"ranked_{until}")
     )
     outer_keys = [ranked.c[key.name] for key in keys]
-    values = []
-    for pct in pcts:
-        # Zero-based position (n - 1) * pct / 100 = whole + fraction; integer
-        # division on both engines gives the whole part.
-        scaled = (ranked.c.n - 1) * pct
-        whole = scaled / 100
-        fraction = (scaled - whole * 100) / literal(100.0)
-        values.append(
-            func.sum(
-                case(
-                    (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
-                    (ranked.c.rn == whole + 2, ranked.c.v * fraction),
-                    else_=literal(0.0),
-                )
-            ).label(f"p{pct}")
-        )
+    values = [interpolated_percentile(ranked, pct).label(f"p{pct}") for pct in pcts]
     return select(*_shown(outer_keys), *values).select_from(ranked).group_by(*outer_keys)
+
+
+def interpolated_percentile(ranked: Subquery, pct: int) -> ColumnElement:
+    """The ``pct``-th percentile of ``ranked.v`` (linear interpolation, like percentile_cont).
+
+    ``ranked`` has each value ``v``, its rank ``rn`` (from 1, ascending) and the
+    count ``n`` of its group; the aggregate blends the two neighbouring ranks.
+    """
+    # Zero-based position (n - 1) * pct / 100 = whole + fraction; integer
+    # division on both engines gives the whole part.
+    scaled = (ranked.c.n - 1) * pct
+    whole = scaled / 100
+    fraction = (scaled - whole * 100) / literal(100.0)
+    return func.sum(
+        case(
+            (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
+            (ranked.c.rn == whole + 2, ranked.c.v * fraction),
+            else_=literal(0.0),
+        )
+    )
 
 
 def _aggregate_builder(metric: str) -> Callable[[Subquery], Select]:
@@ -299,7 +329,10 @@ _BUILDERS: Dict[str, Callable[[Subquery], Select]] = {
     **{metric: _aggregate_builder(metric) for metric in _AGGREGATES},
     **{metric: _percentile_builder(metric) for metric in _PERCENTILES},
 }
-METRICS: Tuple[str, ...] = tuple(_BUILDERS)
+# The registry (contract.metrics) names them, in report order; each has its SQL here.
+METRICS: Tuple[str, ...] = CONVERSATION_METRICS
+if set(_BUILDERS) != set(METRICS):
+    raise ImportError(f"metrics without SQL or without a registry entry: {set(_BUILDERS) ^ set(METRICS)}")
 
 
 def _plain(value) -> Optional[Number]:
@@ -335,17 +368,17 @@ def containment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) 
     ``escalated`` and ``abandoned`` are not contained). Denominator: ended
     conversations (open ones are not counted yet, even with an outcome).
     """
-    return _value("containment_rate", flt, engine)
+    return _value(CONTAINMENT_RATE, flt, engine)
 
 
 def escalation_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of closed conversations whose outcome is ``escalated``."""
-    return _value("escalation_rate", flt, engine)
+    return _value(ESCALATION_RATE, flt, engine)
 
 
 def abandonment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of closed conversations whose outcome is ``abandoned`` (idle > 30 min)."""
-    return _value("abandonment_rate", flt, engine)
+    return _value(ABANDONMENT_RATE, flt, engine)
 
 
 def first_contact_resolution_rate(
@@ -361,27 +394,27 @@ def first_contact_resolution_rate(
     a primary topic can have no repeat. Conversations from the last 7 days
     may still lose their FCR when the customer comes back.
     """
-    return _value("fcr_rate", flt, engine)
+    return _value(FCR_RATE, flt, engine)
 
 
 def csat_percent(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of answered CSAT answers (1-5) that are 4 or 5."""
-    return _value("csat_percent", flt, engine)
+    return _value(CSAT_PERCENT, flt, engine)
 
 
 def csat_mean(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """Mean of answered CSAT scores (1-5)."""
-    return _value("csat_mean", flt, engine)
+    return _value(CSAT_MEAN, flt, engine)
 
 
 def ces_mean(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """Mean of answered customer-effort scores (1-7, 7 = very easy)."""
-    return _value("ces_mean", flt, engine)
+    return _value(CES_MEAN, flt, engine)
 
 
 def ces_easy_percent(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of answered customer-effort scores that are 5-7 ("easy")."""
-    return _value("ces_easy_percent", flt, engine)
+    return _value(CES_EASY_PERCENT, flt, engine)
 
 
 def nps(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
@@ -393,40 +426,40 @@ def survey_response_rate(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """% of surveyed conversations (any survey row) with at least one answered question."""
-    return _value("survey_response_rate", flt, engine)
+    return _value(SURVEY_RESPONSE_RATE, flt, engine)
 
 
 def fallback_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of customer messages the bot could not understand (``is_fallback``)."""
-    return _value("fallback_rate", flt, engine)
+    return _value(FALLBACK_RATE, flt, engine)
 
 
 def handoff_wait_median_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """Median seconds from handoff request to an agent claiming it (claimed handoffs only)."""
-    return _value("handoff_wait_median_s", flt, engine)
+    return _value(HANDOFF_WAIT_MEDIAN_S, flt, engine)
 
 
 def handoff_wait_p90_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """90th percentile of seconds from handoff request to claim (claimed handoffs only)."""
-    return _value("handoff_wait_p90_s", flt, engine)
+    return _value(HANDOFF_WAIT_P90_S, flt, engine)
 
 
 def handoff_resolution_median_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """Median seconds from handoff request to resolution (resolved handoffs only)."""
-    return _value("handoff_resolution_median_s", flt, engine)
+    return _value(HANDOFF_RESOLUTION_MEDIAN_S, flt, engine)
 
 
 def handoff_resolution_p90_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """90th percentile of seconds from handoff request to resolution (resolved handoffs only)."""
-    return _value("handoff_resolution_p90_s", flt, engine)
+    return _value(HANDOFF_RESOLUTION_P90_S, flt, engine)
 
 
 # --- Views over all metrics ---------------------------------------------------

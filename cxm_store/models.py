@@ -15,6 +15,20 @@ from sqlalchemy import (
     false,
 )
 
+from contract.vocabulary import (
+    ANSWERED,
+    CES,
+    CES_EASY,
+    CSAT,
+    CSAT_SATISFIED,
+    NPS,
+    NPS_DETRACTORS,
+    NPS_PROMOTERS,
+    REQUESTED,
+    SCALES,
+    SURVEY_RESOLVED,
+    in_band,
+)
 from cxm_store.db import Base
 
 
@@ -40,13 +54,7 @@ class Order(Base):
 # Timestamps are naive UTC everywhere: SQLite has no time zones, and durations
 # are computed in SQL on both engines from the same stored values.
 
-# ``unresolved``: the customer said the issue was not solved and nobody took
-# it over. ``abandoned`` is only given when an idle conversation is closed
-# without any other outcome.
-OUTCOMES = ("resolved", "unresolved", "escalated", "abandoned")
-SENDERS = ("customer", "bot", "agent")
-SURVEY_KINDS = ("resolved", "csat", "ces", "nps", "comment")
-SURVEY_STATUSES = ("answered", "declined", "unanswered")
+# The allowed values (outcomes, senders, survey kinds...) are in contract.vocabulary.
 
 
 def _cascade(target: str, name: str) -> ForeignKey:
@@ -170,26 +178,26 @@ SURVEY_COUNTERS = (
 
 def survey_tally(kind: str, status: str, score) -> tuple:
     """What one survey row adds to its conversation's tallies (``SURVEY_COUNTERS`` order)."""
-    answered = status == "answered"
+    answered = status == ANSWERED
     scored = answered and score is not None
 
-    def band(k: str, low: int, high: int) -> tuple:
+    def band(k: str, good: tuple) -> tuple:
         if not scored or kind != k:
             return (0, 0, 0)
-        return (1, score, 1 if low <= score <= high else 0)
+        return (1, score, 1 if in_band(score, good) else 0)
 
-    csat, ces = band("csat", 4, 5), band("ces", 5, 7)
-    nps = band("nps", 0, 10)
+    csat, ces = band(CSAT, CSAT_SATISFIED), band(CES, CES_EASY)
+    nps = band(NPS, SCALES[NPS])
     return (
         1,
         1 if answered else 0,
-        1 if scored and kind == "resolved" else 0,
-        1 if scored and kind == "resolved" and score == 1 else 0,
+        1 if scored and kind == SURVEY_RESOLVED else 0,
+        1 if scored and kind == SURVEY_RESOLVED and score == 1 else 0,
         *csat,
         *ces,
         nps[0],
-        1 if nps[0] and score >= 9 else 0,
-        1 if nps[0] and score <= 6 else 0,
+        1 if nps[0] and in_band(score, NPS_PROMOTERS) else 0,
+        1 if nps[0] and in_band(score, NPS_DETRACTORS) else 0,
     )
 
 
@@ -263,6 +271,8 @@ class SurveyAnswer(Base):
     status = Column(String(12), nullable=False)
     asked_at = Column(DateTime, nullable=False)
     answered_at = Column(DateTime, nullable=True)
+    # The survey_texts version the question was asked in (NULL: the built-in texts).
+    text_version = Column(Integer, nullable=True)
     agent = Column(String(80), nullable=True)
 
 
@@ -270,8 +280,6 @@ class Handoff(Base):
     """A request to pass a conversation to a human agent.
 
     ``status``: ``requested`` (waiting in the queue), ``claimed`` (an agent
-    # The survey_texts version the question was asked in (NULL: the built-in texts).
-    text_version = Column(Integer, nullable=True)
     took it), ``resolved``, ``ticket`` (left as a message out of hours), or
     ``abandoned`` (the customer left the queue before an agent took it).
     """
@@ -292,7 +300,10 @@ class Handoff(Base):
     first_agent_reply_at = Column(DateTime, nullable=True)
     resolved_at = Column(DateTime, nullable=True)
     agent = Column(String(80), nullable=True)
-    status = Column(String(16), nullable=False, default="requested")
+    status = Column(String(16), nullable=False, default=REQUESTED)
+    # Kept by the console (cxm_store.handoff_notes): agents-only notes and transfers.
+    notes_count = Column(Integer, nullable=False, default=0, server_default="0")
+    transfers_count = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 # --- Agent console ---------------------------------------------------------
@@ -300,9 +311,6 @@ class Handoff(Base):
 # the messages customers leave when nobody can take them.
 
 USER_ROLES = ("agent", "lead", "admin")
-    # Kept by the console (cxm_store.handoff_notes): agents-only notes and transfers.
-    notes_count = Column(Integer, nullable=False, default=0, server_default="0")
-    transfers_count = Column(Integer, nullable=False, default=0, server_default="0")
 
 
 class User(Base):
@@ -371,10 +379,9 @@ class HandoffTicket(Base):
 
 # Tables of the customer journey (links, follow-ups) live in their own module;
 # importing it registers them on Base.metadata with the rest.
-from cxm_store import journey_models  # noqa: E402,F401
-from cxm_store import console_models  # noqa: E402,F401
-
-
-# Tables of the customer journey (links, follow-ups) live in their own module;
-# importing it registers them on Base.metadata with the rest.
-from cxm_store import journey_models  # noqa: E402,F401
+# The audit log (cxm_store.audit) registers its table on Base.metadata too.
+from cxm_store import (
+    audit,  # noqa: E402,F401
+    console_models,  # noqa: E402,F401
+    journey_models,  # noqa: E402,F401
+)

@@ -3,21 +3,19 @@
 Order numbers look like ``INV-2024-00123``: prefix, year, five digits.
 """
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import (
+    ORDER_NUMBER_ALONE,
+    ORDER_NUMBER_MAX_DIGITS,
+    ORDER_YEAR_DIGITS,
+)
 from cxm_store.db import session_factory
 from cxm_store.models import Order
-
-CANONICAL = re.compile(r"^INV-(\d{4})-(\d{5})$")
-# Loose shape customers actually type: "inv 2024 123", "INV/2024/00123", "inv-2024-123".
-_LOOSE = re.compile(r"^\s*inv[\s\-/_.]*(\d{2,4})[\s\-/_.]*(\d{1,7})\s*$", re.IGNORECASE)
-
-STATUSES = ("processing", "packed", "shipped", "delivered", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -39,11 +37,11 @@ def normalise_order_id(raw: str) -> Optional[str]:
     ``inv 2024 123`` becomes ``INV-2024-00123``; a two-digit year or a number
     of more than five digits cannot be an order number and gives None.
     """
-    match = _LOOSE.match(raw or "")
+    match = ORDER_NUMBER_ALONE.match(raw or "")
     if not match:
         return None
     year, number = match.groups()
-    if len(year) != 4 or len(number) > 5:
+    if len(year) != ORDER_YEAR_DIGITS or len(number) > ORDER_NUMBER_MAX_DIGITS:
         return None
     return f"INV-{year}-{int(number):05d}"
 

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 
 from sqlalchemy.engine import Engine
 
+from contract.metrics import CES_MEAN, CSAT_MEAN, REGISTRY
 from cxm_store import metrics, shoptime
 from cxm_store.csv_cells import text_cell
 from cxm_store.db import utc_naive
@@ -17,24 +18,8 @@ from cxm_store.metrics import METRICS, MetricFilter
 FORMATS = ("table", "json", "csv")
 _RELATIVE = re.compile(r"^(\d+)([dw])$")
 
-LABELS = {
-    "conversations": "Conversations",
-    "containment_rate": "Containment %",
-    "escalation_rate": "Escalation %",
-    "abandonment_rate": "Abandonment %",
-    "fcr_rate": "First-contact resolution %",
-    "csat_percent": "CSAT % (4-5)",
-    "csat_mean": "CSAT mean (1-5)",
-    "ces_mean": "CES mean (1-7)",
-    "ces_easy_percent": "CES easy % (5-7)",
-    "nps": "NPS",
-    "survey_response_rate": "Survey response %",
-    "fallback_rate": "Fallback %",
-    "handoff_wait_median_s": "Handoff wait median (s)",
-    "handoff_wait_p90_s": "Handoff wait p90 (s)",
-    "handoff_resolution_median_s": "Handoff resolution median (s)",
-    "handoff_resolution_p90_s": "Handoff resolution p90 (s)",
-}
+# Column headings of the table and CSV (contract.metrics holds them with each metric).
+LABELS = {m.name: m.heading for m in REGISTRY}
 
 
 def parse_moment(text: str, now: datetime, zone: str) -> datetime:
@@ -89,7 +74,7 @@ def _show(metric: str, value: Optional[float]) -> str:
         return "-"
     if metric == "conversations" or metric.endswith("_s"):
         return f"{value:.0f}"
-    return f"{value:.1f}" if metric != "csat_mean" and metric != "ces_mean" else f"{value:.2f}"
+    return f"{value:.1f}" if metric != CSAT_MEAN and metric != CES_MEAN else f"{value:.2f}"
 
 
 def _show_change(metric: str, value: Optional[float]) -> str:

@@ -9,12 +9,11 @@ from typing import Optional, Tuple, Union
 from sqlalchemy import exists, select, update
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import SCALES, SURVEY_KINDS, SURVEY_STATUSES
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.follow_ups import on_survey_answer
 from cxm_store.models import (
     SURVEY_COUNTERS,
-    SURVEY_KINDS,
-    SURVEY_STATUSES,
     Conversation,
     SurveyAnswer,
     survey_tally,
@@ -22,7 +21,6 @@ from cxm_store.models import (
 from cxm_store.pii import mask_pii
 from cxm_store.touchpoints import customer_id_for
 
-SCALES = {"resolved": (0, 1), "csat": (1, 5), "ces": (1, 7), "nps": (0, 10)}
 NPS_INTERVAL = timedelta(days=90)
 
 CustomerRef = Union[int, Tuple[str, str]]

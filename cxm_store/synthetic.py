@@ -33,6 +33,16 @@ from typing import Dict, List, Sequence, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from contract.dialogue import FALLBACK_INTENT
+from contract.vocabulary import (
+    CES,
+    CLAIMED,
+    CSAT,
+    REASON_COMPLAINT,
+    REASON_LEFT_MESSAGE,
+    REASON_REPEATED_MISS,
+    REQUESTED,
+)
 from cxm_store import sentiment, settings
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.handoffs import within_business_hours
@@ -109,7 +119,7 @@ LINES = {
         "faq/wrong_item": ("barang yang dikirim salah", "warnanya beda dari pesanan"),
         "complain": ("pelayanannya lambat banget", "kecewa banget sama tokonya"),
         "request_human": ("mau bicara sama CS", "tolong sambungkan ke admin"),
-        "thank": ("makasih kak", "oke terima kasih", "siap, makasih"),
+        "thanks": ("makasih kak", "oke terima kasih", "siap, makasih"),
         "fallback": ("hmm gmn ya", "??", "asdf", "yg kmrn itu loh"),
         "bot": ("Baik kak, ini informasinya.", "Siap kak, saya bantu cek ya.",
                 "Berikut caranya, kak.", "Mohon maaf atas ketidaknyamanannya, kak."),
@@ -143,7 +153,7 @@ LINES = {
         "faq/wrong_item": ("I received the wrong item", "wrong colour sent"),
         "complain": ("this service is terrible", "very disappointed"),
         "request_human": ("let me talk to a human", "agent please"),
-        "thank": ("thanks", "thank you", "great, thanks"),
+        "thanks": ("thanks", "thank you", "great, thanks"),
         "fallback": ("hmm", "??", "asdf", "that thing from yesterday"),
         "bot": ("Sure, here is the information.", "Let me check that for you.",
                 "Here is how to do it.", "Sorry for the inconvenience."),
@@ -195,8 +205,8 @@ _TABLES = {
 def _live_reason(topic: str, fallbacks: int) -> str:
     """Why the bot hands over (actions/handoff.py): a complaint, two misses, or a request."""
     if topic == "complain":
-        return "complaint"
-    return "repeated_miss" if fallbacks else "request"
+        return REASON_COMPLAINT
+    return REASON_REPEATED_MISS if fallbacks else "request"
 
 
 class _Readings:
@@ -501,7 +511,7 @@ def generate(
             if rand() < 0.08 + 0.1 * (penalty[topic] > 1):
                 t += 10 + rand() * 60
                 text = rng.choice(lines["fallback"])
-                say(cid, t, text, text, "nlu_fallback", 0.2 + rand() * 0.2, True)
+                say(cid, t, text, text, FALLBACK_INTENT, 0.2 + rand() * 0.2, True)
                 fallbacks += 1
             if rand() < 0.12 and topic != "request_human":
                 # A second question in the same conversation.
@@ -524,7 +534,7 @@ def generate(
                 claimed = first_reply = resolved_at = None
                 if not within_business_hours(start + timedelta(seconds=requested), hours):
                     # Nobody answers: the customer leaves a message for the team.
-                    status, reason = "ticket", "left_message"
+                    status, reason = "ticket", REASON_LEFT_MESSAGE
                     contact = f"{DEMO_PREFIX}{cust}@example.com"
                     add("handoff_tickets",
                         (ticket_id, handoff_id, contact, question, ts(requested)))
@@ -534,10 +544,10 @@ def generate(
                     wait = math.exp(rng.gauss(math.log(150 if not evening else 420), 0.8))
                     claimed = requested + min(wait, 4 * 3600)
                     # Not claimed by ``end``: still in the queue.
-                    status = "requested" if waiting or claimed >= span else "claimed"
-                if status == "requested":
+                    status = REQUESTED if waiting or claimed >= span else CLAIMED
+                if status == REQUESTED:
                     claimed = None
-                elif status == "claimed":
+                elif status == CLAIMED:
                     agent = AGENTS[int(rand() * 4) if rand() < 0.8 else 0]
                     t = claimed
                     if claimed + 105 < span:
@@ -567,7 +577,7 @@ def generate(
             if outcome == "resolved" and rand() < 0.3:
                 # The customer thanks the bot, which opens the survey.
                 t += 20 + rand() * 60
-                small_talk(cid, t, "thank")
+                small_talk(cid, t, "thanks")
             last = t + 5 + rand() * 60
             open_now = waiting or span - last < 1800 and rand() < 0.7
             if open_now:
@@ -592,13 +602,13 @@ def generate(
                     mean = 4.7 - penalty[topic] - (0 if yes else 1.2) - (0.3 if fallbacks else 0)
                     csat = max(1, min(5, round(rng.gauss(mean, 0.9))))
                     asked, answer = answer, answer + 5 + rand() * 30
-                    add_answer((answer_id, cid, cust, "csat", csat, None, "answered",
+                    add_answer((answer_id, cid, cust, CSAT, csat, None, "answered",
                                            ts(asked), ts(answer), agent))
                     answer_id += 1
                     if rand() < 0.6:
                         ces = max(1, min(7, round(rng.gauss(csat * 1.2 + 0.5, 1.0))))
                         asked, answer = answer, answer + 5 + rand() * 30
-                        add_answer((answer_id, cid, cust, "ces", ces, None, "answered",
+                        add_answer((answer_id, cid, cust, CES, ces, None, "answered",
                                                ts(asked), ts(answer), agent))
                         answer_id += 1
                     if rand() < 0.2:
@@ -620,7 +630,7 @@ def generate(
                                            agent))
                     answer_id += 1
                     if status == "declined" and rand() < 0.5:
-                        add_answer((answer_id, cid, cust, "csat", None, None, "declined",
+                        add_answer((answer_id, cid, cust, CSAT, None, None, "declined",
                                                ts(asked + 31), ts(asked + 40), agent))
                         answer_id += 1
                 last = max(last, asked)

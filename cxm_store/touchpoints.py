@@ -12,11 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from contract.vocabulary import (
+    ABANDONED,
+    OUTCOME_RANK,
+    OUTCOMES,
+    REQUESTED,
+    SMALL_TALK_INTENTS,
+)
 from cxm_store import sentiment
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.follow_ups import on_customer_sentiment
 from cxm_store.models import (
-    OUTCOMES,
     Conversation,
     ConversationTopic,
     Customer,
@@ -28,29 +34,10 @@ from cxm_store.pii import mask_pii
 
 INACTIVITY_WINDOW = timedelta(minutes=30)
 
-# Small talk says nothing about why the customer came, so it never becomes a
-# conversation's primary topic (it is still listed among its topics).
-CHITCHAT_TOPICS = frozenset(
-    {
-        "greet",
-        "goodbye",
-        "thank",
-        "thanks",
-        "affirm",
-        "deny",
-        "bot_challenge",
-        "chitchat",
-        "out_of_scope",
-        "nlu_fallback",
-        "mood_great",
-        "mood_unhappy",
-    }
-)
-
 
 def is_chitchat(topic: str) -> bool:
-    """Return True for small-talk topics (``greet``, ``chitchat/ask_name``...)."""
-    return topic in CHITCHAT_TOPICS or topic.startswith("chitchat/")
+    """Return True for small-talk topics (``greet``, ``thanks``...): never a primary topic."""
+    return topic in SMALL_TALK_INTENTS
 
 
 def record_customer_message(
@@ -202,15 +189,10 @@ def record_bot_message(
         return message.id
 
 
-# How strongly an outcome holds: a later outcome replaces the current one
-# unless it ranks lower. ``escalated`` wins over ``resolved``/``unresolved``
-# (a person took over, whatever the customer said after), and ``abandoned``
-# is only what is left when nothing else was said.
-_OUTCOME_RANK = {"abandoned": 0, "resolved": 1, "unresolved": 1, "escalated": 2}
-
-
 def _stronger_than(outcome: str) -> List[str]:
-    return [o for o, rank in _OUTCOME_RANK.items() if rank > _OUTCOME_RANK[outcome]]
+    # contract.vocabulary.OUTCOME_RANK: a later outcome replaces the current
+    # one unless it ranks lower.
+    return [o for o, rank in OUTCOME_RANK.items() if rank > OUTCOME_RANK[outcome]]
 
 
 def _outcome_after(new: str) -> ColumnElement:
@@ -236,7 +218,7 @@ def set_outcome(conversation_id: int, outcome: str, engine: Engine = None) -> bo
         True if the conversation is open and now has ``outcome``; False if it
         is closed or kept a stronger outcome.
     """
-    if outcome not in OUTCOMES or outcome == "abandoned":
+    if outcome not in OUTCOMES or outcome == ABANDONED:
         raise ValueError(
             f"outcome must be resolved, unresolved or escalated, not {outcome!r}"
         )
@@ -301,17 +283,17 @@ def close_idle_conversations(
         session.execute(
             update(Handoff)
             .where(
-                Handoff.status == "requested",
+                Handoff.status == REQUESTED,
                 Handoff.conversation_id.in_(select(Conversation.id).where(*idle_open)),
             )
-            .values(status="abandoned")
+            .values(status=ABANDONED)
             .execution_options(synchronize_session=False)
         )
         closed = session.execute(
             update(Conversation)
             .where(*idle_open)
             .values(
-                outcome=func.coalesce(Conversation.outcome, "abandoned"),
+                outcome=func.coalesce(Conversation.outcome, ABANDONED),
                 ended_at=Conversation.last_activity_at,
             )
             .execution_options(synchronize_session=False)
@@ -320,7 +302,6 @@ def close_idle_conversations(
 
 
 # The former name, from when every idle conversation ended as abandoned.
-mark_abandoned = close_idle_conversations
 
 
 def open_conversation_for(
@@ -393,7 +374,7 @@ def _current_conversation(
     if conversation is not None:
         # Idle too long: it ends when the customer was last heard from, with
         # the outcome the flow gave it, or as abandoned.
-        conversation.outcome = conversation.outcome or "abandoned"
+        conversation.outcome = conversation.outcome or ABANDONED
         conversation.ended_at = conversation.last_activity_at
     conversation = Conversation(
         customer_id=customer_id,

@@ -34,14 +34,16 @@ agent) and runs pure SQL aggregates (SQLite and PostgreSQL alike):
 """
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
+from contract.metrics import CSAT_PERCENT, ESCALATION_RATE
+from contract.vocabulary import CSAT, CSAT_SATISFIED
 from cxm_store import metrics
-from cxm_store.db import default_engine, utc_naive
-from cxm_store.metrics import MetricFilter
+from cxm_store.db import default_engine
+from cxm_store.metrics import MetricFilter, filter_conditions, interpolated_percentile
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
 from cxm_store.sqlfuncs import period_label, seconds_between
 
@@ -50,24 +52,6 @@ _t = ConversationTopic.__table__
 _a = SurveyAnswer.__table__
 _h = Handoff.__table__
 _m = Message.__table__
-
-
-def _where(flt: MetricFilter) -> List[ColumnElement]:
-    """Conditions on ``conversations`` selecting the filter's conversations."""
-    conditions: List[ColumnElement] = []
-    if flt.start is not None:
-        conditions.append(_c.c.started_at >= utc_naive(flt.start))
-    if flt.end is not None:
-        conditions.append(_c.c.started_at < utc_naive(flt.end))
-    for column in ("channel", "language", "agent"):
-        if getattr(flt, column) is not None:
-            conditions.append(_c.c[column] == getattr(flt, column))
-    if flt.topic is not None:
-        has_topic = aliased(_t)
-        conditions.append(
-            exists().where(has_topic.c.conversation_id == _c.c.id, has_topic.c.topic == flt.topic)
-        )
-    return conditions
 
 
 def _engine(engine: Optional[Engine]) -> Engine:
@@ -96,7 +80,7 @@ def unrecognised_questions(
             func.max(_m.c.conversation_id).label("example_conversation_id"),
         )
         .select_from(_m.join(_c, _c.c.id == _m.c.conversation_id))
-        .where(_m.c.sender == "customer", _m.c.is_fallback.is_(True), *_where(flt))
+        .where(_m.c.sender == "customer", _m.c.is_fallback.is_(True), *filter_conditions(flt))
         .group_by(norm)
         .order_by(func.count().desc(), norm)
         .limit(limit)
@@ -115,17 +99,17 @@ def topics_by_csat(
 ) -> List[Dict[str, Any]]:
     """Topics with the lowest CSAT % (answered CSAT, 4-5 = satisfied), lowest first."""
     answers = func.count()
-    satisfied = func.count(case((_a.c.score >= 4, 1)))
+    satisfied = func.count(case((_a.c.score.between(*CSAT_SATISFIED), 1)))
     csat = _percent(satisfied, answers)
     query = (
-        select(_t.c.topic, answers.label("answers"), csat.label("csat_percent"))
+        select(_t.c.topic, answers.label("answers"), csat.label(CSAT_PERCENT))
         .select_from(
             _c.join(_t, _t.c.conversation_id == _c.c.id).join(
                 _a, _a.c.conversation_id == _c.c.id
             )
         )
         .where(
-            _a.c.kind == "csat", _a.c.status == "answered", _a.c.score.isnot(None), *_where(flt)
+            _a.c.kind == CSAT, _a.c.status == "answered", _a.c.score.isnot(None), *filter_conditions(flt)
         )
         .group_by(_t.c.topic)
         .having(answers >= min_answers)
@@ -143,7 +127,7 @@ def topics_by_escalation(
     closed = func.count(case((_c.c.ended_at.isnot(None), 1)))
     escalated = func.count(case((and_(_c.c.ended_at.isnot(None), _c.c.outcome == "escalated"), 1)))
     rate = _percent(escalated, closed)
-    columns = {"closed": closed, "escalated": escalated, "escalation_rate": rate}
+    columns = {"closed": closed, "escalated": escalated, ESCALATION_RATE: rate}
     return _per_topic(flt, columns, closed >= min_closed, (rate.desc(),), limit, engine)
 
 
@@ -159,7 +143,7 @@ def _per_topic(
     query = (
         select(_t.c.topic, *(column.label(name) for name, column in columns.items()))
         .select_from(_c.join(_t, _t.c.conversation_id == _c.c.id))
-        .where(*_where(flt))
+        .where(*filter_conditions(flt))
         .group_by(_t.c.topic)
         .having(having)
         .order_by(*order_by, _t.c.topic)
@@ -197,10 +181,10 @@ def latest_low_scores(
         )
         .select_from(_a.join(_c, _c.c.id == _a.c.conversation_id))
         .where(
-            _a.c.kind == "csat",
+            _a.c.kind == CSAT,
             _a.c.status == "answered",
             _a.c.score.between(1, 2),
-            *_where(flt),
+            *filter_conditions(flt),
         )
         .order_by(moment.desc(), _a.c.id.desc())
         .limit(limit)
@@ -226,7 +210,7 @@ def negative_sentiment_trend(
     periods are listed with None."""
     period = metrics.local_period(flt, grain)
     _, _, share = _negative_share()
-    query = select(period_label(period), share).where(*_where(flt)).group_by(period)
+    query = select(period_label(period), share).where(*filter_conditions(flt)).group_by(period)
     with _engine(engine).connect() as connection:
         values = {key: None if value is None else float(value)
                   for key, value in connection.execute(query).all()}
@@ -255,19 +239,10 @@ def first_response_median_seconds(flt: MetricFilter, engine: Engine = None) -> O
             func.count().over().label("n"),
         )
         .select_from(_h.join(_c, _c.c.id == _h.c.conversation_id))
-        .where(_h.c.first_agent_reply_at.isnot(None), *_where(flt))
+        .where(_h.c.first_agent_reply_at.isnot(None), *filter_conditions(flt))
         .subquery("ranked")
     )
-    scaled = (ranked.c.n - 1) * 50
-    whole = scaled / 100
-    fraction = (scaled - whole * 100) / literal(100.0)
-    value = func.sum(
-        case(
-            (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
-            (ranked.c.rn == whole + 2, ranked.c.v * fraction),
-            else_=literal(0.0),
-        )
-    )
+    value = interpolated_percentile(ranked, 50)
     # An empty set sums to NULL: no replied handoff, no median.
     with _engine(engine).connect() as connection:
         result = connection.execute(select(value).select_from(ranked)).scalar()

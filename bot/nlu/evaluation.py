@@ -19,13 +19,15 @@ import os
 import random
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 from rasa.shared.nlu.training_data.message import Message
+
+from contract.dialogue import FALLBACK_INTENT
 
 ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT = 0.2
@@ -54,7 +56,7 @@ def split(examples: List[Message], held_out: float = HELD_OUT, seed: int = SEED)
     return train, test
 
 
-FALLBACK = "nlu_fallback"
+FALLBACK = FALLBACK_INTENT
 
 
 def _full(intent: str, parse: dict) -> str:

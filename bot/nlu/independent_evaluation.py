@@ -29,6 +29,7 @@ from typing import Dict, Iterable, List, NamedTuple, Tuple
 import yaml
 
 from bot.nlu.evaluation import ROOT, parse_all, predicted_label
+from contract.dialogue import FALLBACK_INTENT
 
 INDEPENDENT_TEST = ROOT / "tests" / "nlu_eval" / "independent_test.jsonl"
 INDEPENDENT_DEV = ROOT / "tests" / "nlu_eval" / "independent_dev.jsonl"
@@ -155,7 +156,7 @@ def banking77_benchmark(work: Path) -> float:
     test = _banking77_rows("test")
     parses = parse_all(agent, [text for text, _ in test])
     ranked = [
-        next((i["name"] for i in p.get("intent_ranking") or [] if i["name"] != "nlu_fallback"), "")
+        next((i["name"] for i in p.get("intent_ranking") or [] if i["name"] != FALLBACK_INTENT), "")
         for p in parses
     ]
     return sum(r == category for r, (_, category) in zip(ranked, test)) / len(test)

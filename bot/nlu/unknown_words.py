@@ -20,9 +20,11 @@ from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa.shared.utils.io import read_json_file, dump_obj_as_json_to_file
+from rasa.shared.utils.io import dump_obj_as_json_to_file, read_json_file
 
-FALLBACK_INTENT = "nlu_fallback"
+from contract.dialogue import FALLBACK_INTENT
+
+FALLBACK_INTENT = FALLBACK_INTENT
 _VOCABULARY_FILE = "vocabulary.json"
 
 

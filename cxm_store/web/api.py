@@ -29,6 +29,8 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from contract.dialogue import ACTION_OFFER_SURVEY, AGENT_METADATA_KEY, AGENT_NAME_METADATA_KEY
+from contract.vocabulary import CLAIMED
 from cxm_store import access, auth, handoffs
 from cxm_store.web.rasa import RasaError
 from cxm_store.web.security import current_session, now, require_role, run_db
@@ -36,7 +38,6 @@ from cxm_store.web.security import current_session, now, require_role, run_db
 logger = logging.getLogger(__name__)
 
 MAX_REPLY_CHARS = 2000
-SURVEY_ACTION = "action_offer_survey"
 
 
 class ApiError(SanicException):
@@ -95,7 +96,7 @@ def _must_be_mine(request: Request, handoff: Dict[str, Any]) -> None:
     me = current_session(request).user.username
     if handoff["status"] == "resolved":
         raise ApiError("This conversation is already resolved", 409)
-    if handoff["status"] != "claimed":
+    if handoff["status"] != CLAIMED:
         raise ApiError("Claim this conversation first", 409)
     if handoff["agent"] != me:
         raise ApiError(f"This conversation is with {handoff['agent']}", 409)
@@ -188,12 +189,12 @@ def register(app: Sanic) -> None:
         except LookupError:
             raise ApiError(f"No handoff {handoff_id}", 404) from None
         if not won:
-            if handoff["status"] == "claimed" and handoff["agent"] != me:
+            if handoff["status"] == CLAIMED and handoff["agent"] != me:
                 raise ApiError(f"Already claimed by {handoff['agent']}", 409)
-            if handoff["agent"] == me and handoff["status"] == "claimed":
-                return _reply(request, {"claimed": True, "handoff": handoff})
+            if handoff["agent"] == me and handoff["status"] == CLAIMED:
+                return _reply(request, {CLAIMED: True, "handoff": handoff})
             raise ApiError(f"This conversation is no longer waiting ({handoff['status']})", 409)
-        return _reply(request, {"claimed": True, "handoff": handoff})
+        return _reply(request, {CLAIMED: True, "handoff": handoff})
 
     @app.post("/api/handoffs/<handoff_id:int>/reply", name="api_reply")
     @require_role()
@@ -223,7 +224,7 @@ def register(app: Sanic) -> None:
         event = {
             "event": "bot",
             "text": text,
-            "metadata": {"agent": user.username, "agent_name": user.display_name},
+            "metadata": {AGENT_METADATA_KEY: user.username, AGENT_NAME_METADATA_KEY: user.display_name},
         }
         try:
             await request.app.ctx.rasa.append_events(address.sender_id, address.rasa_channel, [event])
@@ -265,7 +266,7 @@ def register(app: Sanic) -> None:
             raise ApiError("This conversation was resolved already", 409)
         survey_offered = True
         try:
-            await rasa.execute_action(address.sender_id, address.rasa_channel, SURVEY_ACTION)
+            await rasa.execute_action(address.sender_id, address.rasa_channel, ACTION_OFFER_SURVEY)
         except RasaError as error:
             survey_offered = False
             logger.warning("survey not offered after handoff %s: %s", handoff_id, error)

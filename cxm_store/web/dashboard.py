@@ -51,6 +51,23 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from contract import metrics as metric_registry
+from contract.metrics import (
+    ABANDONMENT_RATE,
+    CES_MEAN,
+    CONTAINMENT_RATE,
+    CONVERSATION_COUNT,
+    CSAT_PERCENT,
+    ESCALATION_RATE,
+    FCR_RATE,
+    FIRST_RESPONSE_MEDIAN_S,
+    HANDOFF_WAIT_MEDIAN_S,
+    NEGATIVE_SENTIMENT_PERCENT,
+    NPS_SCORE,
+    SURVEY_RESPONSE_RATE,
+)
+from contract.vocabulary import CHANNELS as DASHBOARD_CHANNELS
+from contract.vocabulary import CONVERSATION_LANGUAGES
 from cxm_store import metrics, shoptime, voice
 from cxm_store.csv_cells import text_cell
 from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
@@ -62,31 +79,24 @@ LANG_COOKIE = "cxm_lang"
 LANGUAGES = ("id", "en")
 PRESETS = ("7", "30", "90")
 DEFAULT_PRESET = "30"
-CHANNELS = ("web", "telegram", "rest")
-CONVERSATION_LANGUAGES = ("id", "en")
 SERIES = (
-    "conversations", "containment_rate", "csat_percent", "escalation_rate",
-    "negative_sentiment_percent",
+    CONVERSATION_COUNT, CONTAINMENT_RATE, CSAT_PERCENT, ESCALATION_RATE,
+    NEGATIVE_SENTIMENT_PERCENT,
+    NPS_SCORE,
 )
 VOICE_KINDS = (
     "unrecognised", "low-csat-topics", "escalation-topics", "low-scores", "negative-topics",
 )
 KPIS = (
-    "conversations", "containment_rate", "escalation_rate", "abandonment_rate", "fcr_rate",
-    "csat_percent", "ces_mean", "nps", "survey_response_rate", "handoff_wait_median_s",
-    "first_response_median_s",
+    CONVERSATION_COUNT, CONTAINMENT_RATE, ESCALATION_RATE, ABANDONMENT_RATE, FCR_RATE,
+    CSAT_PERCENT, CES_MEAN, NPS_SCORE, SURVEY_RESPONSE_RATE, HANDOFF_WAIT_MEDIAN_S,
+    FIRST_RESPONSE_MEDIAN_S,
 )
-# +1: up is good, -1: down is good, 0: neither.
-DIRECTION = {
-    "conversations": 0, "containment_rate": 1, "escalation_rate": -1, "abandonment_rate": -1,
-    "fcr_rate": 1, "csat_percent": 1, "csat_mean": 1, "ces_mean": 1, "ces_easy_percent": 1,
-    "nps": 1, "survey_response_rate": 1, "fallback_rate": -1, "handoff_wait_median_s": -1,
-    "handoff_wait_p90_s": -1, "handoff_resolution_median_s": -1, "handoff_resolution_p90_s": -1,
-    "first_response_median_s": -1, "negative_sentiment_percent": -1,
-}
+# +1: up is good, -1: down is good, 0: neither (contract.metrics).
+DIRECTION = metric_registry.DIRECTION
 BREAKDOWN_COLUMNS = (
-    "conversations", "containment_rate", "escalation_rate", "abandonment_rate", "fcr_rate",
-    "csat_percent", "ces_mean", "nps", "handoff_wait_median_s",
+    CONVERSATION_COUNT, CONTAINMENT_RATE, ESCALATION_RATE, ABANDONMENT_RATE, FCR_RATE,
+    CSAT_PERCENT, CES_MEAN, NPS_SCORE, HANDOFF_WAIT_MEDIAN_S,
 )
 # Figures are kept this long per filter (CXM_DASHBOARD_CACHE_SECONDS; 0 = never cached).
 CACHE_SECONDS = float(os.environ.get("CXM_DASHBOARD_CACHE_SECONDS", "60"))
@@ -94,7 +104,7 @@ CACHE_SECONDS = float(os.environ.get("CXM_DASHBOARD_CACHE_SECONDS", "60"))
 STALE_SECONDS = float(os.environ.get("CXM_DASHBOARD_STALE_SECONDS", "900"))
 # The default view is recomputed this often in the background (0: never; needs the cache).
 PREWARM_SECONDS = float(os.environ.get("CXM_DASHBOARD_PREWARM_SECONDS", "300"))
-ALL_METRICS = METRICS + ("first_response_median_s",)
+ALL_METRICS = METRICS + (FIRST_RESPONSE_MEDIAN_S,)
 
 TEXT: Dict[str, Dict[str, str]] = {
     "id": {
@@ -120,18 +130,6 @@ TEXT: Dict[str, Dict[str, str]] = {
         "survey": "Survei", "outcome": "Hasil", "started": "Mulai", "better": "lebih baik",
         "worse": "lebih buruk", "dashboard": "Dasbor", "logout": "Keluar",
         "nav.Conversations": "Percakapan", "nav.Dashboard": "Dasbor",
-        "m.conversations": "Percakapan", "m.containment_rate": "Containment",
-        "m.escalation_rate": "Eskalasi", "m.abandonment_rate": "Ditinggalkan",
-        "m.fcr_rate": "Selesai di kontak pertama", "m.csat_percent": "CSAT",
-        "m.csat_mean": "CSAT rata-rata", "m.ces_mean": "CES (rata-rata, 1-7)",
-        "m.ces_easy_percent": "CES mudah", "m.nps": "NPS",
-        "m.survey_response_rate": "Tingkat respons survei", "m.fallback_rate": "Fallback",
-        "m.handoff_wait_median_s": "Median tunggu agen",
-        "m.handoff_wait_p90_s": "P90 tunggu agen",
-        "m.handoff_resolution_median_s": "Median penyelesaian agen",
-        "m.handoff_resolution_p90_s": "P90 penyelesaian agen",
-        "m.first_response_median_s": "Median respons pertama agen",
-        "m.negative_sentiment_percent": "Percakapan bernada negatif",
         "negative_topics": "Topik dengan percakapan negatif terbanyak",
         "scored": "Dinilai", "negative": "Negatif",
     },
@@ -158,22 +156,13 @@ TEXT: Dict[str, Dict[str, str]] = {
         "survey": "Survey", "outcome": "Outcome", "started": "Started", "better": "better",
         "worse": "worse", "dashboard": "Dashboard", "logout": "Log out",
         "nav.Conversations": "Conversations", "nav.Dashboard": "Dashboard",
-        "m.conversations": "Conversations", "m.containment_rate": "Containment",
-        "m.escalation_rate": "Escalation", "m.abandonment_rate": "Abandonment",
-        "m.fcr_rate": "First-contact resolution", "m.csat_percent": "CSAT",
-        "m.csat_mean": "CSAT mean", "m.ces_mean": "CES (mean, 1-7)",
-        "m.ces_easy_percent": "CES easy", "m.nps": "NPS",
-        "m.survey_response_rate": "Survey response rate", "m.fallback_rate": "Fallback",
-        "m.handoff_wait_median_s": "Median handoff wait",
-        "m.handoff_wait_p90_s": "P90 handoff wait",
-        "m.handoff_resolution_median_s": "Median handoff resolution",
-        "m.handoff_resolution_p90_s": "P90 handoff resolution",
-        "m.first_response_median_s": "Median first agent response",
-        "m.negative_sentiment_percent": "Negative conversations",
         "negative_topics": "Topics with the most negative conversations",
         "scored": "Scored", "negative": "Negative",
     },
 }
+# Metric labels come from the registry, under "m.<metric>" (the page reads them from here).
+for _language, _texts in TEXT.items():
+    _texts.update({f"m.{m.name}": metric_registry.label(m.name, _language) for m in metric_registry.REGISTRY})
 
 
 class BadFilter(SanicException):
@@ -348,7 +337,7 @@ def compute_timeseries(f: Filters, engine: Any) -> Dict[str, Any]:
         flt = f.metric_filter
         jobs = {
             m: _pool.submit(voice.negative_sentiment_trend, flt, f.grain, engine)
-            if m == "negative_sentiment_percent"
+            if m == NEGATIVE_SENTIMENT_PERCENT
             else _pool.submit(metrics.timeseries, m, flt, f.grain, engine)
             for m in SERIES
         }
@@ -442,8 +431,8 @@ def to_csv(table: str, f: Filters, engine: Any) -> str:
 
 VOICE_COLUMNS = {
     "unrecognised": ["text", "count", "conversations", "last_at", "example_conversation_id"],
-    "low-csat-topics": ["topic", "answers", "csat_percent"],
-    "escalation-topics": ["topic", "closed", "escalated", "escalation_rate"],
+    "low-csat-topics": ["topic", "answers", CSAT_PERCENT],
+    "escalation-topics": ["topic", "closed", "escalated", ESCALATION_RATE],
     "low-scores": ["conversation_id", "score", "answered_at", "channel", "language", "topic",
                    "agent", "comment"],
     "negative-topics": ["topic", "scored", "negative", "negative_percent"],
@@ -522,7 +511,7 @@ def register(app: Sanic) -> None:
         t = TEXT[lang]
         page = render(
             request, "dashboard.html", title=t["title"], lang=lang, t=t, f=f,
-            presets=PRESETS, channels=CHANNELS, languages=CONVERSATION_LANGUAGES,
+            presets=PRESETS, channels=DASHBOARD_CHANNELS, languages=CONVERSATION_LANGUAGES,
             groupings=GROUPINGS, kpis=KPIS, series=SERIES,
             config=json.dumps({
                 "lang": lang, "text": t, "query": f.query(), "kpis": KPIS, "series": SERIES,

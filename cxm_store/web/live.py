@@ -41,6 +41,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sqlalchemy import func, select
 
+from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store import auth, handoffs
 from cxm_store.db import session_factory
 from cxm_store.models import Handoff, Message
@@ -233,7 +234,7 @@ def store_marks(engine: Any, after_message: int) -> Tuple[List[Tuple[int, int, s
                     func.max(Handoff.claimed_at),
                     func.sum(Handoff.transfers_count),
                 )
-                .where(Handoff.status.in_(("requested", "claimed")))
+                .where(Handoff.status.in_((REQUESTED, CLAIMED)))
                 .group_by(Handoff.status)
                 .order_by(Handoff.status)
             ).all()

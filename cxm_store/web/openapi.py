@@ -10,6 +10,13 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from contract.metrics import (
+    CONTAINMENT_RATE,
+    CSAT_PERCENT,
+    ESCALATION_RATE,
+    FIRST_RESPONSE_MEDIAN_S,
+    NEGATIVE_SENTIMENT_PERCENT,
+)
 from cxm_store.metrics import GROUPINGS, METRICS
 from cxm_store.web.security import require_role
 
@@ -33,7 +40,7 @@ _ERRORS = {
     "401": {"description": "Not logged in", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
     "403": {"description": "Role is not lead or admin", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
 }
-_METRIC_NAMES = list(METRICS) + ["first_response_median_s"]
+_METRIC_NAMES = list(METRICS) + [FIRST_RESPONSE_MEDIAN_S]
 
 
 def _ok(schema_ref: str, description: str) -> Dict[str, Any]:
@@ -82,8 +89,8 @@ SPEC: Dict[str, Any] = {
                 "series": {"type": "object", "description": "metric -> [[period start YYYY-MM-DD, value|null], ...]",
                            "properties": {m: {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2,
                                                                          "items": {"oneOf": [{"type": "string"}, _nullable_number]}}}
-                                          for m in ("conversations", "containment_rate", "csat_percent", "escalation_rate",
-                                                    "negative_sentiment_percent")}}}},
+                                          for m in ("conversations", CONTAINMENT_RATE, CSAT_PERCENT, ESCALATION_RATE,
+                                                    NEGATIVE_SENTIMENT_PERCENT)}}}},
             "Metrics": {"type": "object", "properties": {m: _nullable_number for m in METRICS}},
             "Breakdown": {"type": "object", "properties": {
                 "window": {"$ref": "#/components/schemas/Window"},

@@ -13,6 +13,8 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from yarl import URL
 
+from contract.dialogue import ACTION_LISTEN, HANDOFF_AGENT_SLOT
+
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 10
@@ -88,9 +90,9 @@ class RasaClient:
             sender_id,
             output_channel,
             [
-                {"event": "slot", "name": "handoff_agent", "value": agent},
+                {"event": "slot", "name": HANDOFF_AGENT_SLOT, "value": agent},
                 {"event": "resume"},
-                {"event": "action", "name": "action_listen"},
+                {"event": "action", "name": ACTION_LISTEN},
             ],
         )
 
@@ -105,7 +107,7 @@ class RasaClient:
             self.url(sender_id, "execute", output_channel=output_channel), {"name": name}
         )
         await self._post(
-            self.url(sender_id, "tracker/events"), [{"event": "action", "name": "action_listen"}]
+            self.url(sender_id, "tracker/events"), [{"event": "action", "name": ACTION_LISTEN}]
         )
         return result
 
