@@ -43,6 +43,7 @@ ACTION_SURVEY_ANSWER = "action_survey_answer"
 ACTION_STOP_SURVEY = "action_stop_survey"
 ACTION_REQUEST_HANDOFF = "action_request_handoff"
 ACTION_LEAVE_MESSAGE = "action_leave_message"
+ACTION_LINK_ACCOUNTS = "action_link_accounts"  # proves one customer across channels
 
 # --- Intents ---------------------------------------------------------------------------
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier: not understood

@@ -13,6 +13,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store.console_models import HandoffNote
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.handoffs import agents_online
@@ -21,7 +22,7 @@ from cxm_store.pii import mask_pii
 
 MAX_NOTE_CHARS = 2000
 NOTE, TRANSFER = "note", "transfer"
-WAITING, WITH_AGENT = "requested", "claimed"  # handoff statuses (cxm_store.handoffs)
+WAITING, WITH_AGENT = REQUESTED, CLAIMED  # handoff statuses (cxm_store.handoffs)
 
 
 class TransferRefused(RuntimeError):

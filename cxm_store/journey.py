@@ -10,6 +10,7 @@ from typing import Dict, Iterator, List, Optional
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import CES, CSAT, SCALES
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.follow_up_figures import conversation_conditions
 from cxm_store.follow_ups import list_follow_ups
@@ -23,7 +24,7 @@ from cxm_store.models import (
     SurveyAnswer,
 )
 
-SCORED_KINDS = ("resolved", "csat", "ces", "nps")
+SCORED_KINDS = tuple(SCALES)  # resolved, csat, ces, nps
 
 
 def customer_of(conversation_id: int, engine: Engine = None) -> Optional[int]:
@@ -146,7 +147,7 @@ def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
 
 EXPORT_COLUMNS = (
     "conversation_id", "customer_id", "channel", "language", "started_at", "ended_at",
-    "outcome", "primary_topic", "agent", "handed_off", "resolved_confirmed", "csat", "ces",
+    "outcome", "primary_topic", "agent", "handed_off", "resolved_confirmed", CSAT, CES,
     "nps", "customer_messages", "sentiment", "negative_messages", "follow_up_reason",
     "follow_up_outcome",
 )
@@ -174,8 +175,8 @@ def conversation_rows(flt: MetricFilter, engine: Engine = None) -> Iterator[Dict
                 "outcome": conversation.outcome, "primary_topic": conversation.primary_topic,
                 "agent": conversation.agent, "handed_off": bool(conversation.has_handoff),
                 "resolved_confirmed": conversation.resolved_confirmed,
-                "csat": _mean(conversation.csat_sum, conversation.csat_count),
-                "ces": _mean(conversation.ces_sum, conversation.ces_count),
+                CSAT: _mean(conversation.csat_sum, conversation.csat_count),
+                CES: _mean(conversation.ces_sum, conversation.ces_count),
                 "nps": _nps_score(conversation),
                 "customer_messages": conversation.customer_message_count,
                 "sentiment": _mean(conversation.sentiment_sum, conversation.sentiment_count),
