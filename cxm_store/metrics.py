@@ -14,23 +14,17 @@ always agree. They read the per-conversation counter columns kept by the
 write path (``has_handoff``, ``repeat_within_7d``, survey tallies); only the
 handoff percentiles read ``handoffs``. Definitions are in docs/metrics.md.
 """
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
-from sqlalchemy import and_, case, exists, func, literal, select, true
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
-from sqlalchemy.sql import ColumnElement, Select
-from sqlalchemy.sql.selectable import Subquery
 
 from contract.metrics import (
     ABANDONMENT_RATE,
     CES_EASY_PERCENT,
     CES_MEAN,
     CONTAINMENT_RATE,
-    CONVERSATION_METRICS,
     CSAT_MEAN,
     CSAT_PERCENT,
     ESCALATION_RATE,
@@ -42,323 +36,30 @@ from contract.metrics import (
     HANDOFF_WAIT_P90_S,
     SURVEY_RESPONSE_RATE,
 )
-from contract.vocabulary import ABANDONED, CES, CSAT, ESCALATED, RESOLVED
-from cxm_store import settings, shoptime
+from cxm_store import shoptime
 from cxm_store.db import default_engine, utc_naive
-from cxm_store.models import SURVEY_COUNTERS, Conversation, ConversationTopic, Handoff
-from cxm_store.sqlfuncs import period_label, period_start, seconds_between
-
-Number = Union[int, float]
-GROUPINGS = ("channel", "language", "topic", "agent")
-GRAINS = ("day", "week")
-
-_conversations = Conversation.__table__
-_topics = ConversationTopic.__table__
-_handoffs = Handoff.__table__
-_COUNTERS = ("has_handoff", "repeat_within_7d") + SURVEY_COUNTERS
-
-
-@dataclass(frozen=True)
-class MetricFilter:
-    """Which conversations a metric looks at.
-
-    Attributes:
-        start: Inclusive lower bound on ``conversations.started_at`` (None: no bound).
-        end: Exclusive upper bound on ``conversations.started_at`` (None: no bound).
-        channel: Only this channel (``web``, ``telegram``...).
-        language: Only this language (``id``, ``en``).
-        topic: Only conversations that touched this topic.
-        agent: Only conversations taken over by this human agent.
-        zone: The shop's IANA time zone: a series' days and weeks are its local
-            ones (default ``CXM_TIMEZONE``).
-    """
-
-    start: Optional[datetime] = None
-    end: Optional[datetime] = None
-    channel: Optional[str] = None
-    language: Optional[str] = None
-    topic: Optional[str] = None
-    agent: Optional[str] = None
-    zone: str = field(default_factory=settings.shop_timezone)
-
-
-# --- Scope ------------------------------------------------------------------
-
-
-def _scope(flt: MetricFilter, by: Optional[str] = None) -> Subquery:
-    """The selected conversations, one row each, plus a grouping key ``k`` when ``by`` is set.
-
-    Grouping by topic gives one row per (conversation, topic), so a conversation
-    counts under every topic it touched.
-    """
-    c = _conversations
-    query = select(
-        c.c.id.label("conversation_id"),
-        c.c.customer_id,
-        c.c.started_at,
-        c.c.ended_at,
-        c.c.outcome,
-        c.c.primary_topic,
-        c.c.customer_message_count,
-        c.c.fallback_count,
-        *(c.c[name] for name in _COUNTERS),
-    )
-    if by == "topic":
-        query = query.add_columns(_topics.c.topic.label("k")).join_from(
-            c, _topics, _topics.c.conversation_id == c.c.id
-        )
-    elif by in ("channel", "language", "agent"):
-        query = query.add_columns(c.c[by].label("k"))
-    elif by in GRAINS:
-        query = query.add_columns(local_period(flt, by).label("period"))
-    elif by is not None:
-        raise ValueError(f"cannot group by {by!r}; use one of {GROUPINGS + GRAINS}")
-    return query.where(*filter_conditions(flt)).subquery("scope")
-
-
-def filter_conditions(flt: MetricFilter) -> List[ColumnElement]:
-    """Conditions on ``conversations`` selecting the filter's conversations."""
-    c = _conversations
-    conditions: List[ColumnElement] = []
-    if flt.start is not None:
-        conditions.append(c.c.started_at >= utc_naive(flt.start))
-    if flt.end is not None:
-        conditions.append(c.c.started_at < utc_naive(flt.end))
-    for column in ("channel", "language", "agent"):
-        if getattr(flt, column) is not None:
-            conditions.append(c.c[column] == getattr(flt, column))
-    if flt.topic is not None:
-        has_topic = aliased(_topics)
-        conditions.append(
-            exists().where(has_topic.c.conversation_id == c.c.id, has_topic.c.topic == flt.topic)
-        )
-    return conditions
-
-
-def local_period(flt: MetricFilter, grain: str) -> ColumnElement:
-    """The shop's local day or ISO week of each conversation's start, as a grouping key
-    (:func:`~cxm_store.sqlfuncs.period_label` writes it as its first day)."""
-    start, end = (None if m is None else utc_naive(m) for m in (flt.start, flt.end))
-    return period_start(_conversations.c.started_at, grain, flt.zone, start, end)
-
-
-def _keys(s: Subquery) -> List[ColumnElement]:
-    """What the scope groups by: ``k`` (channel, topic...), ``period`` or nothing."""
-    return [s.c[name] for name in ("k", "period") if name in s.c]
-
-
-def _shown(keys: List[ColumnElement]) -> List[ColumnElement]:
-    # Periods are grouped by a compact key and written as YYYY-MM-DD once per
-    # group, not once per conversation (see sqlfuncs.period_start).
-    return [period_label(key).label(key.name) if key.name == "period" else key for key in keys]
-
-
-def _count_if(condition: ColumnElement) -> ColumnElement:
-    # COUNT ignores NULLs, so this counts the rows where condition holds.
-    return func.count(case((condition, 1)))
-
-
-def _percent(numerator: ColumnElement, denominator: ColumnElement) -> ColumnElement:
-    return case((denominator == 0, None), else_=literal(100.0) * numerator / denominator)
-
-
-# --- Metric definitions: (scope) -> aggregate column --------------------------
-# Each metric is defined once, as an aggregate over the scope's rows (one row
-# per selected conversation). They read the per-conversation counters that the
-# write path keeps current (``has_handoff``, ``repeat_within_7d``, the survey
-# tallies: see models.Conversation), so no metric joins survey answers or
-# handoffs. The single-metric functions, summary, breakdown and timeseries all
-# select these same expressions.
-
-
-def _total(column: ColumnElement) -> ColumnElement:
-    return func.coalesce(func.sum(column), 0)
-
-
-def _mean(total: ColumnElement, count: ColumnElement) -> ColumnElement:
-    # The 1.0 keeps both engines from integer division.
-    return case((count == 0, None), else_=literal(1.0) * total / count)
-
-
-def _closed(s: Subquery) -> ColumnElement:
-    # Ended conversations only: an open one may still get another outcome
-    # (escalated after resolved) or more messages.
-    return _count_if(s.c.ended_at.isnot(None))
-
-
-def _outcome_rate(outcome: str) -> Callable[[Subquery], ColumnElement]:
-    def build(s: Subquery) -> ColumnElement:
-        return _percent(_count_if(s.c.outcome == outcome), _closed(s))
-
-    return build
-
-
-def _containment(s: Subquery) -> ColumnElement:
-    contained = _count_if(
-        and_(s.c.ended_at.isnot(None), s.c.outcome == RESOLVED, s.c.has_handoff.is_(False))
-    )
-    return _percent(contained, _closed(s))
-
-
-def _fcr(s: Subquery) -> ColumnElement:
-    # resolved_answered / resolved_yes count the answered, scored ``resolved``
-    # rows (one vote per conversation: > 0). repeat_within_7d is set whatever
-    # the filter: coming back on another channel, or after the window ends, is
-    # still coming back.
-    first_contact = _count_if(and_(s.c.resolved_yes > 0, s.c.repeat_within_7d.is_(False)))
-    return _percent(first_contact, _count_if(s.c.resolved_answered > 0))
-
-
-def _share(count: str, good: str) -> Callable[[Subquery], ColumnElement]:
-    def build(s: Subquery) -> ColumnElement:
-        return _percent(_total(s.c[good]), _total(s.c[count]))
-
-    return build
-
-
-def _mean_score(kind: str) -> Callable[[Subquery], ColumnElement]:
-    def build(s: Subquery) -> ColumnElement:
-        return _mean(_total(s.c[f"{kind}_sum"]), _total(s.c[f"{kind}_count"]))
-
-    return build
-
-
-def _nps(s: Subquery) -> ColumnElement:
-    promoters_minus_detractors = _total(s.c.nps_promoters) - _total(s.c.nps_detractors)
-    return _percent(promoters_minus_detractors, _total(s.c.nps_count))
-
-
-def _response_rate(s: Subquery) -> ColumnElement:
-    # Conversations without survey rows are in neither part.
-    return _percent(_count_if(s.c.survey_answered > 0), _count_if(s.c.survey_asked > 0))
-
-
-def _fallback_rate(s: Subquery) -> ColumnElement:
-    # The per-conversation counters equal the message counts; summing them
-    # spares a scan of the transcript table.
-    return _percent(_total(s.c.fallback_count), _total(s.c.customer_message_count))
-
-
-_AGGREGATES: Dict[str, Callable[[Subquery], ColumnElement]] = {
-    "conversations": lambda s: func.count(),
-    CONTAINMENT_RATE: _containment,
-    ESCALATION_RATE: _outcome_rate(ESCALATED),
-    ABANDONMENT_RATE: _outcome_rate(ABANDONED),
-    FCR_RATE: _fcr,
-    CSAT_PERCENT: _share("csat_count", "csat_high"),
-    CSAT_MEAN: _mean_score(CSAT),
-    CES_MEAN: _mean_score(CES),
-    CES_EASY_PERCENT: _share("ces_count", "ces_easy"),
-    "nps": _nps,
-    SURVEY_RESPONSE_RATE: _response_rate,
-    FALLBACK_RATE: _fallback_rate,
-}
-
-# Percentiles of handoff durations: metric -> (handoffs column, percentile).
-_PERCENTILES: Dict[str, Tuple[str, int]] = {
-    HANDOFF_WAIT_MEDIAN_S: ("claimed_at", 50),
-    HANDOFF_WAIT_P90_S: ("claimed_at", 90),
-    HANDOFF_RESOLUTION_MEDIAN_S: ("resolved_at", 50),
-    HANDOFF_RESOLUTION_P90_S: ("resolved_at", 90),
-}
-
-
-def _handoff_percentiles(s: Subquery, until: str, pcts: Tuple[int, ...]) -> Select:
-    """``pcts``-th percentiles (linear interpolation, like percentile_cont) of
-    ``handoffs.<until> - requested_at`` in seconds, over handoffs where ``until`` is set.
-
-    One ranked subquery serves every percentile of the same duration: window
-    functions rank the durations; the two neighbouring ranks are then blended,
-    all in SQL, identically on SQLite and PostgreSQL.
-    """
-    h = _handoffs
-    keys = _keys(s)
-    seconds = seconds_between(h.c[until], h.c.requested_at)
-    partition = {"partition_by": keys} if keys else {}
-    ranked = (
-        select(
-            *keys,
-            seconds.label("v"),
-            func.row_number().over(order_by=seconds, **partition).label("rn"),
-            func.count().over(**partition).label("n"),
-        )
-        .select_from(s.join(h, h.c.conversation_id == s.c.conversation_id))
-        .where(s.c.has_handoff == True, h.c[until].isnot(None))  # noqa: E712 (index)
-        .subquery(f"ranked_{until}")
-    )
-    outer_keys = [ranked.c[key.name] for key in keys]
-    values = [interpolated_percentile(ranked, pct).label(f"p{pct}") for pct in pcts]
-    return select(*_shown(outer_keys), *values).select_from(ranked).group_by(*outer_keys)
-
-
-def interpolated_percentile(ranked: Subquery, pct: int) -> ColumnElement:
-    """The ``pct``-th percentile of ``ranked.v`` (linear interpolation, like percentile_cont).
-
-    ``ranked`` has each value ``v``, its rank ``rn`` (from 1, ascending) and the
-    count ``n`` of its group; the aggregate blends the two neighbouring ranks.
-    """
-    # Zero-based position (n - 1) * pct / 100 = whole + fraction; integer
-    # division on both engines gives the whole part.
-    scaled = (ranked.c.n - 1) * pct
-    whole = scaled / 100
-    fraction = (scaled - whole * 100) / literal(100.0)
-    return func.sum(
-        case(
-            (ranked.c.rn == whole + 1, ranked.c.v * (literal(1.0) - fraction)),
-            (ranked.c.rn == whole + 2, ranked.c.v * fraction),
-            else_=literal(0.0),
-        )
-    )
-
-
-def _aggregate_builder(metric: str) -> Callable[[Subquery], Select]:
-    def build(s: Subquery) -> Select:
-        keys = _keys(s)
-        return select(*_shown(keys), _AGGREGATES[metric](s)).select_from(s).group_by(*keys)
-
-    return build
-
-
-def _percentile_builder(metric: str) -> Callable[[Subquery], Select]:
-    until, pct = _PERCENTILES[metric]
-    return lambda s: _handoff_percentiles(s, until, (pct,))
-
-
-# Query builders: (scope) -> SELECT keys..., value, one metric at a time.
-_BUILDERS: Dict[str, Callable[[Subquery], Select]] = {
-    **{metric: _aggregate_builder(metric) for metric in _AGGREGATES},
-    **{metric: _percentile_builder(metric) for metric in _PERCENTILES},
-}
-# The registry (contract.metrics) names them, in report order; each has its SQL here.
-METRICS: Tuple[str, ...] = CONVERSATION_METRICS
-if set(_BUILDERS) != set(METRICS):
-    raise ImportError(f"metrics without SQL or without a registry entry: {set(_BUILDERS) ^ set(METRICS)}")
-
-
-def _plain(value) -> Optional[Number]:
-    # PostgreSQL hands back Decimals for numeric arithmetic; callers get floats.
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def _value(metric: str, flt: MetricFilter, engine: Optional[Engine]) -> Optional[Number]:
-    with (engine or default_engine()).connect() as connection:
-        return _plain(connection.execute(_BUILDERS[metric](_scope(flt))).scalar())
-
-
-def _grouped(
-    metric: str, flt: MetricFilter, by: str, engine: Optional[Engine]
-) -> Dict[Optional[str], Optional[Number]]:
-    with (engine or default_engine()).connect() as connection:
-        rows = connection.execute(_BUILDERS[metric](_scope(flt, by))).all()
-    return {key: _plain(value) for key, value in rows}
-
+from cxm_store.metric_sql import (  # noqa: F401 (the metrics' interface: callers import these here)
+    BUILDERS,
+    GRAINS,
+    GROUPINGS,
+    METRICS,
+    MetricFilter,
+    Number,
+    aggregates,
+    filter_conditions,
+    grouped_values,
+    interpolated_percentile,
+    local_period,
+    metric_value,
+    percentile_values,
+)
 
 # --- One function per metric ------------------------------------------------
 
 
 def conversation_count(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> int:
     """Conversations started in the window (open ones included)."""
-    return _value("conversations", flt, engine)
+    return metric_value("conversations", flt, engine)
 
 
 def containment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
@@ -368,17 +69,17 @@ def containment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) 
     ``escalated`` and ``abandoned`` are not contained). Denominator: ended
     conversations (open ones are not counted yet, even with an outcome).
     """
-    return _value(CONTAINMENT_RATE, flt, engine)
+    return metric_value(CONTAINMENT_RATE, flt, engine)
 
 
 def escalation_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of closed conversations whose outcome is ``escalated``."""
-    return _value(ESCALATION_RATE, flt, engine)
+    return metric_value(ESCALATION_RATE, flt, engine)
 
 
 def abandonment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of closed conversations whose outcome is ``abandoned`` (idle > 30 min)."""
-    return _value(ABANDONMENT_RATE, flt, engine)
+    return metric_value(ABANDONMENT_RATE, flt, engine)
 
 
 def first_contact_resolution_rate(
@@ -394,72 +95,72 @@ def first_contact_resolution_rate(
     a primary topic can have no repeat. Conversations from the last 7 days
     may still lose their FCR when the customer comes back.
     """
-    return _value(FCR_RATE, flt, engine)
+    return metric_value(FCR_RATE, flt, engine)
 
 
 def csat_percent(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of answered CSAT answers (1-5) that are 4 or 5."""
-    return _value(CSAT_PERCENT, flt, engine)
+    return metric_value(CSAT_PERCENT, flt, engine)
 
 
 def csat_mean(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """Mean of answered CSAT scores (1-5)."""
-    return _value(CSAT_MEAN, flt, engine)
+    return metric_value(CSAT_MEAN, flt, engine)
 
 
 def ces_mean(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """Mean of answered customer-effort scores (1-7, 7 = very easy)."""
-    return _value(CES_MEAN, flt, engine)
+    return metric_value(CES_MEAN, flt, engine)
 
 
 def ces_easy_percent(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of answered customer-effort scores that are 5-7 ("easy")."""
-    return _value(CES_EASY_PERCENT, flt, engine)
+    return metric_value(CES_EASY_PERCENT, flt, engine)
 
 
 def nps(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """Net Promoter Score: % promoters (9-10) minus % detractors (0-6), from -100 to 100."""
-    return _value("nps", flt, engine)
+    return metric_value("nps", flt, engine)
 
 
 def survey_response_rate(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """% of surveyed conversations (any survey row) with at least one answered question."""
-    return _value(SURVEY_RESPONSE_RATE, flt, engine)
+    return metric_value(SURVEY_RESPONSE_RATE, flt, engine)
 
 
 def fallback_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
     """% of customer messages the bot could not understand (``is_fallback``)."""
-    return _value(FALLBACK_RATE, flt, engine)
+    return metric_value(FALLBACK_RATE, flt, engine)
 
 
 def handoff_wait_median_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """Median seconds from handoff request to an agent claiming it (claimed handoffs only)."""
-    return _value(HANDOFF_WAIT_MEDIAN_S, flt, engine)
+    return metric_value(HANDOFF_WAIT_MEDIAN_S, flt, engine)
 
 
 def handoff_wait_p90_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """90th percentile of seconds from handoff request to claim (claimed handoffs only)."""
-    return _value(HANDOFF_WAIT_P90_S, flt, engine)
+    return metric_value(HANDOFF_WAIT_P90_S, flt, engine)
 
 
 def handoff_resolution_median_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """Median seconds from handoff request to resolution (resolved handoffs only)."""
-    return _value(HANDOFF_RESOLUTION_MEDIAN_S, flt, engine)
+    return metric_value(HANDOFF_RESOLUTION_MEDIAN_S, flt, engine)
 
 
 def handoff_resolution_p90_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
     """90th percentile of seconds from handoff request to resolution (resolved handoffs only)."""
-    return _value(HANDOFF_RESOLUTION_P90_S, flt, engine)
+    return metric_value(HANDOFF_RESOLUTION_P90_S, flt, engine)
 
 
 # --- Views over all metrics ---------------------------------------------------
@@ -475,60 +176,9 @@ def summary(
     four percentiles (two ranked subqueries over the selected handoffs).
     """
     with (engine or default_engine()).connect() as connection:
-        values = dict(_aggregates(connection, flt, None)[None])
-        values.update(_percentiles(connection, flt, None).get(None, {}))
+        values = dict(aggregates(connection, flt, None)[None])
+        values.update(percentile_values(connection, flt, None).get(None, {}))
     return {metric: values.get(metric) for metric in METRICS}
-
-
-def _aggregates(
-    connection, flt: MetricFilter, by: Optional[str]
-) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
-    """Every counter-based metric per group (key None without ``by``), in one query."""
-    s = _scope(flt, by)
-    keys = _keys(s)
-    names = list(_AGGREGATES)
-    query = select(*_shown(keys), *(_AGGREGATES[name](s) for name in names)).select_from(s)
-    rows = connection.execute(query.group_by(*keys)).all()
-    width = len(keys)
-    return {
-        (row[0] if width else None): {
-            name: _plain(value) for name, value in zip(names, row[width:])
-        }
-        for row in rows
-    }
-
-
-def _percentiles(
-    connection, flt: MetricFilter, by: Optional[str]
-) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
-    """The handoff percentiles per group (key None without ``by``), in one query."""
-    s = _scope(flt, by)
-    per_duration = {}
-    for metric, (until, pct) in _PERCENTILES.items():
-        per_duration.setdefault(until, []).append((metric, pct))
-    out: Dict[Optional[str], Dict[str, Optional[Number]]] = {}
-    if by is None:
-        subqueries = [
-            (_handoff_percentiles(s, until, tuple(p for _, p in wanted)).subquery(f"p_{until}"),
-             wanted)
-            for until, wanted in per_duration.items()
-        ]
-        first = subqueries[0][0]
-        from_ = first
-        for sub, _ in subqueries[1:]:
-            from_ = from_.join(sub, true())
-        columns = [sub.c[f"p{pct}"] for sub, wanted in subqueries for _, pct in wanted]
-        row = connection.execute(select(*columns).select_from(from_)).one()
-        names = [metric for _, wanted in subqueries for metric, _ in wanted]
-        out[None] = {name: _plain(value) for name, value in zip(names, row)}
-        return out
-    for until, wanted in per_duration.items():
-        query = _handoff_percentiles(s, until, tuple(p for _, p in wanted))
-        for row in connection.execute(query).all():
-            group = out.setdefault(row[0], {})
-            for (metric, _), value in zip(wanted, row[1:]):
-                group[metric] = _plain(value)
-    return out
 
 
 def breakdown(
@@ -544,8 +194,8 @@ def breakdown(
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
     with (engine or default_engine()).connect() as connection:
-        per_group = _aggregates(connection, flt, by)
-        percentiles = _percentiles(connection, flt, by)
+        per_group = aggregates(connection, flt, by)
+        percentiles = percentile_values(connection, flt, by)
     groups = sorted(per_group, key=lambda key: (key is None, key or ""))
     return {
         group: {
@@ -567,11 +217,11 @@ def timeseries(
     With both ``start`` and ``end`` set, periods without conversations are
     filled in (0 conversations, None for every other metric).
     """
-    if metric not in _BUILDERS:
+    if metric not in BUILDERS:
         raise ValueError(f"unknown metric {metric!r}; use one of {METRICS}")
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
-    values = _grouped(metric, flt, grain, engine)
+    values = grouped_values(metric, flt, grain, engine)
     if flt.start is not None and flt.end is not None:
         empty = 0 if metric == "conversations" else None
         for period in periods(flt, grain):

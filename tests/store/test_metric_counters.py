@@ -13,8 +13,8 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
+from cxm_store import metric_sql, schema, synthetic
 from cxm_store import metrics as m
-from cxm_store import schema, synthetic
 from cxm_store.handoffs import claim_handoff, leave_message, request_handoff, resolve_handoff
 from cxm_store.models import SURVEY_COUNTERS, Conversation, CustomerIdentity, Handoff, SurveyAnswer
 from cxm_store.surveys import (
@@ -252,5 +252,5 @@ def test_summary_matches_single_metric_functions(history):
         values = m.summary(flt, engine)
         assert list(values) == list(m.METRICS)
         for metric in m.METRICS:
-            single = m._value(metric, flt, engine)
+            single = metric_sql.metric_value(metric, flt, engine)
             assert values[metric] == pytest.approx(single), (flt, metric)
