@@ -174,6 +174,10 @@ def running_console(
         "RASA_AUTH_TOKEN": RASA_TOKEN,
         "CXM_SESSION_HOURS": "8",
         "CXM_SECURE_COOKIES": "0",
+        # The console purges on a schedule: only this test's copies, never var/.
+        "TRACKER_STORE_URL": f"sqlite:///{data / 'tracker.db'}",
+        "CAPTURE_SPOOL_DIR": str(data / "spool"),
+        "CXM_LOG_DIRS": str(data / "logs"),
         **env,
     }
     with web_app(name, port, environment) as url:

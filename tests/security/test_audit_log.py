@@ -92,3 +92,10 @@ def test_a_password_reset_ends_sessions_and_only_the_new_password_works(console)
     assert fresh.get("/api/queue").status_code == 200
     [entry] = [e for e in entries(console, "user_password_reset") if e["subject"] == name]
     assert new_password not in str(entry)
+
+
+def test_the_console_runs_the_retention_purge_on_its_schedule(console):
+    # At start, then every CXM_PURGE_INTERVAL_HOURS: written like a purge from the command line.
+    purges = entries(console, "purge")
+    assert purges and purges[-1]["actor"] == audit.SCHEDULER
+    assert set(purges[-1]["detail"]) >= {"messages", "tickets", "audit_entries"}
