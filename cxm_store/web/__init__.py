@@ -30,7 +30,7 @@ from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
-from cxm_store.web import api, audit_trail, canned_pages, dashboard, live, notes_api, openapi, pages
+from cxm_store.web import api, audit_trail, canned_pages, dashboard, journey_pages, live, notes_api, openapi, pages
 from cxm_store.web.rasa import RasaClient
 from cxm_store.web.security import LoginRequired, current_session, load_session
 
@@ -44,6 +44,8 @@ TEMPLATES = HERE / "templates"
 NAV = (
     ("Conversations", "/console", ("agent", "lead", "admin")),
     ("Dashboard", "/dashboard", ("lead", "admin")),
+    ("Follow-ups", "/follow-ups", ("agent", "lead", "admin")),
+    ("Closed loop", "/loop", ("lead", "admin")),
     ("Audit log", "/console/audit", ("admin",)),
     ("Canned responses", "/canned", ("lead", "admin")),
 )
@@ -130,4 +132,5 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     dashboard.register(app)
     audit_trail.register(app)
     openapi.register(app)
+    journey_pages.register(app)
     return app
