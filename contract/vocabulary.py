@@ -23,7 +23,9 @@ SENDERS = (CUSTOMER, BOT, AGENT)
 # primary topic (still listed among its topics).
 SMALL_TALK_INTENTS = frozenset(
     {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope",
-     "nlu_fallback"}
+     "nlu_fallback",
+     # Linking their chats on two channels says nothing of why they came either.
+     "link_accounts"}
 )
 
 # --- Surveys ---------------------------------------------------------------------
