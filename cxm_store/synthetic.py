@@ -58,6 +58,7 @@ from cxm_store.models import (
     SurveyAnswer,
     survey_tally,
 )
+from cxm_store.synthetic_journey import add_journeys
 
 DEMO_PREFIX = "demo-"
 AGENTS = ("rina", "budi", "sari", "dewi")
@@ -659,4 +660,5 @@ def generate(
     else:
         with engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
+    counts.update(add_journeys(engine, start, end, rng))
     return counts
