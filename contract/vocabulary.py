@@ -4,6 +4,7 @@ Each tuple is the complete list of allowed values; the store's CHECK
 constraints, the synthetic history and the console read them from here.
 """
 import re
+from datetime import timedelta
 from typing import Dict, Mapping, Optional, Tuple
 
 # --- Conversations -------------------------------------------------------------
@@ -15,6 +16,10 @@ OUTCOMES = (RESOLVED, UNRESOLVED, ESCALATED, ABANDONED)
 # A later outcome replaces an earlier one only when it ranks at least as high:
 # an escalation is never undone by a thank-you, and abandonment is a default.
 OUTCOME_RANK: Mapping[str, int] = {ABANDONED: 0, RESOLVED: 1, UNRESOLVED: 1, ESCALATED: 2}
+
+# A conversation ends after this long without a message (Rasa's session
+# expiry in domain.yml is the same 30 minutes).
+INACTIVITY_WINDOW = timedelta(minutes=30)
 
 CUSTOMER, BOT, AGENT = "customer", "bot", "agent"
 SENDERS = (CUSTOMER, BOT, AGENT)
