@@ -17,6 +17,11 @@
   function panel() {
     var box = document.getElementById("journey-panel");
     if (box) return box;
+    // The console page links only its own stylesheet; the timeline's lives beside this file.
+    var style = el("link");
+    style.rel = "stylesheet";
+    style.href = "/static/journey.css";
+    document.head.appendChild(style);
     var aside = document.querySelector("aside.context");
     if (!aside) return null;
     box = el("section", "journey-panel");
@@ -34,9 +39,11 @@
       var item = el("li", "timeline-item" + (c.negative ? " negative" : ""));
       item.dataset.conversation = c.id;
       item.appendChild(el("span", "when", when(c.started_at) + " "));
+      item.appendChild(document.createTextNode(" "));
       item.appendChild(el("span", "chip channel-" + c.channel, c.channel));
       item.appendChild(el("span", "", " #" + c.id + " " + (c.primary_topic || "no topic").replace(/_/g, " ") + " "));
       item.appendChild(el("span", "outcome outcome-" + (c.outcome || "open"), c.outcome || "open"));
+      item.appendChild(document.createTextNode(" "));
       c.handoffs.forEach(function (h) { item.appendChild(el("span", "meta", " · handoff " + h.status + (h.agent ? " (" + h.agent + ")" : ""))); });
       Object.keys(c.scores).forEach(function (k) { item.appendChild(el("span", "score", k.toUpperCase() + " " + c.scores[k])); });
       journey.follow_ups.filter(function (f) { return f.conversation_id === c.id; }).forEach(function (f) {
