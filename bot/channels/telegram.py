@@ -56,6 +56,7 @@ from telegram.error import (
 
 from bot.channels.message_length import length_problem, max_message_chars
 from bot.channels.sender_ids import TELEGRAM_PREFIX
+from bot.channels.telegram_photos import file_url_for, is_photo, receive_photo
 from bot.channels.webchat import clean_message_text
 
 logger = logging.getLogger(__name__)
@@ -463,7 +464,9 @@ class TelegramInput(InputChannel):
         self.chat_locks = KeyedLocks()
         self._tasks: Set[asyncio.Task] = set()
         self._poller: Optional[asyncio.Task] = None
-        self.bot: Optional[Bot] = Bot(self.token, base_url=self.base_url) if self.token else None
+        self.bot: Optional[Bot] = (
+            Bot(self.token, base_url=self.base_url, base_file_url=file_url_for(self.base_url)) if self.token else None
+        )
         if self.bot:
             # httpx logs each request URL at INFO, and Bot API URLs hold the token.
             httpx_logger = logging.getLogger("httpx")
@@ -618,8 +621,13 @@ class TelegramInput(InputChannel):
             return
         sender = sender_id_for(message.chat.id)
         output = self.get_output_channel()
+        if message.text is None and is_photo(message):
+            if not edited:
+                user = update.effective_user
+                await receive_photo(self.bot, message, sender, output, user.language_code if user else None)
+            return
         if message.text is None:
-            # Sticker, photo, voice, video, document, location, contact... An
+            # Sticker, voice, video, document, location, contact... An
             # edited caption or live location was answered when first sent.
             if not edited:
                 await output.send_text_message(sender, NOT_TEXT_REPLY)

@@ -27,6 +27,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, Ou
 from sanic import Blueprint, response
 
 from bot.channels.push import PushHub, hub_from_environment
+from bot.channels.webchat_photos import add_photo_route
 from bot.channels.message_length import length_problem, max_message_chars
 from bot.channels.sender_ids import allowed_for_webchat, sender_problem
 from sanic.request import Request
@@ -161,4 +162,5 @@ class WebchatInput(InputChannel):
             finally:
                 self.hub.unsubscribe(subscription)
 
+        add_photo_route(webchat)
         return webchat

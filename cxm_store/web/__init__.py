@@ -30,7 +30,7 @@ from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
-from cxm_store.web import api, audit_trail, canned_pages, dashboard, journey_pages, live, notes_api, openapi, pages
+from cxm_store.web import api, audit_trail, canned_pages, dashboard, journey_pages, images_api, live, notes_api, openapi, pages
 from cxm_store.web.rasa import RasaClient
 from cxm_store.web.security import LoginRequired, current_session, load_session
 
@@ -129,6 +129,7 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     live.register(app, settings.live_redis_url)
     canned_pages.register(app)
     notes_api.register(app)
+    images_api.register(app)
     dashboard.register(app)
     audit_trail.register(app)
     openapi.register(app)

@@ -47,6 +47,7 @@ class FakeTelegram:
         self._failures: List[Dict[str, Any]] = []
         self._lock = threading.Lock()
         self._next_message_id = 1000
+        self.files: Dict[str, bytes] = {}  # file_id -> content, for getFile and the download
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._runner: Optional[web.AppRunner] = None
         self._thread: Optional[threading.Thread] = None
@@ -137,6 +138,7 @@ class FakeTelegram:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -161,6 +163,19 @@ class FakeTelegram:
         else:
             call.result = self._result(method, params)
         return web.json_response({"ok": True, "result": call.result})
+
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """A file a customer sent (a photo): served by getFile and the file download URL."""
+        with self._lock:
+            self.files[file_id] = content
+
+    async def _download(self, request: web.Request) -> web.Response:
+        with self._lock:
+            self.calls.append(Call(request.match_info["token"], "downloadFile", {"path": request.match_info["path"]}))
+            content = self.files.get(request.match_info["path"].split(".")[0])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="application/octet-stream")
 
     async def _get_updates(self, params: Dict[str, Any]) -> List[Dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -193,6 +208,12 @@ class FakeTelegram:
             if isinstance(params.get("reply_markup"), dict):
                 message["reply_markup"] = params["reply_markup"]
             return message
+        if method == "getFile":
+            file_id = params["file_id"]
+            with self._lock:
+                size = len(self.files.get(file_id, b""))
+            return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size,
+                    "file_path": f"{file_id}.jpg"}
         if method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True  # answerCallbackQuery, deleteWebhook, setWebhook...

@@ -229,13 +229,12 @@ def test_a_chats_messages_are_handled_in_order(fake_telegram: FakeTelegram, upda
 @pytest.mark.parametrize("content", [
     {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
                  "is_animated": False, "is_video": False}},
-    {"photo": [{"file_id": "p", "file_unique_id": "p", "width": 90, "height": 90}], "caption": "rusak"},
     {"voice": {"file_id": "v", "file_unique_id": "v", "duration": 3}},
     {"video": {"file_id": "v", "file_unique_id": "v", "width": 1, "height": 1, "duration": 3}},
     {"document": {"file_id": "d", "file_unique_id": "d", "file_name": "invoice.pdf"}},
     {"location": {"latitude": -6.2, "longitude": 106.8}},
     {"contact": {"phone_number": "+62812", "first_name": "Budi"}},
-], ids=["sticker", "photo", "voice", "video", "document", "location", "contact"])
+], ids=["sticker", "voice", "video", "document", "location", "contact"])
 def test_non_text_messages_get_a_polite_reply_without_the_bot(
     fake_telegram: FakeTelegram, updates: Updates, content: Dict[str, Any]
 ) -> None:
