@@ -15,9 +15,9 @@ conversation the follow-up belongs to, as everywhere on the dashboard.
 """
 import statistics
 from datetime import datetime
-from typing import Dict, List, Optional
+from typing import Dict, List
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
@@ -49,15 +49,29 @@ def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -
         conditions.append(FollowUp.opened_at >= utc_naive(flt.start))
     if flt.end is not None:
         conditions.append(FollowUp.opened_at < utc_naive(flt.end))
+    # The customer's next answer of the follow-up's kind, in another conversation
+    # (served by ix_survey_answers_customer_kind_asked): one statement, no query per row.
+    later = aliased(SurveyAnswer)
+    next_score = (
+        select(later.score)
+        .where(later.customer_id == FollowUp.customer_id, later.kind == FollowUp.reason,
+               later.status == "answered", later.score.isnot(None),
+               later.asked_at > FollowUp.opened_at,
+               later.conversation_id != FollowUp.conversation_id)
+        .order_by(later.asked_at, later.id)
+        .limit(1)
+        .correlate(FollowUp)
+        .scalar_subquery()
+    )
     with session_factory(engine)() as session:
         rows = session.execute(
-            select(FollowUp.id, FollowUp.opened_at, FollowUp.due_at, FollowUp.closed_at,
-                   FollowUp.reason, FollowUp.score, FollowUp.customer_id,
-                   FollowUp.conversation_id)
+            select(FollowUp.opened_at, FollowUp.due_at, FollowUp.closed_at, FollowUp.reason,
+                   FollowUp.score,
+                   case((FollowUp.reason.in_(("csat", "nps")), next_score)).label("next_score"))
             .join(Conversation, Conversation.id == FollowUp.conversation_id)
             .where(*conditions)
         ).all()
-        changes = _score_changes(session, [row for row in rows if row.reason in (CSAT, NPS)])
+    changes = [row.next_score - row.score for row in rows if row.next_score is not None]
     closed = [row for row in rows if row.closed_at is not None]
     durations = [(row.closed_at - row.opened_at).total_seconds() for row in closed]
     return {
@@ -69,25 +83,6 @@ def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -
         "score_change": round(statistics.mean(changes), 2) if changes else None,
         "score_changes": len(changes),
     }
-
-
-def _score_changes(session, scored) -> List[int]:
-    """Next score minus the opening score, for follow-ups whose customer answered again."""
-    changes = []
-    for row in scored:
-        later = aliased(SurveyAnswer)
-        next_score: Optional[int] = session.scalar(
-            select(later.score)
-            .where(and_(later.customer_id == row.customer_id, later.kind == row.reason,
-                        later.status == "answered", later.score.isnot(None),
-                        later.asked_at > row.opened_at,
-                        later.conversation_id != row.conversation_id))
-            .order_by(later.asked_at, later.id)
-            .limit(1)
-        )
-        if next_score is not None:
-            changes.append(next_score - row.score)
-    return changes
 
 
 def breached_follow_ups_count(now: datetime, engine: Engine = None) -> int:
