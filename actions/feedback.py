@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.survey_answers import SCALES, is_refusal, is_remark, is_unhappy, read_score
+from actions.survey_wording import ask as ask_survey_question
 from contract.dialogue import (
     ACTION_OFFER_SURVEY,
     ACTION_STOP_SURVEY,
@@ -74,8 +75,12 @@ def had_request(tracker: Tracker) -> bool:
     )
 
 
-def _ask(dispatcher: CollectingDispatcher, kind: Text) -> List[Dict[Text, Any]]:
-    dispatcher.utter_message(response=ASK_RESPONSES[kind])
+def _ask(
+    dispatcher: CollectingDispatcher, kind: Text, tracker: Optional[Tracker] = None,
+    domain: Optional[Dict[Text, Any]] = None,
+) -> List[Dict[Text, Any]]:
+    # In the lead's words when they wrote some (actions/survey_wording.py).
+    ask_survey_question(dispatcher, tracker, domain, kind, ASK_RESPONSES[kind])
     events = [SlotSet(SURVEY_QUESTION_SLOT, kind), SlotSet(SURVEY_RETRY_SLOT, False)]
     if kind == SURVEY_COMMENT:
         events.append(SlotSet(SURVEY_COMMENT_PENDING_SLOT, True))
@@ -147,7 +152,7 @@ class ActionOfferSurvey(Action):
         # A customer who ends the conversation themselves was helped by the bot,
         # unless a person handled it; the survey may still revise this.
         events = [] if by_agent else [SlotSet(OUTCOME_SLOT, "resolved")]
-        return events + _ask(dispatcher, "resolved")
+        return events + _ask(dispatcher, "resolved", tracker, domain)
 
 
 class ActionSurveyAnswer(Action):
@@ -207,7 +212,7 @@ class ActionSurveyAnswer(Action):
         if following is None:
             dispatcher.utter_message(response="utter_survey_thanks")
             return events + end_survey()
-        return events + _ask(dispatcher, following)
+        return events + _ask(dispatcher, following, tracker, domain)
 
     @staticmethod
     def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text) -> List[Dict[Text, Any]]:

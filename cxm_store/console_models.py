@@ -87,3 +87,21 @@ class SurveyText(Base):
     buttons = Column(Text, nullable=False)  # JSON list of {"title", "payload"}
     updated_by = Column(String(80), nullable=False)
     updated_at = Column(DateTime, nullable=False)
+
+
+# Every survey answer carries the wording version it was asked in, whichever
+# write path stores it (models imports this module last, so these exist).
+from sqlalchemy import event, select  # noqa: E402
+
+from cxm_store.models import Conversation, SurveyAnswer  # noqa: E402
+
+
+@event.listens_for(SurveyAnswer, "before_insert")
+def _stamp_wording_version(_mapper: object, connection: object, answer: SurveyAnswer) -> None:
+    from cxm_store.survey_texts import version_in_force
+
+    if answer.text_version is None and answer.asked_at is not None:
+        language = connection.execute(
+            select(Conversation.language).where(Conversation.id == answer.conversation_id)
+        ).scalar()
+        answer.text_version = version_in_force(connection, answer.kind, language, answer.asked_at)

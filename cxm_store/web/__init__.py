@@ -30,7 +30,7 @@ from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
-from cxm_store.web import api, audit_trail, canned_pages, dashboard, journey_pages, images_api, live, notes_api, openapi, pages
+from cxm_store.web import api, audit_trail, canned_pages, dashboard, journey_pages, images_api, live, notes_api, openapi, pages, survey_pages
 from cxm_store.web.rasa import RasaClient
 from cxm_store.web.security import LoginRequired, current_session, load_session
 
@@ -48,6 +48,7 @@ NAV = (
     ("Closed loop", "/loop", ("lead", "admin")),
     ("Audit log", "/console/audit", ("admin",)),
     ("Canned responses", "/canned", ("lead", "admin")),
+    ("Survey wording", "/survey-texts", ("lead", "admin")),
 )
 
 CONTENT_SECURITY_POLICY = (
@@ -130,6 +131,7 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     canned_pages.register(app)
     notes_api.register(app)
     images_api.register(app)
+    survey_pages.register(app)
     dashboard.register(app)
     audit_trail.register(app)
     openapi.register(app)

@@ -1,0 +1,45 @@
+"""Asking a survey question in the lead's words when they wrote some (cxm_store.survey_texts).
+
+The question text and the button titles come from the newest version a lead
+saved for the customer's language; the buttons keep the built-in payloads
+(the domain's response for that language), so answers are read as before.
+Without a version, or when the store cannot be read, the built-in response
+is used: a survey is never lost to a wording lookup.
+"""
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from contract.dialogue import LANGUAGE_SLOT
+from cxm_store.survey_texts import current_wording
+
+
+def _built_in(domain: Optional[Dict[Text, Any]], response: Text, language: Text) -> Dict[Text, Any]:
+    variations = ((domain or {}).get("responses") or {}).get(response) or []
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if any(c.get("name") == LANGUAGE_SLOT and c.get("value") == language for c in conditions):
+            return variation
+    return variations[0] if variations else {}
+
+
+def ask(dispatcher: CollectingDispatcher, tracker: Optional[Tracker], domain: Optional[Dict[Text, Any]],
+        kind: Text, response: Text) -> None:
+    """Put survey question ``kind`` to the customer (built-in ``response`` unless a lead reworded it)."""
+    language = (tracker.get_slot(LANGUAGE_SLOT) if tracker else None) or "id"
+    try:
+        wording = current_wording(kind, language) if domain is not None else None
+    except SQLAlchemyError:
+        wording = None
+    if wording is None:
+        dispatcher.utter_message(response=response)
+        return
+    built_in: List[Dict[Text, Any]] = _built_in(domain, response, language).get("buttons") or []
+    buttons = [
+        {"title": wording.buttons[index] if index < len(wording.buttons) else button["title"],
+         "payload": button["payload"]}
+        for index, button in enumerate(built_in)
+    ]
+    dispatcher.utter_message(text=wording.question, buttons=buttons)
