@@ -22,7 +22,8 @@ from actions.language import reply_language
 from actions.orders import ORDER_ID_SLOT, format_date, status_answer, typed_order_id
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import ACTION_ANSWER_FAQ
-from cxm_store.orders import OrderView, find_order, normalise_order_id
+from actions.order_lookup import TooManyLookups, order_for_sender, tell_order
+from cxm_store.orders import OrderView, normalise_order_id
 
 logger = logging.getLogger(__name__)
 
@@ -150,12 +151,17 @@ class ActionAnswerFaq(Action):
     ) -> List[Dict[Text, Any]]:
         topics = asked_topics(tracker)
         order_id = _order_in_context(tracker) if any(t in ORDER_ANSWERS for t in topics) else None
+        lookup = None
         try:
-            order = find_order(order_id) if order_id else None
+            lookup = order_for_sender(tracker, order_id) if order_id else None
+        except TooManyLookups:
+            # The policy still answers, without looking more orders up.
+            order_id = None
         except SQLAlchemyError:
             # The policy still answers; the order is just not read now.
             logger.exception("Order look-up failed for %s", order_id)
-            order = order_id = None
+            order_id = None
+        order = lookup.order if lookup else None
         language = reply_language(tracker)
         typed = next(tracker.get_latest_entity_values(ORDER_ID_SLOT), None)
         if order is None and order_id and typed:
@@ -163,7 +169,7 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
         for topic in topics:
             if order is not None and topic in ORDER_ANSWERS:
-                dispatcher.utter_message(**order_answer(topic, order, language))
+                tell_order(dispatcher, lookup, order_answer(topic, order, language), language)
             elif topic == ORDER_STATUS_INTENT:
                 if order_id is None:
                     dispatcher.utter_message(response="utter_ask_order_id")

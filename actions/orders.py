@@ -10,7 +10,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
 from contract.dialogue import ACTION_CHECK_ORDER_STATUS, ORDER_ID_SLOT
-from cxm_store.orders import OrderView, find_order, normalise_order_id
+from actions.order_lookup import TooManyLookups, order_for_sender, tell_order, tell_too_many
+from cxm_store.orders import OrderView, normalise_order_id
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +78,20 @@ class ActionCheckOrderStatus(Action):
             dispatcher.utter_message(response="utter_order_id_malformed", order_id=typed)
             return [SlotSet(ORDER_ID_SLOT, None)]
 
+        language = reply_language(tracker)
         try:
-            order = find_order(order_id)
+            lookup = order_for_sender(tracker, order_id)
+        except TooManyLookups:
+            tell_too_many(dispatcher, language)
+            return [SlotSet(ORDER_ID_SLOT, order_id)]
         except SQLAlchemyError:
             logger.exception("Order look-up failed for %s", order_id)
             dispatcher.utter_message(response="utter_order_lookup_unavailable", order_id=order_id)
             return [SlotSet(ORDER_ID_SLOT, order_id)]
 
-        if order is None:
+        if lookup is None:
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
             return [SlotSet(ORDER_ID_SLOT, None)]
 
-        dispatcher.utter_message(**status_answer(order, reply_language(tracker)))
+        tell_order(dispatcher, lookup, status_answer(lookup.order, language), language)
         return [SlotSet(ORDER_ID_SLOT, order_id)]

@@ -37,7 +37,8 @@ def test_indonesian_customer_gets_answers_in_indonesian(chat: Chat) -> None:
     ])
     assert "Halo Kak" in greeting
     assert "Ongkir dihitung dari berat paket" in shipping
-    assert "sudah dikirim dengan JNE" in order and "JNE1234567890" in order
+    # A stranger to the order: its status, not its tracking number (issue 12).
+    assert "sudah dikirim dengan JNE" in order and "JNE1234567890" not in order
     assert "INV-2024-99999 tidak ditemukan" in unknown
     assert "Sama-sama" in thanks
 

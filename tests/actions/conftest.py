@@ -22,7 +22,11 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from cxm_store import schema  # noqa: E402
 from cxm_store.db import engine_for  # noqa: E402
-from cxm_store.orders import seed_demo_orders  # noqa: E402
+from actions import order_lookup  # noqa: E402
+from cxm_store.channels import store_channel  # noqa: E402
+from cxm_store.identity import prove_order  # noqa: E402
+from cxm_store.order_access import LookupLimiter  # noqa: E402
+from cxm_store.orders import DEMO_CONTACTS, seed_demo_orders  # noqa: E402
 
 from action_helpers import TODAY  # noqa: E402
 
@@ -41,6 +45,17 @@ def domain() -> Dict[str, Any]:
         return yaml.safe_load(handle)
 
 
+TEST_CUSTOMER = "test-customer"
+# What the store calls the channel of a tracker without one (no input channel).
+TRACKER_CHANNEL = store_channel(None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_lookup_limit(monkeypatch) -> None:
+    """Each test starts with no order look-ups counted against its customer."""
+    monkeypatch.setattr(order_lookup, "LIMITER", LookupLimiter(limit=10, window_s=600))
+
+
 @pytest.fixture
 def make_tracker() -> Callable[..., Tracker]:
     """Build a tracker; slots default to the domain's initial values."""
@@ -49,7 +64,7 @@ def make_tracker() -> Callable[..., Tracker]:
         slots: Optional[Dict[str, Any]] = None,
         latest_message: Optional[Dict[str, Any]] = None,
         events: Optional[List[Dict[str, Any]]] = None,
-        sender_id: str = "test-customer",
+        sender_id: str = TEST_CUSTOMER,
     ) -> Tracker:
         all_slots = {"language": "id", "order_id": None}
         all_slots.update(slots or {})
@@ -81,6 +96,12 @@ def seeded_store(tmp_path, monkeypatch) -> Iterator[Callable[[dt.date], str]]:
         monkeypatch.setenv("CXM_DATABASE_URL", url)
         schema.upgrade(url)
         assert seed_demo_orders(engine_for(url), today=today) == 6
+        # The tests' customer placed the demo orders (named each with its
+        # contact once), so they hear the details; strangers are tested in
+        # tests/actions/test_order_privacy.py.
+        for order_id, (phone, _email) in DEMO_CONTACTS.items():
+            prove_order(TRACKER_CHANNEL, TEST_CUSTOMER, order_id, phone, dt.datetime(2026, 1, 1),
+                        engine=engine_for(url))
         return url
 
     yield seed

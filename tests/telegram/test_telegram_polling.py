@@ -38,10 +38,10 @@ def test_polling_reads_updates_and_the_reply_arrives(polling_stack: TelegramStac
 
     def replies() -> Optional[str]:
         text = "\n".join(fake_telegram.texts_to(CHAT))
-        return text if "JNE1234567890" in text else None
+        return text if "dikirim dengan JNE" in text else None
 
     text = fake_telegram.wait_for(replies, timeout=60, what="the order status over polling")
-    assert text.index("Halo Kak") < text.index("JNE1234567890")  # in order
+    assert text.index("Halo Kak") < text.index("dikirim dengan JNE")  # in order
     assert fake_telegram.calls_to("deleteWebhook")
     # The update was acknowledged: a later getUpdates asks from the next id on.
     fake_telegram.wait_for(

@@ -73,7 +73,7 @@ def test_indonesian_customer_gets_answers_on_telegram(tg_stack: TelegramStack, f
     customer = Customer(tg_stack, fake_telegram, "id")
     assert "Halo Kak" in customer.say("/start", "Halo Kak")
     assert "Ongkir dihitung dari berat paket" in customer.say("brp ongkir ke bandung ya kak?", "Ongkir dihitung")
-    order = customer.say("cek pesanan INV-2024-00123", "JNE1234567890")
+    order = customer.say("cek pesanan INV-2024-00123", "dikirim dengan JNE")
     assert "sudah dikirim dengan JNE" in order
     assert "Sama-sama" in customer.say("oke makasih kak", "Sama-sama")
     sent = fake_telegram.calls_to("sendMessage", customer.chat)
