@@ -27,67 +27,35 @@ Settings (endpoints.yml keys, else environment, else default):
 ``CAPTURE_ENABLED`` (``false`` turns the broker into a no-op).
 """
 import asyncio
-import fcntl
-import hashlib
-import json
 import logging
 import os
 import queue
 import threading
 import time
-from collections import OrderedDict, deque
-from dataclasses import dataclass
+from collections import deque
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any, Deque, Dict, List, Optional, Text, Tuple
+from typing import Any, Deque, Dict, Optional, Text, Tuple
 
 from rasa.core.brokers.broker import EventBroker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from contract.dialogue import (
-    AGENT_METADATA_KEY,
-    DECLINED_ANSWER,
-    FALLBACK_INTENT,
-    HANDOFF_AGENT_SLOT,
-    HANDOFF_REASON_SLOT,
-    HANDOFF_TICKET_SLOT,
-    LANGUAGE_SLOT,
-    OUTCOME_SLOT,
-    SURVEY_ANSWER_SLOTS,
-    SURVEY_QUESTION_SLOT,
-)
-from contract.vocabulary import AGENT, BOT, SURVEY_COMMENT
-from cxm_store.handoffs import leave_message, request_handoff
-from bot.stored_events import spooled_event
-from cxm_store.pii import mask_pii, mask_record
-from cxm_store.surveys import record_survey_question, record_survey_response
+from bot.capture_spool import Spool  # noqa: F401 (re-exported: tests and benches import it here)
+from bot.capture_translation import EventTranslator, full_intent  # noqa: F401 (re-exported)
+from cxm_store.pii import mask_pii
 from cxm_store.touchpoints import (
     INACTIVITY_WINDOW,
     close_idle_conversations,
-    open_conversation_for,
-    record_bot_message,
-    record_customer_message,
-    set_outcome,
 )
-
-from cxm_store.channels import store_channel
 
 logger = logging.getLogger(__name__)
 
-CAPTURE_SLOTS = frozenset(
-    {SURVEY_QUESTION_SLOT, OUTCOME_SLOT, HANDOFF_REASON_SLOT, HANDOFF_TICKET_SLOT,
-     HANDOFF_AGENT_SLOT, LANGUAGE_SLOT}
-    | set(SURVEY_ANSWER_SLOTS)
-)
 DEFAULT_SPOOL_DIR = "var/capture-spool"
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 10.0
 SWEEP_INTERVAL_S = 60.0
 CLOSE_TIMEOUT_S = 5.0
-# Per-sender memory (conversation, language, agent) of the most recent senders;
-# an evicted sender's open conversation is looked up in the store again.
-MAX_SENDERS = 10_000
 
 
 def store_unavailable(error: BaseException) -> bool:
@@ -120,260 +88,6 @@ def describe(error: BaseException) -> str:
 
 def _flag(value: Any) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "off", "")
-
-
-# --- The spool: append-only JSON lines ------------------------------------------------
-
-
-class Spool:
-    """Events not yet stored, on disk: ``{"seq": n, "event": {...}}`` lines, then
-    ``{"done": n}`` once stored. Events are stored in ``seq`` order, so every
-    event up to the highest ``done`` is stored; the file is truncated whenever
-    nothing is pending.
-
-    One file per store database (its name carries a hash of the URL), so a
-    process never replays events meant for another database; an exclusive
-    ``flock`` keeps two processes off the same file (the second takes ``-1``...).
-    """
-
-    def __init__(self, directory: Path, database_url: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        key = hashlib.sha1(database_url.encode()).hexdigest()[:12]
-        self._file: IO[bytes] = None
-        for n in range(10):
-            path = directory / (f"events-{key}.jsonl" if n == 0 else f"events-{key}-{n}.jsonl")
-            handle = open(path, "a+b")
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                continue
-            self._file, self.path = handle, path
-            break
-        if self._file is None:
-            raise RuntimeError(f"every capture spool file in {directory} is locked")
-        self.rejected_path = directory / f"rejected-{key}.jsonl"
-        self._seq = 0
-        self._dirty = True  # whatever the file holds until the first clear
-        self._broken = False
-        self.pending()  # numbers new events after those already in the file
-
-    def pending(self) -> List[Tuple[int, Dict[str, Any]]]:
-        """The events of the file not yet marked done, in order (read at start-up)."""
-        self._file.seek(0)
-        events, done = [], 0
-        for line in self._file.read().splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line torn by a crash
-            if "done" in record:
-                done = max(done, record["done"])
-            elif "seq" in record:
-                events.append((record["seq"], record["event"]))
-        # New events are numbered after everything in the file.
-        self._seq = max([done] + [seq for seq, _ in events])
-        return [(seq, event) for seq, event in events if seq > done]
-
-    def append(self, events: List[Dict[str, Any]]) -> List[int]:
-        """Write events and return their sequence numbers."""
-        seqs, lines = [], []
-        for event in events:
-            self._seq += 1
-            seqs.append(self._seq)
-            lines.append(json.dumps({"seq": self._seq, "event": spooled_event(event)}, default=str))
-        self._write(("\n".join(lines) + "\n").encode(), flush=True)
-        return seqs
-
-    def done(self, seq: int) -> None:
-        # Flushed with the next append or clear: a "done" lost in a crash only
-        # means a de-duplicated replay.
-        self._write(b'{"done": %d}\n' % seq, flush=False)
-
-    def clear(self) -> None:
-        """Nothing is pending: start the file afresh."""
-        if self._dirty:
-            try:
-                self._file.truncate(0)
-                self._file.flush()
-                self._dirty = False
-            except OSError as error:
-                self._failed(error)
-
-    def _write(self, data: bytes, flush: bool) -> None:
-        # A full or broken disk must not stop the capture: events then live
-        # in memory only until the disk is writable again.
-        try:
-            self._file.write(data)
-            if flush:
-                self._file.flush()
-            self._dirty = True
-            self._broken = False
-        except OSError as error:
-            self._failed(error)
-
-    def _failed(self, error: OSError) -> None:
-        if not self._broken:
-            logger.error("capture: cannot write the spool %s: %s", self.path, error)
-        self._broken = True
-
-    def size(self) -> int:
-        return self._file.tell()
-
-    def reject(self, event: Dict[str, Any], error: BaseException) -> None:
-        # Kept for someone to look into, so masked like everything else stored.
-        with open(self.rejected_path, "ab") as handle:
-            line = json.dumps({"error": mask_pii(repr(error)), "event": mask_record(event)}, default=str)
-            handle.write(line.encode() + b"\n")
-
-    def close(self) -> None:
-        try:
-            self._file.flush()
-            if self._file.seek(0, os.SEEK_END) == 0:
-                self.path.unlink(missing_ok=True)  # nothing left: no file lying around
-        except OSError as error:
-            self._failed(error)
-        finally:
-            self._file.close()  # releases the lock
-
-
-# --- Translation of events into store calls ---------------------------------------
-
-
-@dataclass
-class _Sender:
-    conversation_id: Optional[int] = None
-    language: Optional[str] = None
-    agent: Optional[str] = None
-
-
-def _moment(event: Dict[str, Any]) -> datetime:
-    return datetime.fromtimestamp(float(event["timestamp"]), tz=timezone.utc)
-
-
-def full_intent(parse_data: Dict[str, Any]) -> Optional[str]:
-    """The intent with its retrieval sub-intent (``faq/returns``) when there is one."""
-    name = (parse_data.get("intent") or {}).get("name")
-    if not name:
-        return None
-    selected = (parse_data.get("response_selector") or {}).get(name) or {}
-    key = (selected.get("response") or {}).get("intent_response_key")
-    return key or (parse_data.get("intent") or {}).get("full_retrieval_intent_name") or name
-
-
-def _score(value: Any) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    if isinstance(value, int):
-        return value
-    raise ValueError(f"not a survey score: {value!r}")
-
-
-class _Translator:
-    """Applies one event to the store; keeps what it must remember per sender."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.senders: "OrderedDict[str, _Sender]" = OrderedDict()
-
-    def sender(self, sender_id: str) -> _Sender:
-        state = self.senders.get(sender_id)
-        if state is None:
-            state = self.senders[sender_id] = _Sender()
-            if len(self.senders) > MAX_SENDERS:
-                self.senders.popitem(last=False)
-        else:
-            self.senders.move_to_end(sender_id)
-        return state
-
-    def conversation(self, sender_id: str, state: _Sender) -> Optional[int]:
-        if state.conversation_id is None:
-            # Not seen since this process started: its open conversation, if any.
-            state.conversation_id = open_conversation_for(sender_id, engine=self.engine)
-        return state.conversation_id
-
-    def apply(self, event: Dict[str, Any], dedupe: bool) -> None:
-        kind = event.get("event")
-        if kind not in ("user", "bot", "slot"):
-            return
-        if kind == "slot" and event.get("name") not in CAPTURE_SLOTS:
-            return
-        sender_id = str(event.get("sender_id"))
-        state = self.sender(sender_id)
-        at = _moment(event)
-        if kind == "user":
-            self._user(sender_id, state, event, at, dedupe)
-        elif kind == "bot":
-            self._bot(sender_id, state, event, at, dedupe)
-        else:
-            self._slot(sender_id, state, event["name"], event.get("value"), at)
-
-    def _user(self, sender_id, state, event, at, dedupe) -> None:
-        parse_data = event.get("parse_data") or {}
-        intent = (parse_data.get("intent") or {}).get("name")
-        language = parse_data.get("language") or state.language
-        channel = event.get("input_channel")
-        state.conversation_id = record_customer_message(
-            store_channel(channel),
-            sender_id,
-            event.get("text") or "",
-            at,
-            language,
-            intent=full_intent(parse_data),
-            confidence=(parse_data.get("intent") or {}).get("confidence"),
-            is_fallback=intent == FALLBACK_INTENT,
-            engine=self.engine,
-            dedupe=dedupe,
-        )
-        state.language = language
-
-    def _bot(self, sender_id, state, event, at, dedupe) -> None:
-        conversation_id = self.conversation(sender_id, state)
-        if conversation_id is None:
-            logger.info("capture: bot message for %s, who has no open conversation", sender_id)
-            return
-        sender = AGENT if AGENT_METADATA_KEY in (event.get("metadata") or {}) else BOT
-        record_bot_message(
-            conversation_id, event.get("text") or "", at, sender=sender,
-            engine=self.engine, dedupe=dedupe,
-        )
-
-    def _slot(self, sender_id, state, name, value, at) -> None:
-        if name == LANGUAGE_SLOT:
-            state.language = value or state.language
-            return
-        if name == HANDOFF_AGENT_SLOT:
-            state.agent = value
-            return
-        if value is None:  # a reset, nothing to record
-            return
-        conversation_id = self.conversation(sender_id, state)
-        if conversation_id is None:
-            logger.warning("capture: slot %s for %s, who has no open conversation", name, sender_id)
-            return
-        e = self.engine
-        if name == SURVEY_QUESTION_SLOT:
-            record_survey_question(conversation_id, str(value), at, agent=state.agent, engine=e)
-        elif name in SURVEY_ANSWER_SLOTS:
-            kind = SURVEY_ANSWER_SLOTS[name]
-            if value == DECLINED_ANSWER:
-                record_survey_response(conversation_id, kind, at, status="declined", engine=e)
-            elif kind == SURVEY_COMMENT:
-                record_survey_response(conversation_id, kind, at, comment=str(value), engine=e)
-            else:
-                record_survey_response(conversation_id, kind, at, score=_score(value), engine=e)
-        elif name == OUTCOME_SLOT:
-            set_outcome(conversation_id, str(value), engine=e)
-        elif name == HANDOFF_REASON_SLOT:
-            request_handoff(conversation_id, at, reason=str(value), engine=e)
-        elif name == HANDOFF_TICKET_SLOT and isinstance(value, dict):
-            leave_message(
-                conversation_id, value.get("contact") or "", value.get("message") or "", at, engine=e
-            )
 
 
 # --- The broker -------------------------------------------------------------------
@@ -409,7 +123,7 @@ class TouchpointRecorder(EventBroker):
         self.database_url = database_url or store_settings.load().database_url
         self.engine = engine or engine_for(self.database_url)
         self.spool = Spool(Path(spool_dir or DEFAULT_SPOOL_DIR), self.database_url)
-        self._translator = _Translator(self.engine)
+        self._translator = EventTranslator(self.engine)
         self._pending: Deque[Tuple[int, Dict[str, Any]]] = deque()
         self._head_failed = False
         self._replayed_until = 0

@@ -18,6 +18,10 @@ Messages are applied one at a time in queue order, so a customer's message
 is stored before the reply to it. Run one consumer per queue: the translation
 remembers each customer's open conversation.
 
+A cut connection to RabbitMQ is re-established by aio_pika; after
+``RECONNECT_GIVE_UP_S`` without it the process exits, and its supervisor
+starts a fresh one (unacknowledged messages are delivered again).
+
 HTTP on ``CAPTURE_HEALTH_PORT``: ``GET /health`` (alive) and ``GET /ready``
 (connected to RabbitMQ and the store answering). SIGTERM finishes the message
 in hand, then stops; unacknowledged messages go back to the queue.
@@ -40,7 +44,7 @@ import aio_pika
 from aiohttp import web
 
 # The translation and the "store is down" test are the embedded capture's own.
-from bot.capture import SWEEP_INTERVAL_S, _Translator, store_unavailable
+from bot.capture import SWEEP_INTERVAL_S, EventTranslator, store_unavailable
 from bot.settings import _env
 from bot.stored_events import spooled_event
 from cxm_store.pii import mask_pii
@@ -52,6 +56,8 @@ PREFETCH = 100
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 10.0
 STOP_TIMEOUT_S = 10.0
+# After this long without RabbitMQ the process exits and the supervisor starts a fresh one.
+RECONNECT_GIVE_UP_S = 15.0
 
 
 def _masked_body(body: bytes) -> bytes:
@@ -85,7 +91,7 @@ class CaptureConsumer:
 
         self.settings = settings or ConsumerSettings()
         self.engine = engine_for(self.settings.database_url)
-        self._translator = _Translator(self.engine)
+        self._translator = EventTranslator(self.engine)
         self._connection: Optional[aio_pika.abc.AbstractRobustConnection] = None
         self._channel: Optional[aio_pika.abc.AbstractChannel] = None
         self._stopping = asyncio.Event()
@@ -96,7 +102,26 @@ class CaptureConsumer:
 
     @property
     def connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
+
+    async def _give_up_when_disconnected(self) -> None:
+        """Return once RabbitMQ has been unreachable for :data:`RECONNECT_GIVE_UP_S`.
+
+        aio_pika's own reconnect was seen to hang after a failed attempt (a
+        10 s cut in the fault test: nothing consumed afterwards); a fresh
+        process started by the supervisor connects when RabbitMQ is back.
+        """
+        down_since: Optional[float] = None
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(1)
+            if self.connected:
+                down_since = None
+            elif down_since is None:
+                down_since = loop.time()
+            elif loop.time() - down_since > RECONNECT_GIVE_UP_S:
+                return
 
     async def run(self) -> None:
         """Consume until :meth:`stop`; the health endpoints answer meanwhile."""
@@ -114,8 +139,13 @@ class CaptureConsumer:
             logger.info("capture consumer: reading %s", s.queue)
             consuming = asyncio.ensure_future(self._consume(queue))
             stopping = asyncio.ensure_future(self._stopping.wait())
-            await asyncio.wait({consuming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            unreachable = asyncio.ensure_future(self._give_up_when_disconnected())
+            await asyncio.wait({consuming, stopping, unreachable}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
+            unreachable.cancel()
+            if unreachable.done() and not unreachable.cancelled():
+                consuming.cancel()
+                raise ConnectionError(f"RabbitMQ unreachable for {RECONNECT_GIVE_UP_S:.0f} s: exiting for a restart")
             if consuming.done():
                 consuming.result()  # a crash: exit, and the supervisor starts a fresh consumer
             if self._in_hand is not None:
@@ -126,7 +156,9 @@ class CaptureConsumer:
         finally:
             sweeper.cancel()
             if self._connection is not None:
-                await self._connection.close()  # unacknowledged messages go back to the queue
+                # Unacknowledged messages go back to the queue; a connection
+                # stuck reconnecting is not waited for.
+                await asyncio.wait({asyncio.ensure_future(self._connection.close())}, timeout=STOP_TIMEOUT_S)
             await health.cleanup()
             logger.info("capture consumer: stopped (%d stored, %d rejected)", self.stored, self.rejected)
 

@@ -1,0 +1,189 @@
+"""Translating Rasa's tracker events into store calls: the only code that reads Rasa's event dicts.
+
+Each sender's open conversation, language and agent are kept between events
+(bounded); a user event records a customer message, a bot event a reply (an
+agent's when its metadata names one), and the contract's slots record survey
+answers, outcomes, handoff requests and tickets.
+"""
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, Optional
+
+from sqlalchemy.engine import Engine
+
+from contract.dialogue import (
+    AGENT_METADATA_KEY,
+    DECLINED_ANSWER,
+    FALLBACK_INTENT,
+    HANDOFF_AGENT_SLOT,
+    HANDOFF_REASON_SLOT,
+    HANDOFF_TICKET_SLOT,
+    LANGUAGE_SLOT,
+    OUTCOME_SLOT,
+    SURVEY_ANSWER_SLOTS,
+    SURVEY_QUESTION_SLOT,
+)
+from contract.vocabulary import AGENT, BOT, SURVEY_COMMENT
+from cxm_store.channels import store_channel
+from cxm_store.handoffs import leave_message, request_handoff
+from cxm_store.surveys import record_survey_question, record_survey_response
+from cxm_store.touchpoints import (
+    open_conversation_for,
+    record_bot_message,
+    record_customer_message,
+    set_outcome,
+)
+
+# --- Translation of events into store calls ---------------------------------------
+
+
+# The log of the capture layer, whichever module writes.
+logger = logging.getLogger("bot.capture")
+
+# The contract slots whose changes are recorded.
+CAPTURE_SLOTS = frozenset(
+    {SURVEY_QUESTION_SLOT, OUTCOME_SLOT, HANDOFF_REASON_SLOT, HANDOFF_TICKET_SLOT,
+     HANDOFF_AGENT_SLOT, LANGUAGE_SLOT}
+    | set(SURVEY_ANSWER_SLOTS)
+)
+# Per-sender memory (conversation, language, agent) of the most recent senders;
+# an evicted sender's open conversation is looked up in the store again.
+MAX_SENDERS = 10_000
+
+
+@dataclass
+class _Sender:
+    conversation_id: Optional[int] = None
+    language: Optional[str] = None
+    agent: Optional[str] = None
+
+
+def _moment(event: Dict[str, Any]) -> datetime:
+    return datetime.fromtimestamp(float(event["timestamp"]), tz=timezone.utc)
+
+
+def full_intent(parse_data: Dict[str, Any]) -> Optional[str]:
+    """The intent with its retrieval sub-intent (``faq/returns``) when there is one."""
+    name = (parse_data.get("intent") or {}).get("name")
+    if not name:
+        return None
+    selected = (parse_data.get("response_selector") or {}).get(name) or {}
+    key = (selected.get("response") or {}).get("intent_response_key")
+    return key or (parse_data.get("intent") or {}).get("full_retrieval_intent_name") or name
+
+
+def _score(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, int):
+        return value
+    raise ValueError(f"not a survey score: {value!r}")
+
+
+class EventTranslator:
+    """Applies one event to the store; keeps what it must remember per sender."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.senders: "OrderedDict[str, _Sender]" = OrderedDict()
+
+    def sender(self, sender_id: str) -> _Sender:
+        state = self.senders.get(sender_id)
+        if state is None:
+            state = self.senders[sender_id] = _Sender()
+            if len(self.senders) > MAX_SENDERS:
+                self.senders.popitem(last=False)
+        else:
+            self.senders.move_to_end(sender_id)
+        return state
+
+    def conversation(self, sender_id: str, state: _Sender) -> Optional[int]:
+        if state.conversation_id is None:
+            # Not seen since this process started: its open conversation, if any.
+            state.conversation_id = open_conversation_for(sender_id, engine=self.engine)
+        return state.conversation_id
+
+    def apply(self, event: Dict[str, Any], dedupe: bool) -> None:
+        kind = event.get("event")
+        if kind not in ("user", "bot", "slot"):
+            return
+        if kind == "slot" and event.get("name") not in CAPTURE_SLOTS:
+            return
+        sender_id = str(event.get("sender_id"))
+        state = self.sender(sender_id)
+        at = _moment(event)
+        if kind == "user":
+            self._user(sender_id, state, event, at, dedupe)
+        elif kind == "bot":
+            self._bot(sender_id, state, event, at, dedupe)
+        else:
+            self._slot(sender_id, state, event["name"], event.get("value"), at)
+
+    def _user(self, sender_id, state, event, at, dedupe) -> None:
+        parse_data = event.get("parse_data") or {}
+        intent = (parse_data.get("intent") or {}).get("name")
+        language = parse_data.get("language") or state.language
+        channel = event.get("input_channel")
+        state.conversation_id = record_customer_message(
+            store_channel(channel),
+            sender_id,
+            event.get("text") or "",
+            at,
+            language,
+            intent=full_intent(parse_data),
+            confidence=(parse_data.get("intent") or {}).get("confidence"),
+            is_fallback=intent == FALLBACK_INTENT,
+            engine=self.engine,
+            dedupe=dedupe,
+        )
+        state.language = language
+
+    def _bot(self, sender_id, state, event, at, dedupe) -> None:
+        conversation_id = self.conversation(sender_id, state)
+        if conversation_id is None:
+            logger.info("capture: bot message for %s, who has no open conversation", sender_id)
+            return
+        sender = AGENT if AGENT_METADATA_KEY in (event.get("metadata") or {}) else BOT
+        record_bot_message(
+            conversation_id, event.get("text") or "", at, sender=sender,
+            engine=self.engine, dedupe=dedupe,
+        )
+
+    def _slot(self, sender_id, state, name, value, at) -> None:
+        if name == LANGUAGE_SLOT:
+            state.language = value or state.language
+            return
+        if name == HANDOFF_AGENT_SLOT:
+            state.agent = value
+            return
+        if value is None:  # a reset, nothing to record
+            return
+        conversation_id = self.conversation(sender_id, state)
+        if conversation_id is None:
+            logger.warning("capture: slot %s for %s, who has no open conversation", name, sender_id)
+            return
+        e = self.engine
+        if name == SURVEY_QUESTION_SLOT:
+            record_survey_question(conversation_id, str(value), at, agent=state.agent, engine=e)
+        elif name in SURVEY_ANSWER_SLOTS:
+            kind = SURVEY_ANSWER_SLOTS[name]
+            if value == DECLINED_ANSWER:
+                record_survey_response(conversation_id, kind, at, status="declined", engine=e)
+            elif kind == SURVEY_COMMENT:
+                record_survey_response(conversation_id, kind, at, comment=str(value), engine=e)
+            else:
+                record_survey_response(conversation_id, kind, at, score=_score(value), engine=e)
+        elif name == OUTCOME_SLOT:
+            set_outcome(conversation_id, str(value), engine=e)
+        elif name == HANDOFF_REASON_SLOT:
+            request_handoff(conversation_id, at, reason=str(value), engine=e)
+        elif name == HANDOFF_TICKET_SLOT and isinstance(value, dict):
+            leave_message(
+                conversation_id, value.get("contact") or "", value.get("message") or "", at, engine=e
+            )
