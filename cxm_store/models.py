@@ -30,6 +30,7 @@ from contract.vocabulary import (
     in_band,
 )
 from cxm_store.db import Base
+from cxm_store.encryption import EncryptedText
 
 
 class Order(Base):
@@ -219,7 +220,7 @@ class ConversationTopic(Base):
 
 
 class Message(Base):
-    """One transcript line; ``text`` is PII-masked before it is stored."""
+    """One transcript line; ``text`` is PII-masked, then encrypted at rest (cxm_store.encryption)."""
 
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_conversation_at", "conversation_id", "at"),)
@@ -230,7 +231,7 @@ class Message(Base):
     )
     at = Column(DateTime, nullable=False)
     sender = Column(String(10), nullable=False)
-    text = Column(Text, nullable=False)
+    text = Column(EncryptedText, nullable=False)
     intent = Column(String(80), nullable=True)
     confidence = Column(Float, nullable=True)
     is_fallback = Column(Boolean, nullable=False, default=False)
@@ -267,7 +268,7 @@ class SurveyAnswer(Base):
     )
     kind = Column(String(10), nullable=False)
     score = Column(Integer, nullable=True)
-    comment = Column(Text, nullable=True)
+    comment = Column(EncryptedText, nullable=True)
     status = Column(String(12), nullable=False)
     asked_at = Column(DateTime, nullable=False)
     answered_at = Column(DateTime, nullable=True)
@@ -361,8 +362,9 @@ class WebSession(Base):
 class HandoffTicket(Base):
     """What a customer left for the team when no agent could take them (a ``ticket`` handoff).
 
-    ``contact`` is kept in clear on purpose: it is how the team reaches the
-    customer back. ``message`` is PII-masked like every transcript line.
+    ``contact`` is kept as given on purpose (it is how the team reaches the
+    customer back), encrypted at rest like ``message``, which is also
+    PII-masked like every transcript line.
     """
 
     __tablename__ = "handoff_tickets"
@@ -372,8 +374,8 @@ class HandoffTicket(Base):
     handoff_id = Column(
         Integer, _cascade("handoffs.id", "fk_handoff_tickets_handoff"), nullable=False
     )
-    contact = Column(String(200), nullable=False)
-    message = Column(Text, nullable=False)
+    contact = Column(EncryptedText, nullable=False)
+    message = Column(EncryptedText, nullable=False)
     created_at = Column(DateTime, nullable=False)
 
 

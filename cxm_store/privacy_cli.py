@@ -5,18 +5,20 @@
     python -m cxm_store user deactivate|reactivate|reset-password --username rina
     python -m cxm_store user set-role --username rina --role lead
     python -m cxm_store audit [--limit 50] [--action erase]
+    python -m cxm_store backup --to FILE | restore --from FILE
+    python -m cxm_store new-data-key --id 2026a | rotate-data-key
 """
 import argparse
 import json
 import sys
 from typing import Optional
 
-from cxm_store import accounts, audit, erasure, retention
+from cxm_store import accounts, audit, backup, encryption, erasure, key_rotation, retention
 from cxm_store.auth import AccountError
 from cxm_store.db import engine_for
 from cxm_store.models import USER_ROLES
 
-COMMANDS = ("purge", "erase", "user", "audit")
+COMMANDS = ("purge", "erase", "user", "audit", "backup", "restore", "new-data-key", "rotate-data-key")
 
 
 def add_commands(commands: "argparse._SubParsersAction") -> None:
@@ -33,6 +35,13 @@ def add_commands(commands: "argparse._SubParsersAction") -> None:
     log = commands.add_parser("audit", help="print the newest audit log entries")
     log.add_argument("--limit", type=int, default=50)
     log.add_argument("--action", help="only this action (erase, purge, read_transcript, export...)")
+    dump = commands.add_parser("backup", help="write the whole store to a file (encrypted columns stay encrypted)")
+    dump.add_argument("--to", required=True, help="file to write (gzip JSON lines)")
+    load = commands.add_parser("restore", help="load a backup into an empty database")
+    load.add_argument("--from", dest="source", required=True, help="a file written by backup")
+    key = commands.add_parser("new-data-key", help="print a new CXM_DATA_KEYS item")
+    key.add_argument("--id", required=True, help="a short name for the key, e.g. 2026a")
+    commands.add_parser("rotate-data-key", help="re-encrypt every encrypted value with the first key")
 
 
 def run(args: argparse.Namespace, url: str) -> int:
@@ -49,6 +58,14 @@ def run(args: argparse.Namespace, url: str) -> int:
             print(json.dumps({"customers": result.customer_ids, **result.counts}, sort_keys=True))
         elif args.command == "user":
             return _user(args, engine)
+        elif args.command == "backup":
+            print(json.dumps(backup.backup(engine, args.to), sort_keys=True))
+        elif args.command == "restore":
+            print(json.dumps(backup.restore(engine, url, args.source), sort_keys=True))
+        elif args.command == "new-data-key":
+            print(encryption.new_key(args.id))
+        elif args.command == "rotate-data-key":
+            print(json.dumps(key_rotation.rotate(engine), sort_keys=True))
         else:
             for entry in audit.recent(args.limit, args.action, engine=engine):
                 print(json.dumps(entry, sort_keys=True))

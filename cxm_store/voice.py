@@ -70,10 +70,12 @@ def unrecognised_questions(
     Each row: ``text`` (normalised), ``count``, ``conversations`` (distinct),
     ``last_at`` (ISO), ``example_conversation_id`` (the latest one).
     """
-    norm = func.lower(func.trim(_m.c.text))
+    # Grouped by the stored text in SQL, then by its normalised form here:
+    # the column may be encrypted (cxm_store.encryption), and equal texts
+    # are equal ciphertexts, but lower() of a ciphertext means nothing.
     query = (
         select(
-            norm.label("text"),
+            _m.c.text,
             func.count().label("count"),
             func.count(func.distinct(_m.c.conversation_id)).label("conversations"),
             func.max(_m.c.at).label("last_at"),
@@ -81,12 +83,23 @@ def unrecognised_questions(
         )
         .select_from(_m.join(_c, _c.c.id == _m.c.conversation_id))
         .where(_m.c.sender == "customer", _m.c.is_fallback.is_(True), *filter_conditions(flt))
-        .group_by(norm)
-        .order_by(func.count().desc(), norm)
-        .limit(limit)
+        .group_by(_m.c.text)
     )
     with _engine(engine).connect() as connection:
-        rows = connection.execute(query).mappings().all()
+        groups: Dict[str, Dict[str, Any]] = {}
+        for row in connection.execute(query).mappings():
+            key = (row["text"] or "").strip().lower()
+            group = groups.get(key)
+            if group is None:
+                groups[key] = {**row, "text": key}
+                continue
+            # Spellings of one question: counted together (a conversation
+            # with two spellings counts once per spelling).
+            group["count"] += row["count"]
+            group["conversations"] += row["conversations"]
+            group["last_at"] = max(group["last_at"], row["last_at"])
+            group["example_conversation_id"] = max(group["example_conversation_id"], row["example_conversation_id"])
+    rows = sorted(groups.values(), key=lambda g: (-g["count"], g["text"]))[:limit]
     return [{**row, "last_at": _iso(row["last_at"])} for row in rows]
 
 

@@ -44,7 +44,11 @@ class SeededStore:
 @pytest.fixture
 def seeded(store_url, tmp_path) -> SeededStore:
     """A fresh store (SQLite, then PostgreSQL) seeded as the module says."""
-    url = store_url
+    return seed_store(store_url, tmp_path)
+
+
+def seed_store(url: str, tmp_path: Path) -> SeededStore:
+    """Seed the store at ``url`` as the module says; copies outside it go under ``tmp_path``."""
     engine = engine_for(url)
     end = datetime.utcnow().replace(microsecond=0)
     start = end - timedelta(days=60)

@@ -1,5 +1,8 @@
 """Audit log: who read or exported what, and every purge, erasure and account change.
 
+Also: ``handoff_tickets.contact`` becomes TEXT, room for its ciphertext
+(cxm_store.encryption; 200 characters encrypt to about 300).
+
 Revision ID: 0010
 Revises: 0009 (console's working tools)
 Create Date: 2026-11-30
@@ -24,8 +27,12 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    with op.batch_alter_table("handoff_tickets") as batch:
+        batch.alter_column("contact", type_=sa.Text(), existing_type=sa.String(200), existing_nullable=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("handoff_tickets") as batch:
+        batch.alter_column("contact", type_=sa.String(200), existing_type=sa.Text(), existing_nullable=False)
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
