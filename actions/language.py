@@ -1,6 +1,6 @@
 """The conversation's reply language."""
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterable, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -55,9 +55,25 @@ def requested_language(text: Text, detected: Optional[Text]) -> Optional[Text]:
     return wanted
 
 
-def _wrote_in_a_language_before(tracker: Tracker) -> bool:
-    users = [e for e in tracker.events if e.get("event") == "user"][:-1]
-    return any((e.get("parse_data") or {}).get(LANGUAGE_KEY) for e in users)
+def followed_language(
+    latest: Dict[Text, Any], current: Optional[Text], earlier: Iterable[Dict[Text, Any]]
+) -> Optional[Text]:
+    """The language the replies switch to after the customer's latest message (None: keep ``current``).
+
+    Args:
+        latest: The latest message's parse data (``tracker.latest_message``).
+        current: The ``language`` slot now.
+        earlier: The parse data of the customer's earlier messages in this conversation.
+    """
+    detected = latest.get(LANGUAGE_KEY)
+    if (latest.get("intent") or {}).get("name") == SWITCH_INTENT:
+        wanted = requested_language(latest.get("text") or "", detected)
+    elif latest.get(LANGUAGE_MARGIN_KEY, SWITCH_MARGIN) >= SWITCH_MARGIN:
+        wanted = detected
+    else:
+        wrote_in_a_language_before = any(parse.get(LANGUAGE_KEY) for parse in earlier)
+        wanted = None if wrote_in_a_language_before else detected
+    return wanted if wanted and wanted != current else None
 
 
 class ActionDetectLanguage(Action):
@@ -69,6 +85,9 @@ class ActionDetectLanguage(Action):
     emoji, a button payload) leave the slot as it was, and so does a lead of
     one word once the customer has written in a language. An explicit
     request ("can we continue in english?") always switches.
+
+    The Rasa servers of ``make run`` and ``make run-scaled`` decide the same
+    in their own process (bot/in_process_actions.py), without this call.
     """
 
     def name(self) -> Text:
@@ -77,14 +96,8 @@ class ActionDetectLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        message = tracker.latest_message
-        detected = message.get(LANGUAGE_KEY)
-        if (message.get("intent") or {}).get("name") == SWITCH_INTENT:
-            wanted = requested_language(message.get("text") or "", detected)
-        elif message.get(LANGUAGE_MARGIN_KEY, SWITCH_MARGIN) >= SWITCH_MARGIN:
-            wanted = detected
-        else:
-            wanted = None if _wrote_in_a_language_before(tracker) else detected
-        if wanted and wanted != tracker.get_slot(LANGUAGE_SLOT):
-            return [SlotSet(LANGUAGE_SLOT, wanted)]
-        return []
+        users = [e for e in tracker.events if e.get("event") == "user"][:-1]
+        wanted = followed_language(
+            tracker.latest_message, tracker.get_slot(LANGUAGE_SLOT), (e.get("parse_data") or {} for e in users)
+        )
+        return [SlotSet(LANGUAGE_SLOT, wanted)] if wanted else []

@@ -7,6 +7,9 @@ mapping makes one action call per customer message. Here the validator is
 built once. A reply that breaks the schema is still refused with Rasa's
 error message.
 
+The ``language`` slot's mapping runs in this process, not on the action
+server (bot/in_process_actions.py).
+
 With the scaled topology's RabbitMQ broker, each reply waits until its events are
 confirmed (bot/event_broker.py), so killing the process loses no answered message.
 
@@ -111,13 +114,20 @@ def holding_replies(configure_app: Callable) -> Callable:
 
 
 def main() -> None:
-    """Run Rasa's command line with the action reply check built once and header tokens."""
+    """Run Rasa's command line with the action reply check built once, header tokens,
+    the language followed in process (bot/in_process_actions.py) and no blank
+    conversation while the tracker store is down (bot/tracker_store_outage.py)."""
     import rasa.core.run
     from rasa.__main__ import main as rasa_main
+
+    from bot.in_process_actions import run_slot_mappings_in_process
+    from bot.tracker_store_outage import refuse_turns_while_tracker_store_down
 
     RemoteAction._validate_action_result = validate_action_reply
     rasa.server.requires_auth = requires_bearer_token
     rasa.core.run.configure_app = holding_replies(rasa.core.run.configure_app)
+    run_slot_mappings_in_process()
+    refuse_turns_while_tracker_store_down()
     sys.argv = with_token_from_environment(sys.argv)
     rasa_main()
 
