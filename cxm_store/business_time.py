@@ -7,6 +7,7 @@ Every time in and out is naive UTC, like the store's columns; the hours are
 local to ``zone`` (``CXM_BUSINESS_HOURS`` in ``CXM_TIMEZONE``).
 """
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Iterator, List, Tuple
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ _UTC = timezone.utc
 _MAX_DAYS = 3660
 
 
+@lru_cache(maxsize=16)
 def _windows(hours: str) -> List[Tuple[time, time]]:
     """The day's open windows as (start, end) local times; end ``time.max`` is midnight."""
     start, end = parse_business_hours(hours)
@@ -45,13 +47,19 @@ def _open_spans(since: datetime, hours: str, zone: ZoneInfo) -> Iterator[Tuple[d
         day += timedelta(days=1)
 
 
-def business_seconds(start: datetime, end: datetime, hours: str, zone: str) -> float:
-    """Seconds of ``[start, end)`` that fall in business hours."""
+def business_seconds(start: datetime, end: datetime, hours: str, zone: str,
+                     stop_above: float = float("inf")) -> float:
+    """Seconds of ``[start, end)`` that fall in business hours.
+
+    With ``stop_above``, the count stops as soon as it exceeds that many
+    seconds (a service-level check needs no more, and a clock left running
+    for months then costs a day or two of spans, not every day).
+    """
     if end <= start:
         return 0.0
     total = 0.0
     for open_at, close_at in _open_spans(start, hours, ZoneInfo(zone)):
-        if open_at >= end:
+        if open_at >= end or total > stop_above:
             break
         overlap = min(close_at, end) - max(open_at, start)
         total += max(overlap.total_seconds(), 0.0)

@@ -67,7 +67,7 @@ def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -
         rows = session.execute(
             select(FollowUp.opened_at, FollowUp.due_at, FollowUp.closed_at, FollowUp.reason,
                    FollowUp.score,
-                   case((FollowUp.reason.in_(("csat", "nps")), next_score)).label("next_score"))
+                   case((FollowUp.reason.in_((CSAT, NPS)), next_score)).label("next_score"))
             .join(Conversation, Conversation.id == FollowUp.conversation_id)
             .where(*conditions)
         ).all()

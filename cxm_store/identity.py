@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
@@ -85,11 +85,11 @@ def _digest(code: str) -> str:
 def _same_contact(given: str, phone: Optional[str], email: Optional[str]) -> bool:
     given = given.strip().lower()
     if "@" in given:
-        return bool(email) and given == email.strip().lower()
+        return email is not None and given == email.strip().lower()
     digits = re.sub(r"\D", "", given)
     if digits.startswith("62"):  # +62 812... is 0812...
         digits = "0" + digits[2:]
-    return bool(phone) and len(digits) >= 8 and digits == re.sub(r"\D", "", phone)
+    return phone is not None and len(digits) >= 8 and digits == re.sub(r"\D", "", phone)
 
 
 def _retrying(work):
@@ -299,8 +299,8 @@ def repeated_contacts(
     Args:
         history: ``(id, primary_topic, started_at)`` of one customer, oldest first.
     """
-    last_seen = {}
-    repeated = []
+    last_seen: Dict[str, datetime] = {}
+    repeated: List[int] = []
     for conversation_id, topic, started in reversed(list(history)):
         if topic is None:
             continue

@@ -141,7 +141,7 @@ def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
     return [
         {"stage": stage, "count": count,
          "percent": round(100.0 * count / started, 1) if started else None}
-        for stage, count in zip(FUNNEL_STAGES, row)
+        for stage, count in zip(FUNNEL_STAGES, row, strict=True)
     ]
 
 

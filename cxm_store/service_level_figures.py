@@ -55,9 +55,14 @@ def breached_clocks(handoff, last_activity: datetime, now: datetime,
     }
     breached = {}
     for clock, end in _clock_ends(handoff, last_activity, now).items():
-        spent = 0.0 if end is None else business_seconds(
-            handoff.requested_at, end, levels.business_hours, levels.timezone)
-        breached[clock] = spent > targets[clock].total_seconds()
+        target = targets[clock].total_seconds()
+        # Business time never exceeds the wall clock: most clocks need no counting.
+        if end is None or (end - handoff.requested_at).total_seconds() <= target:
+            breached[clock] = False
+            continue
+        spent = business_seconds(handoff.requested_at, end, levels.business_hours,
+                                 levels.timezone, stop_above=target)
+        breached[clock] = spent > target
     return breached
 
 

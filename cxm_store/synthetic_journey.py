@@ -47,7 +47,8 @@ def _link_customers(engine: Engine, rng: random.Random, now: datetime) -> int:
 
         web, telegram = customers_on("web"), customers_on("telegram")
         pairs = min(int(len(web) * LINK_SHARE), len(telegram), MAX_LINKS)
-        for web_customer, tg_customer in zip(rng.sample(web, pairs), rng.sample(telegram, pairs)):
+        chosen = zip(rng.sample(web, pairs), rng.sample(telegram, pairs), strict=True)
+        for web_customer, tg_customer in chosen:
             external = session.scalar(select(CustomerIdentity.external_id).where(
                 CustomerIdentity.customer_id == web_customer))
             merge_customers(session, tg_customer, web_customer, "code", "telegram", "web",

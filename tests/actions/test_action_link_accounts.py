@@ -6,10 +6,11 @@ the customer hears in each language and what the store then knows.
 import re
 
 from action_helpers import message, order_entity, parse_data, run_action
+from rasa_sdk.executor import CollectingDispatcher
+
 from actions.link_accounts import ActionLinkAccounts
 from cxm_store.db import engine_for
 from cxm_store.touchpoints import customer_id_for
-from rasa_sdk.executor import CollectingDispatcher
 
 
 def _run(make_tracker, domain, text, channel, sender, language="id", entities=None):
@@ -40,13 +41,19 @@ def test_a_wrong_code_is_refused(make_tracker, domain, orders_db):
     assert refused == message("utter_link_invalid_code", channels="")
 
 
-def test_order_with_its_contact_proves_and_then_links(make_tracker, domain, orders_db):
+def test_order_with_its_contact_links_to_whoever_proved_it_first(make_tracker, domain, orders_db):
+    # The fixture's customer (on a tracker without a channel: "unknown") proved
+    # every demo order with its contact; the web and Telegram chats that prove
+    # INV-2024-00125 the same way become that customer.
     text = "link my accounts, order INV-2024-00125 email andi@example.com"
     entities = [order_entity(text, "INV-2024-00125")]
     (first,) = _run(make_tracker, domain, text, "webchat", "web-79", "en", entities)
-    assert first == message("utter_link_order_proved", channels="web chat")
+    assert first == message("utter_link_done", channels="unknown, web chat")
     (second,) = _run(make_tracker, domain, text, "telegram", "tg-79", "en", entities)
-    assert second == message("utter_link_done", channels="Telegram, web chat")
+    assert second == message("utter_link_done", channels="Telegram, unknown, web chat")
+    engine = engine_for(orders_db)
+    assert customer_id_for("web", "web-79", engine=engine) == customer_id_for(
+        "telegram", "tg-79", engine=engine)
 
 
 def test_order_with_someone_elses_contact_links_nothing(make_tracker, domain, orders_db):

@@ -34,3 +34,11 @@ def test_overnight_hours_span_midnight():
     # 22:00-06:00 WIB: from 21:00 to 23:00 WIB counts 1 h.
     start, end = datetime(2024, 5, 6, 14), datetime(2024, 5, 6, 16)
     assert business_seconds(start, end, "22:00-06:00", ZONE) == 3600
+
+
+def test_counting_can_stop_once_a_target_is_passed():
+    # A month on the clock: the full count is 30 days x 13 h; stopping above 1 h
+    # ends within the first open day (09:00-21:00 WIB = 12 h counted).
+    start, end = datetime(2024, 5, 6, 2), datetime(2024, 6, 5, 2)
+    assert business_seconds(start, end, HOURS, ZONE) == 30 * 13 * 3600
+    assert business_seconds(start, end, HOURS, ZONE, stop_above=3600) == 12 * 3600
