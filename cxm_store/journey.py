@@ -160,28 +160,33 @@ def conversation_rows(flt: MetricFilter, engine: Engine = None) -> Iterator[Dict
     was answered twice); sentiment is the mean score of its customer messages.
     """
     c = Conversation
+    # Plain columns, streamed: an export may hold hundreds of thousands of rows.
     query = (
-        select(c, FollowUp.reason, FollowUp.outcome)
+        select(c.id, c.customer_id, c.channel, c.language, c.started_at, c.ended_at, c.outcome,
+               c.primary_topic, c.agent, c.has_handoff, c.resolved_confirmed, c.csat_sum,
+               c.csat_count, c.ces_sum, c.ces_count, c.nps_count, c.nps_promoters,
+               c.nps_detractors, c.customer_message_count, c.sentiment_sum, c.sentiment_count,
+               c.negative_messages, FollowUp.reason, FollowUp.outcome.label("follow_up_outcome"))
         .outerjoin(FollowUp, FollowUp.conversation_id == c.id)
         .where(*_where(flt)).order_by(c.started_at, c.id)
     )
     with session_factory(engine)() as session:
-        for conversation, reason, outcome in session.execute(query).yield_per(1000):
+        for row in session.execute(query.execution_options(yield_per=1000)):
             yield {
-                "conversation_id": conversation.id, "customer_id": conversation.customer_id,
-                "channel": conversation.channel, "language": conversation.language,
-                "started_at": conversation.started_at.isoformat(),
-                "ended_at": conversation.ended_at and conversation.ended_at.isoformat(),
-                "outcome": conversation.outcome, "primary_topic": conversation.primary_topic,
-                "agent": conversation.agent, "handed_off": bool(conversation.has_handoff),
-                "resolved_confirmed": conversation.resolved_confirmed,
-                CSAT: _mean(conversation.csat_sum, conversation.csat_count),
-                CES: _mean(conversation.ces_sum, conversation.ces_count),
-                "nps": _nps_score(conversation),
-                "customer_messages": conversation.customer_message_count,
-                "sentiment": _mean(conversation.sentiment_sum, conversation.sentiment_count),
-                "negative_messages": conversation.negative_messages,
-                "follow_up_reason": reason, "follow_up_outcome": outcome,
+                "conversation_id": row.id, "customer_id": row.customer_id,
+                "channel": row.channel, "language": row.language,
+                "started_at": row.started_at.isoformat(),
+                "ended_at": row.ended_at and row.ended_at.isoformat(),
+                "outcome": row.outcome, "primary_topic": row.primary_topic,
+                "agent": row.agent, "handed_off": bool(row.has_handoff),
+                "resolved_confirmed": row.resolved_confirmed,
+                "csat": _mean(row.csat_sum, row.csat_count),
+                "ces": _mean(row.ces_sum, row.ces_count),
+                "nps": _nps_band(row),
+                "customer_messages": row.customer_message_count,
+                "sentiment": _mean(row.sentiment_sum, row.sentiment_count),
+                "negative_messages": row.negative_messages,
+                "follow_up_reason": row.reason, "follow_up_outcome": row.follow_up_outcome,
             }
 
 
@@ -189,10 +194,10 @@ def _mean(total, count) -> Optional[float]:
     return round(total / count, 2) if count else None
 
 
-def _nps_score(conversation: Conversation) -> Optional[str]:
+def _nps_band(row) -> Optional[str]:
     # The counters keep the band, not the 0-10 score itself.
-    if not conversation.nps_count:
+    if not row.nps_count:
         return None
-    if conversation.nps_promoters:
+    if row.nps_promoters:
         return "promoter"
-    return "detractor" if conversation.nps_detractors else "passive"
+    return "detractor" if row.nps_detractors else "passive"

@@ -77,18 +77,21 @@ def service_level_breaches(flt: MetricFilter, now: datetime, engine: Engine = No
     if flt.end is not None:
         conditions.append(Conversation.started_at < utc_naive(flt.end))
     with session_factory(engine)() as session:
+        # Plain columns, not ORM objects: a long period holds tens of thousands of handoffs.
         rows = session.execute(
-            select(Handoff, Conversation.primary_topic, Conversation.last_activity_at)
+            select(Handoff.status, Handoff.agent, Handoff.requested_at, Handoff.claimed_at,
+                   Handoff.first_agent_reply_at, Handoff.resolved_at,
+                   Conversation.primary_topic, Conversation.last_activity_at)
             .join(Conversation, Conversation.id == Handoff.conversation_id)
             .where(*conditions)
         ).all()
     total = dict.fromkeys(CLOCKS, 0)
     by_agent: Dict[str, Dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLOCKS, 0))
     by_topic: Dict[str, Dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLOCKS, 0))
-    for handoff, topic, last_activity in rows:
-        agent_counts = by_agent[handoff.agent or UNASSIGNED]
-        topic_counts = by_topic[topic or NO_TOPIC]
-        for clock, breached in breached_clocks(handoff, last_activity, now, levels).items():
+    for row in rows:
+        agent_counts = by_agent[row.agent or UNASSIGNED]
+        topic_counts = by_topic[row.primary_topic or NO_TOPIC]
+        for clock, breached in breached_clocks(row, row.last_activity_at, now, levels).items():
             total[clock] += breached
             agent_counts[clock] += breached
             topic_counts[clock] += breached
