@@ -18,10 +18,11 @@ from typing import Any, List, Optional
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import SURVEY_KINDS
 from cxm_store.console_models import SurveyText
 from cxm_store.db import session_factory, utc_naive
 
-QUESTIONS = ("resolved", "csat", "ces", "nps", "comment")
+QUESTIONS = SURVEY_KINDS
 LANGUAGES = ("id", "en")
 MAX_QUESTION = 500
 MAX_TITLE = 40

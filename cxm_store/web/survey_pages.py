@@ -8,12 +8,13 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from contract.vocabulary import CES, CSAT, NPS, SURVEY_COMMENT, SURVEY_RESOLVED
 from cxm_store import survey_texts
 from cxm_store.web.security import current_session, now, require_role, run_db
 
 QUESTION_NAMES = {
-    "resolved": "Was it resolved?", "csat": "Satisfaction (CSAT, 1-5)", "ces": "Effort (CES, 1-7)",
-    "nps": "Recommend (NPS, 0-10)", "comment": "Comment",
+    SURVEY_RESOLVED: "Was it resolved?", CSAT: "Satisfaction (CSAT, 1-5)", CES: "Effort (CES, 1-7)",
+    NPS: "Recommend (NPS, 0-10)", SURVEY_COMMENT: "Comment",
 }
 
 

@@ -33,7 +33,7 @@
     if (!conversationId || !photoLines().some(function (n) { return !n.querySelector("img"); })) return;
     app.api("GET", "/api/conversations/" + conversationId + "/images").then(function (data) {
       if (current === conversationId) show(data.images);
-    }).catch(function (error) { app.notify(error.message); });
+    }).catch(function (error) { if (current === conversationId && error.status !== 404) app.notify(error.message); });
   }
 
   document.addEventListener("serambi:selected", function (event) { current = event.detail.conversation_id; load(); });

@@ -35,7 +35,10 @@
   function load(conversationId) {
     return app.api("GET", "/api/conversations/" + conversationId + "/notes").then(function (data) {
       if (current === conversationId) render(data.notes);
-    }).catch(function (error) { app.notify(error.message); });
+    }).catch(function (error) {
+      // Transferred away meanwhile: the conversation is no longer ours to read.
+      if (current === conversationId && error.status !== 404) app.notify(error.message);
+    });
   }
 
   document.addEventListener("serambi:selected", function (event) {
