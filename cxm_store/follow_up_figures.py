@@ -28,8 +28,10 @@ from cxm_store.metrics import MetricFilter
 from cxm_store.models import Conversation, ConversationTopic, SurveyAnswer
 
 
-def conversation_conditions(flt: MetricFilter) -> List:
-    """The filter's channel, language, agent and topic as conditions on ``Conversation``."""
+def conversation_conditions(flt: MetricFilter, period_of=Conversation.started_at) -> List:
+    """The filter as conditions: ``period_of`` in ``[start, end)``, and the channel,
+    language, agent and topic of the conversation.
+    """
     conditions = [
         getattr(Conversation, name) == getattr(flt, name)
         for name in ("channel", "language", "agent")
@@ -38,17 +40,17 @@ def conversation_conditions(flt: MetricFilter) -> List:
     if flt.topic is not None:
         conditions.append(exists().where(ConversationTopic.conversation_id == Conversation.id,
                                          ConversationTopic.topic == flt.topic))
+    if flt.start is not None:
+        conditions.append(period_of >= utc_naive(flt.start))
+    if flt.end is not None:
+        conditions.append(period_of < utc_naive(flt.end))
     return conditions
 
 
 def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -> Dict:
     """The closed loop's figures for follow-ups opened in the filter's period."""
     now = utc_naive(now)
-    conditions = conversation_conditions(flt)
-    if flt.start is not None:
-        conditions.append(FollowUp.opened_at >= utc_naive(flt.start))
-    if flt.end is not None:
-        conditions.append(FollowUp.opened_at < utc_naive(flt.end))
+    conditions = conversation_conditions(flt, period_of=FollowUp.opened_at)
     # The customer's next answer of the follow-up's kind, in another conversation
     # (served by ix_survey_answers_customer_kind_asked): one statement, no query per row.
     later = aliased(SurveyAnswer)

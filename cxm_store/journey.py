@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from contract.vocabulary import CES, CSAT, SCALES
-from cxm_store.db import session_factory, utc_naive
+from cxm_store.db import session_factory
 from cxm_store.follow_up_figures import conversation_conditions
 from cxm_store.follow_ups import list_follow_ups
 from cxm_store.journey_models import CustomerLink, FollowUp
@@ -111,15 +111,6 @@ def customer_journey(customer_id: int, now: datetime, engine: Engine = None) -> 
 FUNNEL_STAGES = ("started", "answered_by_bot", "handed_off", "resolved", "surveyed", "promoter")
 
 
-def _where(flt: MetricFilter) -> List:
-    conditions = conversation_conditions(flt)
-    if flt.start is not None:
-        conditions.append(Conversation.started_at >= utc_naive(flt.start))
-    if flt.end is not None:
-        conditions.append(Conversation.started_at < utc_naive(flt.end))
-    return conditions
-
-
 def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
     """How many selected conversations reached each stage, and their share of those started."""
     def count_if(condition):
@@ -135,7 +126,7 @@ def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
                 count_if(c.outcome == "resolved"),
                 count_if(c.survey_answered > 0),
                 count_if(c.nps_promoters > 0),
-            ).where(*_where(flt))
+            ).where(*conversation_conditions(flt))
         ).one()
     started = row[0]
     return [
@@ -168,7 +159,7 @@ def conversation_rows(flt: MetricFilter, engine: Engine = None) -> Iterator[Dict
                c.nps_detractors, c.customer_message_count, c.sentiment_sum, c.sentiment_count,
                c.negative_messages, FollowUp.reason, FollowUp.outcome.label("follow_up_outcome"))
         .outerjoin(FollowUp, FollowUp.conversation_id == c.id)
-        .where(*_where(flt)).order_by(c.started_at, c.id)
+        .where(*conversation_conditions(flt)).order_by(c.started_at, c.id)
     )
     with session_factory(engine)() as session:
         for row in session.execute(query.execution_options(yield_per=1000)):
