@@ -1,45 +1,102 @@
-"""Rasa's RabbitMQ event broker, with each reply held until its events are handed over.
+"""Rasa's RabbitMQ event broker, with a reply sent only once RabbitMQ has its turn's events.
 
 Rasa's ``PikaEventBroker`` publishes every tracker event in a background task
 while the reply goes out to the customer. A Rasa process killed right after
-replying loses the events still in those tasks: with a Rasa server killed by
-SIGKILL under load, messages answered in the second before were missing from
-the CX store. :class:`ConfirmedPikaEventBroker` can wait until RabbitMQ has
-confirmed them, and :func:`hold_replies_until_events_published` makes every
-Rasa HTTP reply wait for that (8 events published and confirmed, more than
-the 5-6 of a turn:
-p50 1.5 ms, p99 4.4 ms on this machine's loopback, measured; at most
-:data:`FLUSH_TIMEOUT_S` when RabbitMQ does not answer, and at once when it is
-down: Rasa then keeps the events in memory and sends them on reconnect).
+replying loses the events still in those tasks (seen: with a Rasa server
+killed by SIGKILL under load, messages answered in the second before were
+missing from the CX store), and while RabbitMQ is unreachable Rasa keeps
+them in its memory only, lost if the process dies before it reconnects.
+
+:func:`hold_replies_until_events_published` makes every Rasa HTTP reply wait
+until RabbitMQ has confirmed the events published while handling that
+request (p50 1.5 ms, p99 4.4 ms for 8 events on this machine's loopback,
+measured; more than the 5-6 of a turn). When they are not all confirmed
+within :data:`FLUSH_TIMEOUT_S` (RabbitMQ cut, or too slow), the reply is
+replaced by ``503`` with ``Retry-After`` (:mod:`bot.channels.retryable`): a
+customer is told "answered" only for a message that the CX store will get.
+The events are still sent when RabbitMQ is back, so a refused message may be
+stored (docs/deploy.md). Events that failed are sent again at the next
+request's reply, not only when Rasa's connection reconnects.
 
 deploy/endpoints.yml: ``event_broker: {type: bot.event_broker.ConfirmedPikaEventBroker, ...}``
 with Rasa's ``pika`` settings.
 """
 import asyncio
-from typing import Any
+import logging
+from contextvars import ContextVar
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 
-FLUSH_TIMEOUT_S = 2.0
+logger = logging.getLogger(__name__)
+
+FLUSH_TIMEOUT_S = 10.0
+
+# The publish tasks of the request being handled (one context per Sanic request task).
+_REQUEST_PUBLISHES: ContextVar[Optional[List["asyncio.Task[bool]"]]] = ContextVar("request_publishes", default=None)
 
 
 class ConfirmedPikaEventBroker(PikaEventBroker):
-    """Rasa's pika broker that can wait for the events it is still publishing."""
+    """Rasa's pika broker that knows which of a request's events RabbitMQ confirmed."""
 
-    async def flush(self, timeout: float = FLUSH_TIMEOUT_S) -> None:
-        """Return once every event published so far is confirmed by RabbitMQ (or failed, or ``timeout`` s)."""
-        pending = set(self._background_tasks)
-        if pending:
-            await asyncio.wait(pending, timeout=timeout)
+    def publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> None:
+        """Publish ``event`` in the background, as Rasa does; remembered by the request being handled."""
+        task = self._loop.create_task(self._publish(event, headers))
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+        publishes = _REQUEST_PUBLISHES.get()
+        if publishes is not None:
+            publishes.append(task)
+
+    async def _publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> bool:
+        """True once RabbitMQ confirmed ``event``; else it is kept to be sent again."""
+        if self._exchange is None:  # never connected: Rasa would drop the event
+            self._unpublished_events.append(event)
+            return False
+        try:
+            await self._exchange.publish(self._message(event, headers), "")
+            return True
+        except Exception as error:  # noqa: BLE001 - any failure: keep it, send it again
+            logger.warning("event not published, kept to be sent again: %s", type(error).__name__)
+            self._unpublished_events.append(event)
+            return False
+
+    def resend_unpublished(self) -> None:
+        """Send again the events that failed, if the connection is up."""
+        if self._unpublished_events and self.is_ready() and self._exchange is not None:
+            self._publish_unpublished_messages()
+
+    async def confirmed(self, publishes: List["asyncio.Task[bool]"], timeout: float = FLUSH_TIMEOUT_S) -> bool:
+        """True when every task of ``publishes`` was confirmed by RabbitMQ within ``timeout`` s."""
+        if not publishes:
+            return True
+        done, pending = await asyncio.wait(publishes, timeout=timeout)
+        return not pending and all(not t.cancelled() and t.exception() is None and t.result() for t in done)
 
 
 def hold_replies_until_events_published(app: Any) -> None:
-    """Make every reply of the Rasa server ``app`` wait until its events are with RabbitMQ."""
+    """Make every reply of the Rasa server ``app`` wait until its events are with RabbitMQ (else 503)."""
+    from bot.channels.retryable import refusal
 
-    async def events_published(request: Any, _response: Any) -> None:
+    def broker_of(request: Any) -> Optional[ConfirmedPikaEventBroker]:
         agent = getattr(request.app.ctx, "agent", None)
         broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)
-        if isinstance(broker, ConfirmedPikaEventBroker):
-            await broker.flush()
+        return broker if isinstance(broker, ConfirmedPikaEventBroker) else None
 
+    async def remember_publishes(request: Any) -> None:
+        broker = broker_of(request)
+        if broker is not None:
+            broker.resend_unpublished()
+            _REQUEST_PUBLISHES.set([])
+
+    async def events_published(request: Any, response: Any) -> Any:
+        broker, publishes = broker_of(request), _REQUEST_PUBLISHES.get()
+        if broker is None or publishes is None or (response is not None and response.status >= 400):
+            return None
+        if await broker.confirmed(publishes):
+            return None
+        logger.warning("reply withheld: its events were not confirmed by RabbitMQ")
+        return refusal("the conversation could not be recorded right now, send the message again")
+
+    app.register_middleware(remember_publishes, "request")
     app.register_middleware(events_published, "response")

@@ -146,6 +146,8 @@ class ScaledSettings:
             # again after this many seconds (Rasa's default, 60, outlasts
             # a client's patience); a turn takes well under one second.
             "TICKET_LOCK_LIFETIME": _env("TICKET_LOCK_LIFETIME", "10"),
+            # Messages a Rasa server handles at once (deploy/haproxy.cfg).
+            "RASA_MAXCONN": _env("RASA_MAXCONN", "4"),
             "CAPTURE_EXCHANGE": self.capture_exchange,
             "CAPTURE_QUEUE": self.capture_queue,
             "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),

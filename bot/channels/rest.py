@@ -8,17 +8,23 @@
 * Messages over ``MAX_MESSAGE_CHARS`` get 413.
 * With ``REST_WEBHOOK_TOKEN`` set, ``POST /webhook`` needs
   ``Authorization: Bearer <token>`` (401 otherwise).
+* A message that could not be handled now (a store unreachable, the model
+  still loading) gets ``503`` with ``Retry-After`` (:mod:`bot.channels.retryable`);
+  Rasa's channel answered ``200 []``, an empty reply with no reason.
 """
-from typing import Any, Awaitable, Callable, Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text, Union
 
-from rasa.core.channels.channel import UserMessage
+import rasa.utils.endpoints
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage, PayloadTooLarge, Unauthorized
 from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
 
 from bot import settings
 from bot.channels.message_length import length_problem, max_message_chars
+from bot.channels.retryable import handle_or_refuse
 from bot.channels.sender_ids import allowed_for_api, sender_problem
 from bot.http_auth import carries_token
 
@@ -31,7 +37,27 @@ class ApiInput(RestInput):
         self.max_chars = max_message_chars() if max_chars is None else max_chars
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        # Rasa's routes, with its POST /webhook replaced by one that refuses
+        # what it could not handle instead of answering an empty list.
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            sender = await self._extract_sender(request)
+            text = self._extract_message(request)
+            channel, metadata = self._extract_input_channel(request), self.get_metadata(request)
+            if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender, channel, metadata),
+                    content_type="text/event-stream",
+                )
+            collector = CollectingOutputChannel()
+            message = UserMessage(text, collector, sender, input_channel=channel, metadata=metadata)
+            return await handle_or_refuse(request, on_new_message, message) or response.json(collector.messages)
 
         @webhook.middleware("request")
         async def authenticate(request: Request) -> None:

@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 
 from bot.channels.push import PushHub, hub_from_environment
 from bot.channels.webchat_photos import add_photo_route
+from bot.channels.retryable import handle_or_refuse
 from bot.channels.message_length import length_problem, max_message_chars
 from bot.channels.sender_ids import allowed_for_webchat, sender_problem
 from sanic.request import Request
@@ -127,16 +128,9 @@ class WebchatInput(InputChannel):
                 return response.json({"error": too_long}, status=413)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             collector = CollectingOutputChannel()
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender,
-                    input_channel=self.name(),
-                    metadata=metadata,
-                )
-            )
-            return response.json(collector.messages)
+            message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
+            # 503 + Retry-After when it could not be handled now (bot/channels/retryable.py).
+            return await handle_or_refuse(request, on_new_message, message) or response.json(collector.messages)
 
         @webchat.route("/events/<sender>", methods=["GET"])
         async def events(request: Request, sender: Text) -> Optional[HTTPResponse]:

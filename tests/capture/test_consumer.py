@@ -22,7 +22,7 @@ from bot.capture_consumer import CaptureConsumer, ConsumerSettings
 from cxm_store import schema
 from cxm_store.db import engine_for
 from tests.capture import events as ev
-from tests.capture.test_outage import TcpProxy
+from tests.tcp_proxy import TcpProxy
 from tests.conftest import delete_capture_queues, rabbitmq_channel_do
 
 AT = datetime(2024, 5, 6, 9, 0)

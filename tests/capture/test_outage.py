@@ -5,12 +5,9 @@ The broker talks to PostgreSQL through a TCP proxy run by the test
 listening socket and aborts every open connection, like a database restart
 or a network cut; restoring it listens on the same port again.
 """
-import asyncio
-import socket
-import threading
 import time
 from datetime import datetime, timedelta
-from typing import List, Set
+from typing import List
 
 import pytest
 from sqlalchemy import select
@@ -20,77 +17,9 @@ from bot.capture import TouchpointRecorder
 from cxm_store.db import engine_for, session_factory
 from cxm_store.models import Conversation, CustomerIdentity, Message
 from tests.capture import events as ev
+from tests.tcp_proxy import TcpProxy
 
 T = datetime(2026, 5, 6, 9, 0)
-
-
-class TcpProxy:
-    """A cuttable asyncio TCP proxy, run on its own thread and event loop."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        self._server = None
-        self._transports: Set[asyncio.Transport] = set()
-
-    def _call(self, coroutine):
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
-
-    async def _pipe(self, reader, writer) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.transport.abort()
-
-    async def _handle(self, client_reader, client_writer) -> None:
-        try:
-            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            client_writer.transport.abort()
-            return
-        self._transports |= {client_writer.transport, upstream_writer.transport}
-        await asyncio.gather(
-            self._pipe(client_reader, upstream_writer), self._pipe(upstream_reader, client_writer)
-        )
-        self._transports -= {client_writer.transport, upstream_writer.transport}
-
-    async def _start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._handle, "127.0.0.1", self.port, reuse_address=True
-        )
-
-    async def _cut(self) -> None:
-        self._server.close()
-        for transport in list(self._transports):
-            transport.abort()
-        self._transports.clear()
-
-    def start(self) -> None:
-        self._call(self._start())
-
-    def cut(self) -> None:
-        self._call(self._cut())
-
-    async def _cancel_all(self) -> None:
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    def close(self) -> None:
-        self.cut()
-        self._call(self._cancel_all())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
 
 
 @pytest.fixture

@@ -2,18 +2,24 @@
 
 Its own ports, fresh PostgreSQL databases, its own RabbitMQ exchange and
 queue (deleted afterwards), the local Redis; a missing service fails the run
-in CI and skips elsewhere. supervisord's and every process's logs go to
+in CI and skips elsewhere. Every process reaches PostgreSQL and RabbitMQ
+through a TCP proxy of the test (tests/tcp_proxy.py), so a test can cut
+either. supervisord's and every process's logs go to
 tests/artifacts/logs/scaled/.
 """
 import shutil
 import socket
 import uuid
+from dataclasses import dataclass
 from typing import Any, Iterator, List
 
 import pytest
 
 from bot.scaled import ScaledSettings, ScaledStack
-from tests.conftest import ARTIFACTS, MODEL, delete_capture_queues
+from sqlalchemy.engine import make_url
+
+from tests.conftest import ARTIFACTS, MODEL, RABBITMQ_HOST, delete_capture_queues
+from tests.tcp_proxy import TcpProxyProcess
 
 
 def free_ports(count: int) -> List[int]:
@@ -28,8 +34,32 @@ def free_ports(count: int) -> List[int]:
             sock.close()
 
 
+@dataclass(frozen=True)
+class Outages:
+    """The proxies between the scaled topology and its services: ``cut()`` one, ``start()`` it again."""
+
+    postgresql: TcpProxyProcess
+    rabbitmq: TcpProxyProcess
+
+
+def through(proxy: TcpProxyProcess, database_url: str) -> str:
+    return make_url(database_url).set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="module")
-def scaled(new_pg_database: Any, redis_url: str, rabbitmq: None) -> Iterator[ScaledStack]:
+def outages(new_pg_database: Any, rabbitmq: None) -> Iterator[Outages]:
+    proxies = Outages(postgresql=TcpProxyProcess("127.0.0.1", 5432), rabbitmq=TcpProxyProcess(RABBITMQ_HOST, 5672))
+    for proxy in (proxies.postgresql, proxies.rabbitmq):
+        proxy.start()
+    try:
+        yield proxies
+    finally:
+        for proxy in (proxies.postgresql, proxies.rabbitmq):
+            proxy.close()
+
+
+@pytest.fixture(scope="module")
+def scaled(new_pg_database: Any, redis_url: str, outages: Outages) -> Iterator[ScaledStack]:
     """Two Rasa servers and two action servers behind HAProxy, the capture consumer, the console."""
     if not MODEL.exists():
         pytest.fail("no trained model: run `make test` (it trains first)")
@@ -42,8 +72,10 @@ def scaled(new_pg_database: Any, redis_url: str, rabbitmq: None) -> Iterator[Sca
         host="127.0.0.1", rasa_port=lb, rasa_ports=(rasa_1, rasa_2), action_port=actions_lb,
         action_ports=(actions_1, actions_2), web_port=web, capture_health_port=capture,
         haproxy_stats_port=stats,
-        model_path=str(MODEL), tracker_store_url=new_pg_database(), cxm_database_url=new_pg_database(),
+        model_path=str(MODEL), tracker_store_url=through(outages.postgresql, new_pg_database()),
+        cxm_database_url=through(outages.postgresql, new_pg_database()),
         redis_host="127.0.0.1", redis_port=6379, webchat_push_url=redis_url,
+        rabbitmq_host="127.0.0.1", rabbitmq_port=outages.rabbitmq.port,
         capture_exchange=f"serambi.test.{run}", capture_queue=f"serambi.test.{run}.capture",
         rasa_auth_token="test-token", run_dir=ARTIFACTS / "logs" / "scaled",
         # Agents work around the clock here, as in the embedded stack's tests.
