@@ -112,6 +112,13 @@ async def _address(request: Request, handoff: Dict[str, Any]) -> handoffs.Custom
 
 
 def register(app: Sanic) -> None:
+    """Register the console's JSON API: what agents read, what they do, their presence."""
+    _register_reading(app)
+    _register_handoff_actions(app)
+    _register_presence(app)
+
+
+def _register_reading(app: Sanic) -> None:
     @app.get("/api/queue", name="api_queue")
     @require_role()
     async def queue(request: Request) -> HTTPResponse:
@@ -172,6 +179,24 @@ def register(app: Sanic) -> None:
         lines = await run_db(request, handoffs.messages_since, conversation_id, after)
         return _reply(request, {"messages": lines})
 
+    @app.get("/api/tickets", name="api_tickets")
+    @require_role("lead", "admin")
+    async def tickets(request: Request) -> HTTPResponse:
+        """Messages customers left when nobody could take them, newest first (leads, admins).
+
+        200 ``{"tickets": [{"handoff_id", "conversation_id", "contact", "message", "created_at"}]}``.
+        """
+        return _reply(request, {"tickets": await run_db(request, handoffs.open_tickets)})
+
+    @app.get("/api/users", name="api_users")
+    @require_role("admin")
+    async def users(request: Request) -> HTTPResponse:
+        """Console accounts without their password hashes (admins only). 200 ``{"users": [...]}``."""
+        return _reply(request, {"users": await run_db(request, auth.list_users)})
+
+
+
+def _register_handoff_actions(app: Sanic) -> None:
     @app.post("/api/handoffs/<handoff_id:int>/claim", name="api_claim")
     @require_role()
     async def claim(request: Request, handoff_id: int) -> HTTPResponse:
@@ -272,6 +297,8 @@ def register(app: Sanic) -> None:
             logger.warning("survey not offered after handoff %s: %s", handoff_id, error)
         return _reply(request, {"resolved": True, "survey_offered": survey_offered})
 
+
+def _register_presence(app: Sanic) -> None:
     @app.post("/api/me/availability", name="api_availability")
     @require_role()
     async def availability(request: Request) -> HTTPResponse:
@@ -289,18 +316,3 @@ def register(app: Sanic) -> None:
         """The console is open: updates ``last_seen_at``. 200 ``{"ok": true}``."""
         await run_db(request, auth.heartbeat, current_session(request).user.id, now())
         return _reply(request, {"ok": True})
-
-    @app.get("/api/tickets", name="api_tickets")
-    @require_role("lead", "admin")
-    async def tickets(request: Request) -> HTTPResponse:
-        """Messages customers left when nobody could take them, newest first (leads, admins).
-
-        200 ``{"tickets": [{"handoff_id", "conversation_id", "contact", "message", "created_at"}]}``.
-        """
-        return _reply(request, {"tickets": await run_db(request, handoffs.open_tickets)})
-
-    @app.get("/api/users", name="api_users")
-    @require_role("admin")
-    async def users(request: Request) -> HTTPResponse:
-        """Console accounts without their password hashes (admins only). 200 ``{"users": [...]}``."""
-        return _reply(request, {"users": await run_db(request, auth.list_users)})

@@ -189,8 +189,13 @@ def _filters(request: Request) -> Filters:
 
 
 def register(app: Sanic) -> None:
-    from cxm_store.web import render
+    """Register the dashboard: its background prewarm, its pages and its JSON and CSV API."""
+    _register_prewarm(app)
+    _register_pages(app)
+    _register_api(app)
 
+
+def _register_prewarm(app: Sanic) -> None:
     @app.listener("after_server_start")
     async def start_prewarm(app: Sanic, _loop: Any) -> None:
         if CACHE_SECONDS > 0 and PREWARM_SECONDS > 0:
@@ -201,6 +206,10 @@ def register(app: Sanic) -> None:
         task = getattr(app.ctx, "dashboard_prewarm", None)
         if task is not None:
             task.cancel()
+
+
+def _register_pages(app: Sanic) -> None:
+    from cxm_store.web import render
 
     @app.get("/dashboard", name="dashboard")
     @require_role("lead", "admin")
@@ -236,6 +245,8 @@ def register(app: Sanic) -> None:
         return render(request, "dashboard_transcript.html", title=TEXT[lang]["transcript"],
                       lang=lang, t=TEXT[lang], found=found, back=request.args.get("back") or "")
 
+
+def _register_api(app: Sanic) -> None:
     @app.get("/api/dashboard/summary", name="api_dashboard_summary")
     @require_role("lead", "admin")
     async def api_summary(request: Request) -> HTTPResponse:
