@@ -97,12 +97,17 @@ def register(app: Sanic) -> None:
     @require_role()
     async def follow_up_page(request: Request, follow_up_id: int) -> HTTPResponse:
         found = await _follow_up_or_404(request, follow_up_id)
-        transcript = await run_db(request, handoffs.messages_since, found.conversation_id)
+        user = _me(request)
+        # An agent reads the conversation once the follow-up is theirs (agents
+        # otherwise read only the conversations they serve; cxm_store.access).
+        readable = user.role in LEADS or found.owner == user.username
+        transcript = (await run_db(request, handoffs.messages_since, found.conversation_id)
+                      if readable else None)
         timeline = await run_db(request, journey.customer_journey, found.customer_id, now())
         return render(request, "follow_up.html", title=f"Follow-up #{follow_up_id}",
                       follow_up=found, transcript=transcript, journey=timeline,
                       outcomes=FOLLOW_UP_OUTCOMES, local=_local(request),
-                      is_lead=_me(request).role in LEADS)
+                      is_lead=user.role in LEADS)
 
     @app.post("/follow-ups/<follow_up_id:int>/<step:take|assign|note|close>",
               name="follow_up_step")

@@ -66,6 +66,10 @@ def test_an_agent_sees_their_own_and_unowned_follow_ups_only(console):
     assert _listed(rina, base) == {ids["fA"]}
     assert _listed(budi, base) == {ids["fA"], ids["fB"]}
     assert rina.get(f"{base}/follow-ups/{ids['fB']}").status_code == 404
+    # budi's own follow-up shows him its conversation; an unowned one does only once taken.
+    assert "rusak" in budi.get(f"{base}/follow-ups/{ids['fB']}").text
+    unowned = rina.get(f"{base}/follow-ups/{ids['fA']}").text
+    assert 'id="transcript-hidden"' in unowned and "mau retur" not in unowned
     assert rina.post(f"{base}/follow-ups/{ids['fB']}/close", allow_redirects=False,
                      data={"outcome": "reached", "csrf_token": rina.csrf}).status_code == 404
     for path in ("/journey/1", "/loop", "/export/conversations.csv", "/api/loop"):
@@ -83,7 +87,9 @@ def test_closing_needs_the_csrf_token_and_a_known_outcome(console):
                      allow_redirects=False).status_code == 400
     assert lena.post(f"{base}/follow-ups/{ids['fA']}/assign", allow_redirects=False,
                      data={"owner": "rina", "csrf_token": lena.csrf}).status_code == 303
-    assert _listed(_session(base, "rina"), base) == {ids["fA"]}
+    rina = _session(base, "rina")
+    assert _listed(rina, base) == {ids["fA"]}
+    assert "mau retur" in rina.get(f"{base}/follow-ups/{ids['fA']}").text
 
 
 def test_the_lead_exports_one_row_per_conversation_and_reads_journeys(console):
