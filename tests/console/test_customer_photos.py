@@ -170,3 +170,49 @@ def test_erasing_a_customer_removes_their_photos_and_files(tmp_path: Any, monkey
     assert len(list((tmp_path / "images").iterdir())) == 1
     (tmp_path / "images" / "left-behind.jpg").write_bytes(b"x")
     assert customer_images.remove_orphan_files(engine=engine) == 1
+
+
+@pytest.mark.stack
+@pytest.mark.browser
+def test_customer_sends_a_photo_from_the_web_chat_and_the_agent_sees_it(stack: Any, browser: Any, tmp_path: Any) -> None:
+    from cxm_store import auth
+    from tests.console.conftest import PASSWORD
+    from tests.console.test_console_live import NOTIFICATION_STUB
+
+    engine = engine_for(stack.settings.cxm_database_url)
+    username = f"photo-{uuid.uuid4().hex[:6]}"
+    auth.create_user(username, "Sari", PASSWORD, "agent", engine=engine)
+    agent_context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+    agent_context.add_init_script(NOTIFICATION_STUB)
+    customer_context = browser.new_context(viewport={"width": 900, "height": 800}, locale="id-ID")
+    try:
+        console, chat = agent_context.new_page(), customer_context.new_page()
+        log_in(console, stack.settings.web_url, username)
+        if console.locator("#availability").get_attribute("aria-checked") != "true":
+            console.locator("#availability").click()
+        expect(console.locator("#availability")).to_have_attribute("aria-checked", "true")
+
+        chat.goto(f"{stack.settings.rasa_url}/webhooks/webchat/")
+        expect(chat.locator("#chat")).to_have_attribute("data-stream", "open", timeout=15000)
+        words = f"barang saya datang rusak, layarnya retak ({uuid.uuid4().hex[:4]})"
+        for line in (words, "saya mau bicara dengan CS"):
+            chat.locator("#message-input").fill(line)
+            chat.locator("#message-input").press("Enter")
+            expect(chat.locator("#messages .msg-user", has_text=line)).to_have_count(1, timeout=15000)
+        expect(chat.locator("#messages .msg-bot", has_text="antrean")).to_have_count(1, timeout=15000)
+        photo = tmp_path / "paket-rusak.jpg"
+        photo.write_bytes(photo_with_gps((500, 375)))
+        chat.locator("#photo-input").set_input_files(str(photo))
+        expect(chat.locator("#messages .msg-bot", has_text="Terima kasih Kak, fotonya")).to_have_count(1, timeout=15000)
+        chat.screenshot(path=str(ARTIFACTS / "photo-webchat-customer.png"))
+
+        card = console.locator("#queue-list .card", has_text=words)
+        expect(card).to_have_count(1, timeout=20000)
+        card.click()
+        picture = console.locator("#transcript img.customer-photo")
+        expect(picture).to_have_count(1, timeout=15000)
+        console.wait_for_function("document.querySelector('img.customer-photo').naturalWidth === 500")
+        console.screenshot(path=str(ARTIFACTS / "photo-webchat-console.png"))
+    finally:
+        agent_context.close()
+        customer_context.close()

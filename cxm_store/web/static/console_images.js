@@ -22,6 +22,8 @@
       picture.src = "/api/images/" + image.id;
       picture.alt = "Photo from the customer (" + image.width + "×" + image.height + ")";
       picture.width = Math.min(240, image.width);
+      // The picture grows the transcript once loaded: keep the newest line in view.
+      picture.addEventListener("load", function () { transcript.scrollTop = transcript.scrollHeight; });
       node.lastChild.textContent = "";
       node.appendChild(picture);
       if (image.claim_topic) node.appendChild(app.el("span", "photo-claim", "kept with the " + (CLAIMS[image.claim_topic] || image.claim_topic)));
