@@ -39,7 +39,8 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
 
 def service_unavailable(error: BaseException) -> bool:
     """True when ``error`` (or what caused it) means a store or broker cannot be reached now."""
-    from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     return any(
         store_unavailable(cause) or isinstance(cause, (LockError, RedisConnectionError, RedisTimeoutError, OSError))
@@ -60,8 +61,10 @@ async def handle_or_refuse(
     request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
 ) -> Optional[HTTPResponse]:
     """Handle ``message``; None when it was handled, else the refusal to send instead of the replies."""
+    # Rasa sets the agent before its model is loaded (a channel served
+    # without Rasa, in a test, has none).
     agent = getattr(request.app.ctx, "agent", None)
-    if agent is None or not agent.is_ready():
+    if agent is not None and not agent.is_ready():
         return refusal("the assistant is starting, send the message again")
     try:
         await on_new_message(message)
