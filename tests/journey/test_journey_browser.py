@@ -94,7 +94,9 @@ def test_a_customer_on_two_channels_and_a_closed_follow_up(journey_stack, fake_t
 
     # The lead: figures before, the follow-up with one customer on both channels.
     lead = _login(browser, settings.web_url, "lena")
-    lead.goto(f"{settings.web_url}/loop")
+    lead.goto(f"{settings.web_url}/dashboard")
+    lead.locator("#loop-link").click()
+    expect(lead).to_have_url(re.compile(r"/loop\?"))
     expect(lead.locator("#fu-opened")).to_have_text("1")
     expect(lead.locator("#fu-closed")).to_have_text("0")
     lead.screenshot(path=str(ARTIFACTS / "journey-loop-before.png"), full_page=True)
