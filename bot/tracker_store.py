@@ -14,10 +14,12 @@ Order numbers, intents and entities that carry them survive masking, so
 ago does not, and nothing in the dialogue needs it (a ticket takes its
 contact from the message that carries it).
 """
+from itertools import islice
 from typing import Any, Dict, Iterator, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.stored_events import masked_event
 
@@ -44,3 +46,18 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         # Only ``save`` calls this: the tracker in memory keeps the raw events.
         for event in super()._additional_events(session, tracker):
             yield _MaskedRow(event)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Publish the events not stored yet, as Rasa does, counting the stored ones instead of reading them.
+
+        Rasa's ``stream_events`` loads the stored conversation again (every
+        event since the session started, parsed into a tracker) only to take
+        its length: with the load that starts each turn, the tracker was read
+        twice per message. Counting the rows is the same offset that
+        ``save`` itself uses (``_additional_events``).
+        """
+        if self.event_broker is None:
+            return
+        with self.session_scope() as session:
+            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        await self._stream_new_events(self.event_broker, list(islice(tracker.events, stored, None)), tracker.sender_id)

@@ -1,0 +1,53 @@
+"""The events a turn publishes to the broker are the ones Rasa publishes, without reading the conversation again.
+
+``MaskingSQLTrackerStore.stream_events`` counts the stored rows where Rasa's
+own loads the stored tracker; over turns and a new session the published
+events must be exactly those not stored yet, each once, in order.
+"""
+import asyncio
+from typing import Any, Dict, List
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.tracker_store import MaskingSQLTrackerStore
+
+
+class Collected(EventBroker):
+    def __init__(self) -> None:
+        self.events: List[Dict[str, Any]] = []
+
+    def publish(self, event: Dict[str, Any]) -> None:
+        self.events.append(event)
+
+
+def turn(text: str) -> list:
+    return [UserUttered(text, {"name": "greet", "confidence": 0.9}), ActionExecuted("utter_greet"),
+            BotUttered(f"re: {text}"), ActionExecuted("action_listen")]
+
+
+def test_each_turn_publishes_only_its_new_events_across_a_new_session(tmp_path):
+    broker = Collected()
+    store = MaskingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"),
+                                   event_broker=broker)
+
+    async def conversation() -> List[List[str]]:
+        published = []
+        for events in ([ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                        *turn("halo")], turn("ongkir?"), [SessionStarted(), ActionExecuted("action_listen"),
+                                                          *turn("lagi")]):
+            tracker = await store.retrieve("c-1") or DialogueStateTracker("c-1", [])
+            for event in events:
+                tracker.update(event)
+            before = len(broker.events)
+            await store.save(tracker)
+            published.append([e.get("text") or e["event"] for e in broker.events[before:]])
+        return published
+
+    assert asyncio.run(conversation()) == [
+        ["action", "session_started", "action", "halo", "action", "re: halo", "action"],
+        ["ongkir?", "action", "re: ongkir?", "action"],
+        ["session_started", "action", "lagi", "action", "re: lagi", "action"],
+    ]
