@@ -47,8 +47,8 @@ NAV = (
     ("Follow-ups", "/follow-ups", ("agent", "lead", "admin")),
     ("Closed loop", "/loop", ("lead", "admin")),
     ("Audit log", "/console/audit", ("admin",)),
-    ("Canned responses", "/canned", ("lead", "admin")),
-    ("Survey wording", "/survey-texts", ("lead", "admin")),
+    ("Canned", "/canned", ("lead", "admin")),
+    ("Survey", "/survey-texts", ("lead", "admin")),
 )
 
 CONTENT_SECURITY_POLICY = (
