@@ -29,6 +29,7 @@ While a stream is open its agent counts as online (``last_seen_at`` is
 refreshed with every keepalive), so presence needs no timer on the page.
 """
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -45,7 +46,7 @@ from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store import auth, handoffs
 from cxm_store.db import session_factory
 from cxm_store.models import Handoff, Message
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +244,11 @@ def store_marks(engine: Any, after_message: int) -> Tuple[List[Tuple[int, int, s
     return [tuple(line) for line in lines], signature, online
 
 
+def stable_key(value: Any) -> str:
+    """The same digest of ``value`` in every process (``hash`` is salted per process)."""
+    return hashlib.sha1(json.dumps(value, default=str).encode()).hexdigest()
+
+
 def newest_message_id(engine: Any) -> int:
     with session_factory(engine)() as session:
         return session.scalar(select(func.max(Message.id))) or 0
@@ -275,11 +281,12 @@ class StoreWatcher:
                     self.last_message = message_id
                 if signature != self.signature:
                     if self.signature is not None:
-                        await hub.publish_once(f"queue:{hash(signature)}", "queue")
+                        await hub.publish_once(f"queue:{stable_key(signature)}", "queue")
                     self.signature = signature
                 if online != self.online:
                     if self.online is not None:
-                        await hub.publish_once(f"presence:{','.join(online)}:{int(time.time())}", "presence", online=online)
+                        key = f"presence:{','.join(online)}:{int(time.time())}"
+                        await hub.publish_once(key, "presence", online=online)
                     self.online = online
             except asyncio.CancelledError:
                 raise
@@ -339,7 +346,7 @@ def register(app: Sanic, redis_url: str = "") -> None:
         keepalive comment every 15 s (which also keeps the agent online).
         """
         hub: LiveHub = request.app.ctx.live
-        user = current_session(request).user
+        user = signed_in(request).user
         stream = await hub.open(last_event_id(request))
         try:
             reply = await request.respond(

@@ -109,6 +109,7 @@ def test_agent_a_answers_notes_and_transfers_agent_b_sees_it_live(
         box = a.locator("#reply-text")
         box.click()
         box.press_sequentially("/ce")
+        expect(a.locator("#canned-menu .canned-option")).to_have_count(1)
         box.press("Enter")
         expect(box).to_have_value("Halo Kak, saya Ayu, saya cek INV-2024-00123 dulu ya.")
         box.press("Enter")

@@ -20,7 +20,9 @@
     $("reply-language").lang = canned.language;
     $("reply-text").lang = canned.language;
     app.api("GET", "/api/canned?conversation_id=" + context.conversation_id).then(function (data) {
-      if (canned.conversationId === context.conversation_id) canned.items = data.responses;
+      if (canned.conversationId !== context.conversation_id) return;
+      canned.items = data.responses;
+      if (document.activeElement === $("reply-text")) updateMenu();  // "/re" typed before they arrived
     }).catch(function (error) { app.notify("Canned responses unavailable: " + error.message); });
   });
 
