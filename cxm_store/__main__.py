@@ -1,6 +1,7 @@
 """Command line of the store.
 
     python -m cxm_store upgrade                   apply pending migrations
+    python -m cxm_store rollups [--rebuild]       daily metric rollups: their zone, or recompute them
     python -m cxm_store report [...]              print CX metrics
     python -m cxm_store serve [--host --port]     run the agent console (default 127.0.0.1:8000)
     python -m cxm_store create-user --username rina --display-name "Rina" --role agent [--password-stdin]
@@ -16,7 +17,7 @@ import sys
 from datetime import datetime
 from typing import List, Optional
 
-from cxm_store import privacy_cli, report, schema, settings
+from cxm_store import privacy_cli, report, rollups, schema, settings
 from cxm_store.db import engine_for
 from cxm_store.metrics import GROUPINGS, MetricFilter
 
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("upgrade", help="apply pending database migrations")
+    roll = commands.add_parser("rollups", help="daily metric rollups (kept by triggers)")
+    roll.add_argument("--rebuild", action="store_true",
+                      help="recompute them from the conversations for CXM_TIMEZONE's days")
     rep = commands.add_parser("report", help="print CX metrics")
     rep.add_argument(
         "--since", default="30d", help="7d, 30d, 12w or an ISO date (local midnight; default 30d)"
@@ -156,6 +160,17 @@ def _serve(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
+def _rollups(args: argparse.Namespace, url: str) -> int:
+    zone = settings.load().timezone
+    with engine_for(url).begin() as connection:
+        if args.rebuild:
+            rows = rollups.rebuild(connection, zone)
+            print(f"rollups rebuilt for {zone} days: {rows:,} rows")
+        else:
+            print(f"rollups hold {rollups.rollup_zone(connection)} days")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
@@ -164,6 +179,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         schema.upgrade(url)
         print(f"database at head: {url}")
         return 0
+    if args.command == "rollups":
+        return _rollups(args, url)
     if args.command in ("create-user", "set-password"):
         return _accounts(args, url)
     if args.command == "serve":

@@ -38,6 +38,7 @@ TABLES = (
     "conversations",
     "customer_identities",
     "customers",
+    "daily_rollups",  # TRUNCATE fires no row trigger: the rollup is emptied with its facts
 )
 
 
