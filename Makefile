@@ -13,7 +13,7 @@ export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run run-scaled test setup train browser scaled-tools validate demo-data clean
+.PHONY: run run-scaled test lint setup train browser scaled-tools validate demo-data clean
 
 # On the embedded SQLite store, a synthetic history and demo accounts make the
 # dashboard and console useful on the first run (skipped once present).
@@ -26,8 +26,13 @@ run: setup $(MODEL)
 run-scaled: setup $(MODEL) scaled-tools
 	$(BIN)/python -m bot.scaled
 
-test: setup $(MODEL) browser scaled-tools
+test: lint setup $(MODEL) browser scaled-tools
 	$(BIN)/python -m pytest tests
+
+# Style, docstrings (ruff.toml) and types (mypy.ini) of the project's packages; fails on any finding.
+lint: setup
+	$(BIN)/ruff check bot actions cxm_store contract tests/test_contract_names.py tests/test_module_size.py tests/test_settings_flags.py
+	$(BIN)/mypy
 
 setup: $(VENV)/.installed $(SPACY_MODEL) $(SENTIMENT_MODEL)
 

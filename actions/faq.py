@@ -19,10 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
+from actions.order_lookup import TooManyLookups, order_for_sender, tell_order
 from actions.orders import ORDER_ID_SLOT, format_date, status_answer, typed_order_id
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import ACTION_ANSWER_FAQ
-from actions.order_lookup import TooManyLookups, order_for_sender, tell_order
 from cxm_store.orders import OrderView, normalise_order_id
 
 logger = logging.getLogger(__name__)

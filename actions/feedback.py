@@ -89,7 +89,11 @@ def _ask(
 
 def end_survey() -> List[Dict[Text, Any]]:
     """Events that leave no survey question waiting."""
-    return [SlotSet(SURVEY_QUESTION_SLOT, None), SlotSet(SURVEY_RETRY_SLOT, False), SlotSet(SURVEY_COMMENT_PENDING_SLOT, False)]
+    return [
+        SlotSet(SURVEY_QUESTION_SLOT, None),
+        SlotSet(SURVEY_RETRY_SLOT, False),
+        SlotSet(SURVEY_COMMENT_PENDING_SLOT, False),
+    ]
 
 
 def _nps_is_due(tracker: Tracker) -> bool:

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
+from contract.dialogue import ACTION_LINK_ACCOUNTS
 from cxm_store import identity
 from cxm_store.channels import store_channel
 from cxm_store.pii import find_contact
@@ -47,7 +48,7 @@ class ActionLinkAccounts(Action):
     """Shows a link code, redeems one, or takes an order with its contact as proof."""
 
     def name(self) -> Text:
-        return "action_link_accounts"
+        return ACTION_LINK_ACCOUNTS
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

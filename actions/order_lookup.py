@@ -21,7 +21,10 @@ LIMITER = LookupLimiter(limit=10, window_s=600)
 # responses, so the model need not be retrained for them.)
 OWNER_ONLY = {
     "id": "Nomor resi hanya kami berikan ke pemesan: sebutkan nomor HP atau email yang dipakai saat memesan, ya Kak.",
-    "en": "The tracking number is only for the person who placed the order: tell me the phone number or e-mail used for it.",
+    "en": (
+        "The tracking number is only for the person who placed the order: "
+        "tell me the phone number or e-mail used for it."
+    ),
 }
 TOO_MANY = {
     "id": "Kakak sudah banyak mengecek pesanan barusan. Coba lagi beberapa menit lagi, ya.",

@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
-from contract.dialogue import ACTION_CHECK_ORDER_STATUS, ORDER_ID_SLOT
 from actions.order_lookup import TooManyLookups, order_for_sender, tell_order, tell_too_many
+from contract.dialogue import ACTION_CHECK_ORDER_STATUS, ORDER_ID_SLOT
 from cxm_store.orders import OrderView, normalise_order_id
 
 logger = logging.getLogger(__name__)

@@ -48,7 +48,7 @@ def likeliest_topics(parse_data: Dict[Text, Any], count: int = 2) -> List[Text]:
                 scored[answer["intent_response_key"]] = intent["confidence"] * answer["confidence"]
         else:
             scored[intent["name"]] = intent["confidence"]
-    ranked = sorted((t for t in scored if t in TOPICS), key=scored.get, reverse=True)
+    ranked = sorted((t for t in scored if t in TOPICS), key=lambda topic: scored[topic], reverse=True)
     return _first_unique(list(ranked) + list(MENU_TOPICS), count)
 
 

@@ -123,9 +123,10 @@ def read_score(text: str, kind: str) -> Reading:
         stars = sum(1 for ch in cleaned if ch in "⭐★")
         return Reading(score=stars) if low <= stars <= high else Reading()
 
-    stars = _STAR_WORDS.match(cleaned)
-    if stars:
-        return Reading(score=_on_scale((int(stars.group(1)) - 1) / 4, scale)) if 1 <= int(stars.group(1)) <= 5 else Reading()
+    star_words = _STAR_WORDS.match(cleaned)
+    if star_words:
+        count = int(star_words.group(1))
+        return Reading(score=_on_scale((count - 1) / 4, scale)) if 1 <= count <= 5 else Reading()
 
     fraction = _FRACTION.match(cleaned)
     if fraction:

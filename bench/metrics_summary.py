@@ -102,7 +102,7 @@ def run(url: str, repeat: int) -> None:
     print(f"  {'call':20} {'filter':14} {'best s':>8} {'median s':>9}")
     for call_name, call in calls.items():
         for filter_name, flt in filters.items():
-            times = _time(lambda: call(flt), repeat)
+            times = _time(lambda call=call, flt=flt: call(flt), repeat)
             print(
                 f"  {call_name:20} {filter_name:14} {min(times):8.3f} {statistics.median(times):9.3f}",
                 flush=True,

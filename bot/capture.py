@@ -44,6 +44,7 @@ from sqlalchemy.engine import Engine
 from bot.capture_spool import Spool  # noqa: F401 (re-exported: tests and benches import it here)
 from bot.capture_translation import EventTranslator, full_intent  # noqa: F401 (re-exported)
 from cxm_store.pii import mask_pii
+from cxm_store.settings import parse_flag
 from cxm_store.touchpoints import (
     INACTIVITY_WINDOW,
     close_idle_conversations,
@@ -84,10 +85,6 @@ def describe(error: BaseException) -> str:
     cause = error.orig if isinstance(error, sa_exc.StatementError) and error.orig is not None else error
     first_line = (str(cause).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {mask_pii(first_line)}"
-
-
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() not in ("false", "0", "no", "off", "")
 
 
 # --- The broker -------------------------------------------------------------------
@@ -159,7 +156,7 @@ class TouchpointRecorder(EventBroker):
         return cls(
             database_url=setting("database_url", "CXM_DATABASE_URL", None),
             spool_dir=setting("spool_dir", "CAPTURE_SPOOL_DIR", DEFAULT_SPOOL_DIR),
-            enabled=_flag(setting("enabled", "CAPTURE_ENABLED", "true")),
+            enabled=parse_flag(setting("enabled", "CAPTURE_ENABLED", "true"), True, "CAPTURE_ENABLED"),
         )
 
     # --- Rasa's side: never blocks, never raises ----------------------------------

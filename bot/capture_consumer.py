@@ -45,7 +45,7 @@ from aiohttp import web
 
 # The translation and the "store is down" test are the embedded capture's own.
 from bot.capture import SWEEP_INTERVAL_S, EventTranslator, store_unavailable
-from bot.settings import _env
+from bot.settings import env_or
 from bot.stored_events import spooled_event
 from cxm_store.pii import mask_pii
 from cxm_store.touchpoints import INACTIVITY_WINDOW, close_idle_conversations
@@ -72,15 +72,15 @@ def _masked_body(body: bytes) -> bytes:
 class ConsumerSettings:
     """Where the consumer reads from and writes to (environment, else defaults)."""
 
-    database_url: str = field(default_factory=lambda: _env("CXM_DATABASE_URL", "sqlite:///var/cxm.db"))
-    rabbitmq_host: str = field(default_factory=lambda: _env("RABBITMQ_HOST", "127.0.0.1"))
-    rabbitmq_port: int = field(default_factory=lambda: int(_env("RABBITMQ_PORT", "5672")))
-    rabbitmq_username: str = field(default_factory=lambda: _env("RABBITMQ_USERNAME", "guest"))
-    rabbitmq_password: str = field(default_factory=lambda: _env("RABBITMQ_PASSWORD", "guest"), repr=False)
-    exchange: str = field(default_factory=lambda: _env("CAPTURE_EXCHANGE", "serambi.events"))
-    queue: str = field(default_factory=lambda: _env("CAPTURE_QUEUE", "serambi.capture"))
-    health_host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
-    health_port: int = field(default_factory=lambda: int(_env("CAPTURE_HEALTH_PORT", "5070")))
+    database_url: str = field(default_factory=lambda: env_or("CXM_DATABASE_URL", "sqlite:///var/cxm.db"))
+    rabbitmq_host: str = field(default_factory=lambda: env_or("RABBITMQ_HOST", "127.0.0.1"))
+    rabbitmq_port: int = field(default_factory=lambda: int(env_or("RABBITMQ_PORT", "5672")))
+    rabbitmq_username: str = field(default_factory=lambda: env_or("RABBITMQ_USERNAME", "guest"))
+    rabbitmq_password: str = field(default_factory=lambda: env_or("RABBITMQ_PASSWORD", "guest"), repr=False)
+    exchange: str = field(default_factory=lambda: env_or("CAPTURE_EXCHANGE", "serambi.events"))
+    queue: str = field(default_factory=lambda: env_or("CAPTURE_QUEUE", "serambi.capture"))
+    health_host: str = field(default_factory=lambda: env_or("BIND_HOST", "127.0.0.1"))
+    health_port: int = field(default_factory=lambda: int(env_or("CAPTURE_HEALTH_PORT", "5070")))
 
 
 class CaptureConsumer:

@@ -18,13 +18,21 @@ The events are still sent when RabbitMQ is back, so a refused message may be
 stored (docs/deploy.md). Events that failed are sent again at the next
 request's reply, not only when Rasa's connection reconnects.
 
+Rasa offers no public hook for this, so this module, and only this one,
+builds on ``PikaEventBroker``'s internals as they are in the pinned Rasa
+3.6.21: ``_loop``, ``_exchange``, ``_message``, ``_unpublished_events`` and
+the ``_publish`` coroutine it overrides. The publish tasks are kept in this
+class's own set rather than Rasa's ``_background_tasks``.
+The scaled topology's tests (tests/scaled/) run it against RabbitMQ, so a Rasa upgrade
+that moves them fails there.
+
 deploy/endpoints.yml: ``event_broker: {type: bot.event_broker.ConfirmedPikaEventBroker, ...}``
 with Rasa's ``pika`` settings.
 """
 import asyncio
 import logging
 from contextvars import ContextVar
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 
@@ -39,11 +47,16 @@ _REQUEST_PUBLISHES: ContextVar[Optional[List["asyncio.Task[bool]"]]] = ContextVa
 class ConfirmedPikaEventBroker(PikaEventBroker):
     """Rasa's pika broker that knows which of a request's events RabbitMQ confirmed."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # References to running publishes, so none is garbage-collected midway.
+        self._publishing: Set["asyncio.Task[bool]"] = set()
+
     def publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> None:
         """Publish ``event`` in the background, as Rasa does; remembered by the request being handled."""
         task = self._loop.create_task(self._publish(event, headers))
-        self._background_tasks.add(task)
-        task.add_done_callback(self._background_tasks.discard)
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
         publishes = _REQUEST_PUBLISHES.get()
         if publishes is not None:
             publishes.append(task)

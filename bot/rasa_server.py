@@ -30,7 +30,6 @@ from inspect import isawaitable
 from typing import Any, Callable, Dict, List, Optional, Text
 
 import rasa.server
-
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -101,7 +100,8 @@ def with_token_from_environment(argv: List[Text]) -> List[Text]:
 
 def holding_replies(configure_app: Callable) -> Callable:
     """Rasa's ``configure_app``, with each reply held until its events are published
-    (with the RabbitMQ broker of the scaled topology, see bot/event_broker.py)."""
+    (with the RabbitMQ broker of the scaled topology, see bot/event_broker.py).
+    """
     from bot.event_broker import hold_replies_until_events_published
 
     @wraps(configure_app)
@@ -116,7 +116,8 @@ def holding_replies(configure_app: Callable) -> Callable:
 def main() -> None:
     """Run Rasa's command line with the action reply check built once, header tokens,
     the language followed in process (bot/in_process_actions.py) and no blank
-    conversation while the tracker store is down (bot/tracker_store_outage.py)."""
+    conversation while the tracker store is down (bot/tracker_store_outage.py).
+    """
     import rasa.core.run
     from rasa.__main__ import main as rasa_main
 

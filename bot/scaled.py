@@ -29,8 +29,8 @@ from typing import Dict, List, Optional, Tuple
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.settings import _env
-from bot.stack import StackError, _ok as answers, _port_in_use, prepare_store, serve
+from bot.settings import env_or, tensorflow_env
+from bot.stack import StackError, answers, port_in_use, prepare_store, serve
 
 logger = logging.getLogger(__name__)
 
@@ -43,37 +43,37 @@ START_TIMEOUT_SECONDS = 300
 class ScaledSettings:
     """Ports and services of the scaled topology (environment, else these defaults)."""
 
-    host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
-    rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
+    host: str = field(default_factory=lambda: env_or("BIND_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(env_or("RASA_PORT", "5005")))
     rasa_ports: Tuple[int, int] = field(
-        default_factory=lambda: (int(_env("RASA_1_PORT", "5011")), int(_env("RASA_2_PORT", "5012")))
+        default_factory=lambda: (int(env_or("RASA_1_PORT", "5011")), int(env_or("RASA_2_PORT", "5012")))
     )
-    action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
+    action_port: int = field(default_factory=lambda: int(env_or("ACTION_PORT", "5055")))
     action_ports: Tuple[int, int] = field(
-        default_factory=lambda: (int(_env("ACTIONS_1_PORT", "5061")), int(_env("ACTIONS_2_PORT", "5062")))
+        default_factory=lambda: (int(env_or("ACTIONS_1_PORT", "5061")), int(env_or("ACTIONS_2_PORT", "5062")))
     )
-    web_port: int = field(default_factory=lambda: int(_env("WEB_PORT", "8000")))
-    capture_health_port: int = field(default_factory=lambda: int(_env("CAPTURE_HEALTH_PORT", "5070")))
-    haproxy_stats_port: int = field(default_factory=lambda: int(_env("HAPROXY_STATS_PORT", "5080")))
-    model_path: str = field(default_factory=lambda: _env("RASA_MODEL", "models/serambi.tar.gz"))
+    web_port: int = field(default_factory=lambda: int(env_or("WEB_PORT", "8000")))
+    capture_health_port: int = field(default_factory=lambda: int(env_or("CAPTURE_HEALTH_PORT", "5070")))
+    haproxy_stats_port: int = field(default_factory=lambda: int(env_or("HAPROXY_STATS_PORT", "5080")))
+    model_path: str = field(default_factory=lambda: env_or("RASA_MODEL", "models/serambi.tar.gz"))
     tracker_store_url: str = field(
-        default_factory=lambda: _env("TRACKER_STORE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_tracker")
+        default_factory=lambda: env_or("TRACKER_STORE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_tracker")
     )
     cxm_database_url: str = field(
-        default_factory=lambda: _env("CXM_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_cxm")
+        default_factory=lambda: env_or("CXM_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_cxm")
     )
-    redis_host: str = field(default_factory=lambda: _env("LOCK_STORE_HOST", "127.0.0.1"))
-    redis_port: int = field(default_factory=lambda: int(_env("LOCK_STORE_PORT", "6379")))
-    webchat_push_url: str = field(default_factory=lambda: _env("WEBCHAT_PUSH_URL", "redis://127.0.0.1:6379/0"))
-    rabbitmq_host: str = field(default_factory=lambda: _env("RABBITMQ_HOST", "127.0.0.1"))
-    rabbitmq_port: int = field(default_factory=lambda: int(_env("RABBITMQ_PORT", "5672")))
-    capture_exchange: str = field(default_factory=lambda: _env("CAPTURE_EXCHANGE", "serambi.events"))
-    capture_queue: str = field(default_factory=lambda: _env("CAPTURE_QUEUE", "serambi.capture"))
+    redis_host: str = field(default_factory=lambda: env_or("LOCK_STORE_HOST", "127.0.0.1"))
+    redis_port: int = field(default_factory=lambda: int(env_or("LOCK_STORE_PORT", "6379")))
+    webchat_push_url: str = field(default_factory=lambda: env_or("WEBCHAT_PUSH_URL", "redis://127.0.0.1:6379/0"))
+    rabbitmq_host: str = field(default_factory=lambda: env_or("RABBITMQ_HOST", "127.0.0.1"))
+    rabbitmq_port: int = field(default_factory=lambda: int(env_or("RABBITMQ_PORT", "5672")))
+    capture_exchange: str = field(default_factory=lambda: env_or("CAPTURE_EXCHANGE", "serambi.events"))
+    capture_queue: str = field(default_factory=lambda: env_or("CAPTURE_QUEUE", "serambi.capture"))
     # Guards Rasa's HTTP API; generated per start when unset, as in the embedded stack.
     rasa_auth_token: str = field(
-        default_factory=lambda: _env("RASA_AUTH_TOKEN", secrets.token_urlsafe(24)), repr=False
+        default_factory=lambda: env_or("RASA_AUTH_TOKEN", secrets.token_urlsafe(24)), repr=False
     )
-    run_dir: Path = field(default_factory=lambda: Path(_env("SCALED_RUN_DIR", str(ROOT / "var" / "scaled"))))
+    run_dir: Path = field(default_factory=lambda: Path(env_or("SCALED_RUN_DIR", str(ROOT / "var" / "scaled"))))
     # Further variables for every process (tests pin business hours this way).
     extra_env: Dict[str, str] = field(default_factory=dict)
 
@@ -140,19 +140,17 @@ class ScaledSettings:
             "WEBCHAT_PUSH_URL": self.webchat_push_url,
             "RABBITMQ_HOST": self.rabbitmq_host,
             "RABBITMQ_PORT": str(self.rabbitmq_port),
-            "RABBITMQ_USERNAME": _env("RABBITMQ_USERNAME", "guest"),
-            "RABBITMQ_PASSWORD": _env("RABBITMQ_PASSWORD", "guest"),
+            "RABBITMQ_USERNAME": env_or("RABBITMQ_USERNAME", "guest"),
+            "RABBITMQ_PASSWORD": env_or("RABBITMQ_PASSWORD", "guest"),
             # A conversation's lock held by a Rasa process that died is free
             # again after this many seconds (Rasa's default, 60, outlasts
             # a client's patience); a turn takes well under one second.
-            "TICKET_LOCK_LIFETIME": _env("TICKET_LOCK_LIFETIME", "10"),
+            "TICKET_LOCK_LIFETIME": env_or("TICKET_LOCK_LIFETIME", "10"),
             # Messages a Rasa server handles at once (deploy/haproxy.cfg).
-            "RASA_MAXCONN": _env("RASA_MAXCONN", "4"),
+            "RASA_MAXCONN": env_or("RASA_MAXCONN", "4"),
             "CAPTURE_EXCHANGE": self.capture_exchange,
             "CAPTURE_QUEUE": self.capture_queue,
-            "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),
-            "TF_INTER_OP_PARALLELISM_THREADS": _env("TF_INTER_OP_PARALLELISM_THREADS", "1"),
-            "TF_CPP_MIN_LOG_LEVEL": _env("TF_CPP_MIN_LOG_LEVEL", "2"),
+            **tensorflow_env(),
             **self.extra_env,
         }
 
@@ -187,7 +185,7 @@ class ScaledStack:
             s.rasa_port, *s.rasa_ports, s.action_port, *s.action_ports, s.web_port,
             s.capture_health_port, s.haproxy_stats_port,
         ]
-        busy = [port for port in ports if _port_in_use(s.host, port)]
+        busy = [port for port in ports if port_in_use(s.host, port)]
         if busy:
             raise StackError(f"port(s) {busy} already in use: is another stack running?")
         for tool in ("supervisord", "haproxy"):
@@ -210,7 +208,8 @@ class ScaledStack:
 
     def not_ready(self) -> List[str]:
         """The processes whose readiness check does not answer 200 now, and the
-        servers HAProxy does not route to yet."""
+        servers HAProxy does not route to yet.
+        """
         waiting = [name for name, url in self.settings.ready_checks() if not answers(url)]
         return waiting or [f"haproxy->{name}" for name in self.settings.servers_down_in_balancer()]
 

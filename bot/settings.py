@@ -4,7 +4,6 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Dict, List
 
-
 TELEGRAM_VARIABLES = (
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
 )
@@ -12,8 +11,22 @@ TELEGRAM_VARIABLES = (
 DEFAULT_MAX_MESSAGE_CHARS = 4000
 
 
-def _env(name: str, default: str) -> str:
+def env_or(name: str, default: str) -> str:
     return os.environ.get(name) or default
+
+
+# TensorFlow's threads for every Rasa process we start (the Makefile exports the
+# same defaults for `rasa train`): two cores, so more threads only contend.
+TENSORFLOW_DEFAULTS = {
+    "TF_INTRA_OP_PARALLELISM_THREADS": "2",
+    "TF_INTER_OP_PARALLELISM_THREADS": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+
+def tensorflow_env() -> Dict[str, str]:
+    """TensorFlow's thread settings: the environment's, else the defaults above."""
+    return {name: env_or(name, default) for name, default in TENSORFLOW_DEFAULTS.items()}
 
 
 @dataclass(frozen=True)
@@ -26,33 +39,33 @@ class BotSettings:
     to ``redis``.
     """
 
-    host: str = field(default_factory=lambda: _env("BIND_HOST", "127.0.0.1"))
+    host: str = field(default_factory=lambda: env_or("BIND_HOST", "127.0.0.1"))
     # The action server answers anyone who reaches it (no auth in rasa-sdk), so
     # it stays on loopback even when BIND_HOST exposes the Rasa server.
-    action_host: str = field(default_factory=lambda: _env("ACTION_BIND_HOST", "127.0.0.1"))
-    rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
-    action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
-    web_port: int = field(default_factory=lambda: int(_env("WEB_PORT", "8000")))
-    model_path: str = field(default_factory=lambda: _env("RASA_MODEL", "models/serambi.tar.gz"))
+    action_host: str = field(default_factory=lambda: env_or("ACTION_BIND_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(env_or("RASA_PORT", "5005")))
+    action_port: int = field(default_factory=lambda: int(env_or("ACTION_PORT", "5055")))
+    web_port: int = field(default_factory=lambda: int(env_or("WEB_PORT", "8000")))
+    model_path: str = field(default_factory=lambda: env_or("RASA_MODEL", "models/serambi.tar.gz"))
     tracker_store_url: str = field(
-        default_factory=lambda: _env("TRACKER_STORE_URL", "sqlite:///var/tracker.db")
+        default_factory=lambda: env_or("TRACKER_STORE_URL", "sqlite:///var/tracker.db")
     )
-    lock_store_type: str = field(default_factory=lambda: _env("LOCK_STORE_TYPE", "in_memory"))
-    lock_store_host: str = field(default_factory=lambda: _env("LOCK_STORE_HOST", "localhost"))
+    lock_store_type: str = field(default_factory=lambda: env_or("LOCK_STORE_TYPE", "in_memory"))
+    lock_store_host: str = field(default_factory=lambda: env_or("LOCK_STORE_HOST", "localhost"))
     cxm_database_url: str = field(
-        default_factory=lambda: _env("CXM_DATABASE_URL", "sqlite:///var/cxm.db")
+        default_factory=lambda: env_or("CXM_DATABASE_URL", "sqlite:///var/cxm.db")
     )
     # Guards Rasa's HTTP API (it can inject any event). Generated per run when
     # unset, so a default start-up never exposes an open API.
     rasa_auth_token: str = field(
-        default_factory=lambda: _env("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
+        default_factory=lambda: env_or("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
     )
     # Browser origins allowed to call the Rasa server cross-site (space-separated).
     # The web chat page is served by Rasa itself, so its own origin is enough.
     webchat_origins: str = field(default_factory=lambda: os.environ.get("WEBCHAT_ORIGINS", ""))
     # Longest customer message any channel accepts (characters).
     max_message_chars: int = field(
-        default_factory=lambda: int(_env("MAX_MESSAGE_CHARS", str(DEFAULT_MAX_MESSAGE_CHARS)))
+        default_factory=lambda: int(env_or("MAX_MESSAGE_CHARS", str(DEFAULT_MAX_MESSAGE_CHARS)))
     )
     # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
     rest_webhook_token: str = field(default_factory=lambda: os.environ.get("REST_WEBHOOK_TOKEN", ""))
@@ -97,10 +110,7 @@ class BotSettings:
             "CXM_DATABASE_URL": self.cxm_database_url,
             "RASA_URL": self.rasa_url,
             "RASA_AUTH_TOKEN": self.rasa_auth_token,
-            # Two cores: more TensorFlow threads only contend.
-            "TF_INTRA_OP_PARALLELISM_THREADS": _env("TF_INTRA_OP_PARALLELISM_THREADS", "2"),
-            "TF_INTER_OP_PARALLELISM_THREADS": _env("TF_INTER_OP_PARALLELISM_THREADS", "1"),
-            "TF_CPP_MIN_LOG_LEVEL": _env("TF_CPP_MIN_LOG_LEVEL", "2"),
+            **tensorflow_env(),
             **self.extra_env,
         }
 

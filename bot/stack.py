@@ -39,7 +39,7 @@ def prepare_store(database_url: str) -> None:
     seed_demo_orders(engine_for(database_url))
 
 
-def _port_in_use(host: str, port: int) -> bool:
+def port_in_use(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1)
         return probe.connect_ex((host, port)) == 0
@@ -52,7 +52,7 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _ok(url: str, token: str = "") -> bool:
+def answers(url: str, token: str = "") -> bool:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=2) as reply:
@@ -93,7 +93,7 @@ class Stack:
         # A server left over on one of our ports would answer the health checks
         # in place of ours.
         listens = ((s.host, s.rasa_port), (s.action_host, s.action_port), (s.host, s.web_port))
-        busy = [f"{host}:{port}" for host, port in listens if _port_in_use(host, port)]
+        busy = [f"{host}:{port}" for host, port in listens if port_in_use(host, port)]
         if busy:
             raise StackError(f"{', '.join(busy)} already in use: is another stack running?")
         try:
@@ -148,7 +148,7 @@ class Stack:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise StackError(f"{name} exited with code {process.returncode}")
-            if _ok(url, token):
+            if answers(url, token):
                 return
             time.sleep(0.5)
         raise StackError(f"{name} did not answer at {url} within {START_TIMEOUT_SECONDS} s")

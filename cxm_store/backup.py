@@ -97,7 +97,8 @@ def restore(engine: Engine, url: str, path: str) -> Dict[str, int]:
         raise ValueError(f"the target database is not empty ({', '.join(sorted(filled))}); restore into a new one")
     counts = {name: 0 for name in tables}
     with engine.begin() as connection:
-        batch, current = [], None
+        batch: list = []
+        current = None
         for line in lines:
             if line["t"] != current and batch:
                 connection.execute(insert(tables[current]), batch)

@@ -107,7 +107,9 @@ def receive_photo(
     Returns:
         ``{"image_id", "conversation_id", "language", "for_claim", "thanks"}``.
     """
-    conversation_id = record_customer_message(store_channel(bot_channel), sender_id, PHOTO_LINE, at, None, engine=engine)
+    conversation_id = record_customer_message(
+        store_channel(bot_channel), sender_id, PHOTO_LINE, at, None, engine=engine
+    )
     stored = save_image(conversation_id, photo, at, engine=engine)
     with session_factory(engine)() as session:
         language = session.scalar(select(Conversation.language).where(Conversation.id == conversation_id))

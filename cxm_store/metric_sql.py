@@ -129,7 +129,8 @@ def filter_conditions(flt: MetricFilter) -> List[ColumnElement]:
 
 def local_period(flt: MetricFilter, grain: str) -> ColumnElement:
     """The shop's local day or ISO week of each conversation's start, as a grouping key
-    (:func:`~cxm_store.sqlfuncs.period_label` writes it as its first day)."""
+    (:func:`~cxm_store.sqlfuncs.period_label` writes it as its first day).
+    """
     start, end = (None if m is None else utc_naive(m) for m in (flt.start, flt.end))
     return period_start(_conversations.c.started_at, grain, flt.zone, start, end)
 
@@ -369,7 +370,7 @@ def percentile_values(
 ) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
     """The handoff percentiles per group (key None without ``by``), in one query."""
     s = scope(flt, by)
-    per_duration = {}
+    per_duration: Dict[str, List[Tuple[str, int]]] = {}
     for metric, (until, pct) in PERCENTILES.items():
         per_duration.setdefault(until, []).append((metric, pct))
     out: Dict[Optional[str], Dict[str, Optional[Number]]] = {}

@@ -25,6 +25,7 @@ from contract.metrics import (
     CES_EASY_PERCENT,
     CES_MEAN,
     CONTAINMENT_RATE,
+    CONVERSATION_COUNT,
     CSAT_MEAN,
     CSAT_PERCENT,
     ESCALATION_RATE,
@@ -54,12 +55,20 @@ from cxm_store.metric_sql import (  # noqa: F401 (the metrics' interface: caller
     percentile_values,
 )
 
+
+def bounds(flt: MetricFilter) -> Tuple[datetime, datetime]:
+    """The window's start and end (raises ValueError when the window is open-ended)."""
+    if flt.start is None or flt.end is None:
+        raise ValueError("this needs a window with both start and end")
+    return flt.start, flt.end
+
+
 # --- One function per metric ------------------------------------------------
 
 
 def conversation_count(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> int:
     """Conversations started in the window (open ones included)."""
-    return metric_value("conversations", flt, engine)
+    return int(metric_value(CONVERSATION_COUNT, flt, engine) or 0)
 
 
 def containment_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> Optional[float]:
@@ -223,18 +232,17 @@ def timeseries(
         raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
     values = grouped_values(metric, flt, grain, engine)
     if flt.start is not None and flt.end is not None:
-        empty = 0 if metric == "conversations" else None
+        empty = 0 if metric == CONVERSATION_COUNT else None
         for period in periods(flt, grain):
             values.setdefault(period, empty)
-    return sorted(values.items())
+    # Periods are the keys of a series, never None.
+    return sorted((str(period), value) for period, value in values.items())
 
 
 def previous_period(flt: MetricFilter) -> MetricFilter:
     """The filter for the same-length period ending where ``flt`` starts."""
-    if flt.start is None or flt.end is None:
-        raise ValueError("comparing periods needs both start and end")
-    length = flt.end - flt.start
-    return replace(flt, start=flt.start - length, end=flt.start)
+    start, end = bounds(flt)
+    return replace(flt, start=start - (end - start), end=start)
 
 
 def compare_previous(
@@ -246,22 +254,19 @@ def compare_previous(
     """
     current = summary(flt, engine)
     before = summary(previous_period(flt), engine)
-    return {
-        metric: {
-            "current": current[metric],
-            "previous": before[metric],
-            "change": None
-            if current[metric] is None or before[metric] is None
-            else current[metric] - before[metric],
-        }
-        for metric in METRICS
-    }
+    return {metric: _comparison(current[metric], before[metric]) for metric in METRICS}
+
+
+def _comparison(now: Optional[Number], then: Optional[Number]) -> Dict[str, Optional[Number]]:
+    return {"current": now, "previous": then,
+            "change": None if now is None or then is None else now - then}
 
 
 def periods(flt: MetricFilter, grain: str) -> List[str]:
     """The local days or weeks (first day, ISO) overlapping ``[flt.start, flt.end)``."""
-    end = shoptime.to_local(utc_naive(flt.end), flt.zone)
-    day: date = shoptime.to_local(utc_naive(flt.start), flt.zone).date()
+    start, last = bounds(flt)
+    end = shoptime.to_local(utc_naive(last), flt.zone)
+    day: date = shoptime.to_local(utc_naive(start), flt.zone).date()
     if grain == "week":
         day -= timedelta(days=day.weekday())
     step = timedelta(days=1 if grain == "day" else 7)

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     false,
 )
@@ -382,8 +381,4 @@ class HandoffTicket(Base):
 # Tables of the customer journey (links, follow-ups) live in their own module;
 # importing it registers them on Base.metadata with the rest.
 # The audit log (cxm_store.audit) registers its table on Base.metadata too.
-from cxm_store import (
-    audit,  # noqa: E402,F401
-    console_models,  # noqa: E402,F401
-    journey_models,  # noqa: E402,F401
-)
+from cxm_store import audit, console_models, journey_models  # noqa: E402,F401 (registers their tables)

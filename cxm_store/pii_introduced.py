@@ -12,7 +12,6 @@ from typing import Iterator
 
 from cxm_store.pii_rules import SUFFIXES, WORD, Span, is_keyword
 
-
 STOPWORDS = frozenset(
     "ya yah yg yang dan dari di ke mau ingin mo mw pengen min kak ka gan sis bro tolong mohon please pls "
     "and from with i im saya aku sy untuk buat dengan no nomor hp wa email nik alamat order pesanan kok "

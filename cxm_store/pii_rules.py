@@ -50,7 +50,9 @@ def find_emails(text: str) -> Iterator[Tuple[int, int]]:
         while local_end > done and at.start() - local_end < 2 and text[local_end - 1] == " ":
             local_end -= 1
         start = local_end
-        while start > done and local_end - start < 64 and (text[start - 1].isalnum() or text[start - 1] in _LOCAL_CHARS):
+        while start > done and local_end - start < 64 and (
+            text[start - 1].isalnum() or text[start - 1] in _LOCAL_CHARS
+        ):
             start -= 1
         if start == local_end:
             continue

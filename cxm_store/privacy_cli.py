@@ -1,17 +1,16 @@
 """Command-line verbs for personal data and accounts (wired into ``python -m cxm_store``).
 
-    python -m cxm_store purge                          delete what is past its retention period
-    python -m cxm_store erase --channel-identity telegram:123456789 | --order INV-2024-00123 | --contact 0812...
-    python -m cxm_store user deactivate|reactivate|reset-password --username rina
-    python -m cxm_store user set-role --username rina --role lead
-    python -m cxm_store audit [--limit 50] [--action erase]
-    python -m cxm_store backup --to FILE | restore --from FILE
-    python -m cxm_store new-data-key --id 2026a | rotate-data-key
+python -m cxm_store purge                          delete what is past its retention period
+python -m cxm_store erase --channel-identity telegram:123456789 | --order INV-2024-00123 | --contact 0812...
+python -m cxm_store user deactivate|reactivate|reset-password --username rina
+python -m cxm_store user set-role --username rina --role lead
+python -m cxm_store audit [--limit 50] [--action erase]
+python -m cxm_store backup --to FILE | restore --from FILE
+python -m cxm_store new-data-key --id 2026a | rotate-data-key
 """
 import argparse
 import json
 import sys
-from typing import Optional
 
 from cxm_store import accounts, audit, backup, encryption, erasure, key_rotation, retention
 from cxm_store.auth import AccountError
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace, url: str) -> int:
 
 
 def _user(args: argparse.Namespace, engine) -> int:
-    name: Optional[str] = args.username
+    name: str = args.username  # required by the parser
     if args.action == "deactivate":
         accounts.deactivate(name, engine=engine)
     elif args.action == "reactivate":

@@ -25,7 +25,8 @@ LABELS = {m.name: m.heading for m in REGISTRY}
 def parse_moment(text: str, now: datetime, zone: str) -> datetime:
     """Parse ``7d``, ``12w`` (that long before ``now``), an ISO date (midnight in
     the shop's ``zone``, where its day begins) or an ISO datetime (UTC unless it
-    carries an offset); return naive UTC."""
+    carries an offset); return naive UTC.
+    """
     match = _RELATIVE.match(text.strip())
     if match:
         amount, unit = int(match.group(1)), match.group(2)
@@ -87,7 +88,8 @@ def _group_name(group: Optional[str]) -> str:
 
 
 def _window(flt: MetricFilter) -> str:
-    return f"{flt.start.isoformat(sep=' ')} to {flt.end.isoformat(sep=' ')} (end excluded)"
+    start, end = metrics.bounds(flt)
+    return f"{start.isoformat(sep=' ')} to {end.isoformat(sep=' ')} (end excluded)"
 
 
 def _grid(header: List[str], rows: List[List[str]]) -> List[str]:
@@ -134,12 +136,17 @@ def _table(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _iso_window(flt: MetricFilter) -> Dict[str, str]:
+    start, end = metrics.bounds(flt)
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
 def _json(report: Report) -> str:
     flt = report.filter
     previous = metrics.previous_period(flt)
     document = {
-        "window": {"start": flt.start.isoformat(), "end": flt.end.isoformat()},
-        "previous_window": {"start": previous.start.isoformat(), "end": previous.end.isoformat()},
+        "window": _iso_window(flt),
+        "previous_window": _iso_window(previous),
         "filters": {
             name: getattr(flt, name)
             for name in ("channel", "language", "topic", "agent")

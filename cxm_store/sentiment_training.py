@@ -92,7 +92,8 @@ def data_dir() -> Path:
 
 def shop_chat(split: str) -> List[Example]:
     """The assistant's customer examples of :data:`INTENT_SENTIMENT` intents; ``valid``
-    is every fifth of each intent, ``train`` the rest."""
+    is every fifth of each intent, ``train`` the rest.
+    """
     import yaml
 
     examples: List[Example] = []
@@ -161,7 +162,8 @@ def build_pipeline():
 
 def train_and_evaluate(out: Path) -> Dict[str, object]:
     """Train on the train splits, score every validation split; write model and figures
-    to ``out``."""
+    to ``out``.
+    """
     import joblib
     from sklearn.metrics import f1_score
 

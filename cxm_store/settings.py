@@ -17,11 +17,32 @@ def shop_timezone() -> str:
     return _env("CXM_TIMEZONE", "Asia/Jakarta")
 
 
-def _flag(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def parse_flag(value: object, default: bool, name: str) -> bool:
+    """The one reading of an on/off setting, for every process.
+
+    ``1/true/yes/on`` is on, ``0/false/no/off`` is off (any case), empty or
+    unset is ``default``; anything else is refused with the setting's name,
+    so a typo such as ``enabled`` cannot silently mean on in one place and
+    off in another.
+    """
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if not text:
         return default
-    return value in ("1", "true", "yes", "on")
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"{name} must be one of {TRUE_WORDS + FALSE_WORDS}, not {value!r}")
+
+
+def _flag(name: str, default: bool) -> bool:
+    return parse_flag(os.environ.get(name), default, name)
 
 
 @dataclass(frozen=True)

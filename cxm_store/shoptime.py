@@ -8,7 +8,7 @@ midnight. This module converts between the two; the SQL side is
 import re
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # IANA names only ("Asia/Jakarta", "UTC", "Etc/GMT-7"): they are written into SQL.
@@ -54,6 +54,7 @@ def local_today(zone: str, now: Optional[datetime] = None) -> date:
 
 def _offset_minutes(moment: datetime, zone: ZoneInfo) -> int:
     offset = moment.replace(tzinfo=timezone.utc).astimezone(zone).utcoffset()
+    assert offset is not None  # an aware datetime always has one
     return int(offset.total_seconds()) // 60
 
 
@@ -71,7 +72,7 @@ def offset_spans(
     # Offsets change on whole minutes; starting on one keeps every probe on one.
     moment = (start or _EARLIEST).replace(second=0, microsecond=0)
     last = end or _LATEST
-    spans = [(None, _offset_minutes(moment, info))]
+    spans: List[Tuple[Optional[datetime], int]] = [(None, _offset_minutes(moment, info))]
     while moment < last:
         minutes = max(1, min(24 * 60, int((last - moment).total_seconds() // 60)))
         if _offset_minutes(moment + timedelta(minutes=minutes), info) != spans[-1][1]:

@@ -42,7 +42,10 @@ class Wording:
 
 
 def _view(row: SurveyText) -> Wording:
-    return Wording(row.kind, row.language, row.version, row.question, json.loads(row.buttons), row.updated_by, row.updated_at)
+    return Wording(
+        row.kind, row.language, row.version, row.question, json.loads(row.buttons),
+        row.updated_by, row.updated_at,
+    )
 
 
 def save_wording(

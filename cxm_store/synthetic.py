@@ -24,7 +24,7 @@ which starts with ``demo-`` (see :func:`has_synthetic_data`).
 """
 import random
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -57,13 +57,13 @@ class _Readings:
     """Sentiment of the generator's customer lines, one classifier call per distinct line."""
 
     def __init__(self) -> None:
-        self.cache: Dict[str, object] = {}
+        self.cache: Dict[str, Any] = {}
 
-    def __call__(self, line: str) -> Tuple[object, object]:
+    def __call__(self, line: str) -> Tuple[Optional[str], Optional[float]]:
         if line not in self.cache:
             self.cache[line] = sentiment.score(line.format(n=12345))
         felt = self.cache[line]
-        return (None, None) if felt is None else (felt.label, felt.score)  # type: ignore[attr-defined]
+        return (None, None) if felt is None else (felt.label, felt.score)
 
 
 def has_synthetic_data(engine: Engine = None) -> bool:
@@ -150,7 +150,8 @@ def _waiting_tail(rng: random.Random, specs: List[Spec], span: float) -> Set[flo
 
 def _repeated(specs: List[Spec]) -> List[bool]:
     """FCR counter: the same customer starts another conversation on the same (primary) topic
-    after this one, at most 7 days later (compared on whole seconds, as stored)."""
+    after this one, at most 7 days later (compared on whole seconds, as stored).
+    """
     repeated = [False] * len(specs)
     earlier: Dict[Tuple[int, str], List[Tuple[int, int]]] = {}
     for position, (at, index, _, _, topic) in enumerate(specs):

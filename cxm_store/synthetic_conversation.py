@@ -8,7 +8,7 @@ draws happen in a fixed order, so one seed always gives the same history.
 import math
 import random
 from datetime import datetime, timedelta
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from sqlalchemy.engine import Connection
 
@@ -70,7 +70,7 @@ class ConversationWriter:
     """
 
     def __init__(self, connection: Connection, rng: random.Random, start: datetime, span: float,
-                 reading: Callable[[str], Tuple[object, object]], hours: object,
+                 reading: Callable[[str], Tuple[Optional[str], Optional[float]]], hours: object,
                  pick_topic: Callable, pick_outcome: Callable, penalty: Dict[str, float]) -> None:
         self.rng, self.rand = rng, rng.random
         self.start, self.span = start, span
@@ -84,7 +84,7 @@ class ConversationWriter:
         self.add = self.rows.add
         self.tally = [0] * len(SURVEY_COUNTERS)
         self.felt: List[float] = [0, 0.0, 0]  # scored customer messages, their score sum, negatives
-        self.lines: Dict[str, Sequence[str]] = {}
+        self.lines: Mapping[str, Sequence[str]] = {}
         self.customer_messages = self.bot_messages = self.agent_messages = self.fallbacks = 0
 
     def ts(self, seconds: float) -> str:
@@ -121,7 +121,7 @@ class ConversationWriter:
         self.add("messages", (self.take("messages"), cid, self.ts(at), CUSTOMER, text, intent,
                               confidence, fallback, label, score))
         self.customer_messages += 1
-        if label is not None:
+        if label is not None and score is not None:
             self.felt[0] += 1
             self.felt[1] += score
             self.felt[2] += label == "negative"
@@ -253,7 +253,7 @@ class ConversationWriter:
             status = REQUESTED if waiting or claimed >= span else CLAIMED
         if status == REQUESTED:
             claimed = None
-        elif status == CLAIMED:
+        elif status == CLAIMED and claimed is not None:
             agent = AGENTS[int(rand() * 4) if rand() < 0.8 else 0]
             t = claimed
             if claimed + 105 < span:

@@ -14,6 +14,7 @@ from typing import Dict
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import CSAT
 from cxm_store.business_time import add_business_time
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.identity import merge_customers
@@ -63,10 +64,10 @@ def _follow_ups(engine: Engine, start: datetime, end: datetime, now: datetime,
         low = select(SurveyAnswer.conversation_id, SurveyAnswer.kind, SurveyAnswer.score,
                      SurveyAnswer.answered_at).where(
             SurveyAnswer.status == "answered",
-            ((SurveyAnswer.kind == "csat") & (SurveyAnswer.score <= 2))
+            ((SurveyAnswer.kind == CSAT) & (SurveyAnswer.score <= 2))
             | ((SurveyAnswer.kind == "nps") & (SurveyAnswer.score <= 6))
             | ((SurveyAnswer.kind == "resolved") & (SurveyAnswer.score == 0)))
-        triggers = {}
+        triggers: Dict[int, tuple] = {}
         for conversation_id, kind, score, at in session.execute(low.order_by(SurveyAnswer.id)):
             triggers.setdefault(conversation_id, ("unresolved" if kind == "resolved" else kind,
                                                   score, at))

@@ -209,7 +209,8 @@ def latest_low_scores(
 
 def _negative_share() -> Tuple[ColumnElement, ColumnElement, ColumnElement]:
     """(scored, negative, negative %): conversations with a scored customer message,
-    those with a negative one, and the share."""
+    those with a negative one, and the share.
+    """
     scored = func.count(case((_c.c.sentiment_count > 0, 1)))
     negative = func.count(case((_c.c.negative_messages > 0, 1)))
     return scored, negative, _percent(negative, scored)
@@ -220,7 +221,8 @@ def negative_sentiment_trend(
 ) -> List[Tuple[str, Optional[float]]]:
     """% of conversations (with a scored customer message) that had a negative one, per
     local day or ISO week of their start, oldest first; with start and end set, empty
-    periods are listed with None."""
+    periods are listed with None.
+    """
     period = metrics.local_period(flt, grain)
     _, _, share = _negative_share()
     query = select(period_label(period), share).where(*filter_conditions(flt)).group_by(period)

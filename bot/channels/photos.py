@@ -35,7 +35,10 @@ NOT_A_PHOTO = {
     "en": "Sorry, only photos (JPEG, PNG or WebP) can be sent.",
 }
 THANKS_FOR_CLAIM = {
-    "id": "Terima kasih Kak, fotonya sudah kami terima dan kami simpan bersama klaim Kakak. Tim kami akan memeriksanya.",
+    "id": (
+        "Terima kasih Kak, fotonya sudah kami terima dan kami simpan bersama klaim Kakak. "
+        "Tim kami akan memeriksanya."
+    ),
     "en": "Thank you, we have received the photo and kept it with your claim. Our team will look at it.",
 }
 THANKS = {

@@ -119,7 +119,7 @@ class PushHub(ABC):
         """Whether pushes published anywhere reach this process's streams now."""
         return True
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 (an optional hook: nothing to release in memory)
         """Release connections (at server stop)."""
 
     async def subscribe(self, sender: Text, after: Optional[int] = None) -> Subscription:
@@ -139,7 +139,7 @@ class PushHub(ABC):
             if not streams:
                 del self._subscriptions[subscription.sender]
 
-    async def _connect(self) -> None:
+    async def _connect(self) -> None:  # noqa: B027 (an optional hook, as above)
         """Make sure pushes from other processes reach this one (nothing to do in memory)."""
 
     def _deliver(self, sender: Text, push: Push) -> None:
@@ -221,7 +221,8 @@ class RedisPushHub(PushHub):
     @asynccontextmanager
     async def _unreachable_as_connection_error(self) -> AsyncIterator[None]:
         """Callers handle one error type for "try again later", whichever hub they use."""
-        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeout
 
         try:
             yield
@@ -246,7 +247,8 @@ class RedisPushHub(PushHub):
 
     async def _listen(self) -> None:
         """Hand every published push to this process's streams; reconnect when Redis drops."""
-        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeout
 
         prefix = f"{REDIS_PREFIX}:push:"
         while True:

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_S = 1
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
+def _causes(error: Optional[BaseException]) -> Iterator[BaseException]:
     seen = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))

@@ -1,4 +1,7 @@
-"""Telegram output: Rasa's replies sent as messages, photos and inline keyboards, retried on flood control and network errors."""
+"""Telegram output: Rasa's replies as messages, photos and inline keyboards.
+
+Flood control and network errors are retried (``telegram_support.deliver``).
+"""
 from typing import (
     Any,
     Awaitable,
@@ -67,7 +70,9 @@ class TelegramOutput(OutputChannel):
     are shown as typed and cannot break or inject formatting.
     """
 
-    def __init__(self, bot: Bot, payloads: Optional[LongPayloads] = None, backoff: float = FIRST_BACKOFF_SECONDS) -> None:
+    def __init__(
+        self, bot: Bot, payloads: Optional[LongPayloads] = None, backoff: float = FIRST_BACKOFF_SECONDS
+    ) -> None:
         self.bot = bot
         self.payloads = payloads or LongPayloads()
         self.backoff = backoff

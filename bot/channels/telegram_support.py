@@ -1,4 +1,8 @@
-"""Telegram channel limits and helpers: sender ids, text splitting in UTF-16 units, duplicate updates, long button payloads, per-chat locks."""
+"""Telegram channel limits and helpers.
+
+Sender ids, text splitting in UTF-16 units, duplicate updates, long button
+payloads, per-chat locks, retried delivery, and what an update carries.
+"""
 import asyncio
 import datetime as dtm
 import hashlib

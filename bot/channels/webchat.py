@@ -25,14 +25,14 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
-
-from bot.channels.push import PushHub, hub_from_environment
-from bot.channels.webchat_photos import add_photo_route
-from bot.channels.retryable import handle_or_refuse
-from bot.channels.message_length import length_problem, max_message_chars
-from bot.channels.sender_ids import allowed_for_webchat, sender_problem
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.channels.message_length import length_problem, max_message_chars
+from bot.channels.push import PushHub, hub_from_environment
+from bot.channels.retryable import handle_or_refuse
+from bot.channels.sender_ids import allowed_for_webchat, sender_problem
+from bot.channels.webchat_photos import add_photo_route
 
 logger = logging.getLogger(__name__)
 

@@ -21,12 +21,7 @@ from collections import defaultdict
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_union
 import numpy as np
-from scipy import sparse
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -41,15 +36,19 @@ from rasa.nlu.constants import (
 )
 from rasa.shared.nlu.constants import (
     INTENT,
-    INTENT_RESPONSE_KEY,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
     PREDICTED_CONFIDENCE_KEY,
     RESPONSE_IDENTIFIER_DELIMITER,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_union
 
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from bot.nlu.questions import MAX_QUESTIONS, split_questions

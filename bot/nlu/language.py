@@ -22,13 +22,12 @@ from spacy.lang.id.stop_words import STOP_WORDS as INDONESIAN_STOP_WORDS
 
 from bot.nlu.parse_keys import ENGLISH, INDONESIAN, LANGUAGE_KEY, LANGUAGE_MARGIN_KEY
 
-
 _INDONESIAN_CHAT = {
     # informal chat Indonesian
     "kak", "kakak", "ka", "min", "gan", "sis", "bang", "mas", "mbak", "gmn", "gimana",
     "udh", "udah", "blm", "blom", "brp", "gak", "ga", "gk", "nggak", "ngga", "enggak",
     "tdk", "dong", "sih", "deh", "nih", "tuh", "kok", "yg", "aja", "sy", "aku", "gw",
-    "gue", "knp", "kenapa", "dmn", "gimana", "makasih", "mksh", "trims", "trimakasih",
+    "gue", "knp", "kenapa", "dmn", "makasih", "mksh", "trims", "trimakasih",
     "pengen", "pesenan", "mantap", "banget", "bgt", "bener", "betul", "iya", "yaudah",
     # Malay
     "nak", "tak", "awak", "macam", "kos", "penghantaran", "wang", "duit", "pulangkan",

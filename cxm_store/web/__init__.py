@@ -30,7 +30,19 @@ from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
-from cxm_store.web import api, audit_trail, canned_pages, dashboard, journey_pages, images_api, live, notes_api, openapi, pages, survey_pages
+from cxm_store.web import (
+    api,
+    audit_trail,
+    canned_pages,
+    dashboard,
+    images_api,
+    journey_pages,
+    live,
+    notes_api,
+    openapi,
+    pages,
+    survey_pages,
+)
 from cxm_store.web.rasa import RasaClient
 from cxm_store.web.security import LoginRequired, current_session, load_session
 

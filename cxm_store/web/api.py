@@ -33,7 +33,7 @@ from contract.dialogue import ACTION_OFFER_SURVEY, AGENT_METADATA_KEY, AGENT_NAM
 from contract.vocabulary import CLAIMED
 from cxm_store import access, auth, handoffs
 from cxm_store.web.rasa import RasaError
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class ApiError(SanicException):
 
 
 def _json(value: Any, zone: ZoneInfo) -> Any:
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
     if isinstance(value, dict):
         out = {k: _json(v, zone) for k, v in value.items()}
@@ -72,7 +72,7 @@ def _reply(request: Request, body: Dict[str, Any], status: int = 200) -> HTTPRes
 
 async def _handoff(request: Request, handoff_id: int) -> Dict[str, Any]:
     """The handoff, if it exists and the signed-in user may see it; else 404."""
-    user = current_session(request).user
+    user = signed_in(request).user
     try:
         handoff = await run_db(request, handoffs.get_handoff, handoff_id)
     except LookupError:
@@ -84,7 +84,7 @@ async def _handoff(request: Request, handoff_id: int) -> Dict[str, Any]:
 
 async def _readable_conversation(request: Request, conversation_id: int) -> None:
     """404 unless the conversation exists and the signed-in user may read it."""
-    user = current_session(request).user
+    user = signed_in(request).user
     allowed = await run_db(
         request, access.may_read_conversation, conversation_id, user.username, user.role
     )
@@ -93,7 +93,7 @@ async def _readable_conversation(request: Request, conversation_id: int) -> None
 
 
 def _must_be_mine(request: Request, handoff: Dict[str, Any]) -> None:
-    me = current_session(request).user.username
+    me = signed_in(request).user.username
     if handoff["status"] == "resolved":
         raise ApiError("This conversation is already resolved", 409)
     if handoff["status"] != CLAIMED:
@@ -128,7 +128,7 @@ def _register_reading(app: Sanic) -> None:
         "queue": [entry], "mine": [entry], "agents_online": [username],
         "within_business_hours": bool, "estimated_wait_seconds": float}``.
         """
-        me = current_session(request).user
+        me = signed_in(request).user
         at = now()
         waiting = await run_db(request, handoffs.waiting_queue, at)
         mine = await run_db(request, handoffs.agent_conversations, me.username, at)
@@ -207,7 +207,7 @@ def _register_handoff_actions(app: Sanic) -> None:
         The loser of a race must learn who won, so this route names the
         holder; it shows no conversation content.
         """
-        me = current_session(request).user.username
+        me = signed_in(request).user.username
         try:
             won = await run_db(request, handoffs.claim_handoff, handoff_id, me, now())
             handoff = await run_db(request, handoffs.get_handoff, handoff_id)
@@ -245,7 +245,7 @@ def _register_handoff_actions(app: Sanic) -> None:
         handoff = await _handoff(request, handoff_id)
         _must_be_mine(request, handoff)
         address = await _address(request, handoff)
-        user = current_session(request).user
+        user = signed_in(request).user
         event = {
             "event": "bot",
             "text": text,
@@ -278,7 +278,7 @@ def _register_handoff_actions(app: Sanic) -> None:
         handoff = await _handoff(request, handoff_id)
         _must_be_mine(request, handoff)
         address = await _address(request, handoff)
-        me = current_session(request).user.username
+        me = signed_in(request).user.username
         rasa = request.app.ctx.rasa
         try:
             await rasa.hand_back(address.sender_id, address.rasa_channel, me)
@@ -306,7 +306,7 @@ def _register_presence(app: Sanic) -> None:
         body = request.json if isinstance(request.json, dict) else {}
         if not isinstance(body.get("available"), bool):
             raise ApiError("available must be true or false", 400)
-        user = current_session(request).user
+        user = signed_in(request).user
         await run_db(request, auth.set_available, user.id, body["available"], now())
         return _reply(request, {"available": body["available"]})
 
@@ -314,5 +314,5 @@ def _register_presence(app: Sanic) -> None:
     @require_role()
     async def heartbeat(request: Request) -> HTTPResponse:
         """The console is open: updates ``last_seen_at``. 200 ``{"ok": true}``."""
-        await run_db(request, auth.heartbeat, current_session(request).user.id, now())
+        await run_db(request, auth.heartbeat, signed_in(request).user.id, now())
         return _reply(request, {"ok": True})

@@ -16,7 +16,7 @@ from sanic.response import HTTPResponse
 
 from cxm_store import canned, handoffs
 from cxm_store.web.api import ApiError, _readable_conversation
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
 
@@ -50,7 +50,7 @@ def register(app: Sanic) -> None:
         try:
             await run_db(
                 request, canned.save_canned, form["shortcut"], form["language"], form["title"], form["text"],
-                current_session(request).user.username, now(),
+                signed_in(request).user.username, now(),
                 canned_id=int(form["id"]) if form["id"].isdigit() else None,
             )
         except canned.CannedError as error:
@@ -85,7 +85,7 @@ def register(app: Sanic) -> None:
         values = {
             "customer_name": None,  # no channel gives us a name we may trust yet
             "order_number": context.order_number,
-            "agent_name": current_session(request).user.display_name,
+            "agent_name": signed_in(request).user.display_name,
         }
         rows = await run_db(request, canned.list_canned, language)
         return response.json({

@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -112,7 +112,8 @@ class Filters:
 
 def parse_filters(args: Any, zone: str, today: Optional[date] = None) -> Filters:
     """Read the filters from a query string (Sanic ``request.args`` or a plain dict);
-    ``today`` defaults to the current day in the shop's ``zone``."""
+    ``today`` defaults to the current day in the shop's ``zone``.
+    """
 
     def arg(name: str) -> Optional[str]:
         value = args.get(name)
@@ -173,7 +174,8 @@ def _refresh(key: Tuple, compute: Callable[[], Any]) -> None:
 
 def _cached(key: Tuple, compute: Callable[[], Any]) -> Any:
     """``compute()``, kept :data:`CACHE_SECONDS` per key; up to :data:`STALE_SECONDS`
-    old, the kept value is served while one background thread recomputes it."""
+    old, the kept value is served while one background thread recomputes it.
+    """
     if CACHE_SECONDS <= 0:
         return compute()
     now = time.monotonic()
@@ -203,7 +205,8 @@ def prewarm(engine: Any, zone: str) -> None:
 
 
 def _window(flt: MetricFilter) -> Dict[str, str]:
-    return {"start": flt.start.isoformat(), "end": flt.end.isoformat()}
+    start, end = metrics.bounds(flt)
+    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
 def compute_summary(f: Filters, engine: Any) -> Dict[str, Any]:
@@ -212,7 +215,7 @@ def compute_summary(f: Filters, engine: Any) -> Dict[str, Any]:
     def compute() -> Dict[str, Any]:
         flt = f.metric_filter
         before = metrics.previous_period(flt)
-        jobs = {
+        jobs: Dict[str, Future] = {
             "current": _pool.submit(metrics.summary, flt, engine),
             "previous": _pool.submit(metrics.summary, before, engine),
             "fr_current": _pool.submit(voice.first_response_median_seconds, flt, engine),
@@ -265,7 +268,7 @@ def compute_breakdown(f: Filters, by: str, engine: Any) -> Dict[str, Any]:
 
 
 def compute_voice(f: Filters, kind: str, engine: Any) -> Dict[str, Any]:
-    functions = {
+    functions: Dict[str, Callable[..., Any]] = {
         "unrecognised": voice.unrecognised_questions,
         "low-csat-topics": voice.topics_by_csat,
         "escalation-topics": voice.topics_by_escalation,

@@ -1,7 +1,8 @@
 """Customers' photos in the console (agents see them in the transcript).
 
 Routes:
-    GET /api/conversations/<id>/images   ``{"images": [{"id", "at", "content_type", "width", "height", "claim_topic"}]}``
+    GET /api/conversations/<id>/images
+        ``{"images": [{"id", "at", "content_type", "width", "height", "claim_topic"}]}``
     GET /api/images/<id>                 the picture (as stored: metadata stripped)
 Both follow the conversation's access rules: 404 for what an agent has no business with.
 """

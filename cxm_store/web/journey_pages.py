@@ -35,13 +35,13 @@ from cxm_store.journey_models import FOLLOW_UP_OUTCOMES
 from cxm_store.service_level_figures import service_level_breaches
 from cxm_store.web.api import ApiError, _readable_conversation
 from cxm_store.web.dashboard import parse_filters
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 LEADS = ("lead", "admin")
 
 
 def _me(request: Request):
-    return current_session(request).user
+    return signed_in(request).user
 
 
 def _filters(request: Request):

@@ -46,7 +46,7 @@ from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store import auth, handoffs
 from cxm_store.db import session_factory
 from cxm_store.models import Handoff, Message
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ def register(app: Sanic, redis_url: str = "") -> None:
         keepalive comment every 15 s (which also keeps the agent online).
         """
         hub: LiveHub = request.app.ctx.live
-        user = current_session(request).user
+        user = signed_in(request).user
         stream = await hub.open(last_event_id(request))
         try:
             reply = await request.respond(

@@ -14,7 +14,7 @@ from sanic.response import HTTPResponse
 from cxm_store import handoff_notes
 from cxm_store.web import live
 from cxm_store.web.api import ApiError, _handoff, _must_be_mine, _readable_conversation, _reply
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 
 def _body(request: Request) -> dict:
@@ -34,7 +34,7 @@ def register(app: Sanic) -> None:
     async def add_note(request: Request, handoff_id: int) -> HTTPResponse:
         """200 ``{"note_id"}``; 400 empty or too long; 409 not my conversation (agents)."""
         handoff = await _handoff(request, handoff_id)
-        user = current_session(request).user
+        user = signed_in(request).user
         if user.role == "agent":
             _must_be_mine(request, handoff)
         try:
@@ -58,7 +58,7 @@ def register(app: Sanic) -> None:
             raise ApiError("to must be a username or null (back to the queue)", 400)
         try:
             await run_db(
-                request, handoff_notes.transfer, handoff_id, current_session(request).user.username,
+                request, handoff_notes.transfer, handoff_id, signed_in(request).user.username,
                 target, body.get("note"), now(),
             )
         except handoff_notes.TransferRefused as error:

@@ -114,9 +114,11 @@ class RasaClient:
     async def _post(self, url: str, body: Any) -> Any:
         if self._session is None:
             await self.start()
+        session = self._session
+        assert session is not None  # start() opened it
         shown = url.split("?", 1)[0]
         try:
-            async with self._session.post(
+            async with session.post(
                 URL(url, encoded=True), data=json.dumps(body), headers=self.headers()
             ) as reply:
                 text = await reply.text()

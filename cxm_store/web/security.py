@@ -77,12 +77,21 @@ async def load_session(request: Request) -> None:
 
 def client_address(request: Request) -> str:
     """The client's IP: the peer's, or the proxy-reported one when Sanic is told to
-    trust proxies (``PROXIES_COUNT`` / ``REAL_IP_HEADER``), never a header by default."""
+    trust proxies (``PROXIES_COUNT`` / ``REAL_IP_HEADER``), never a header by default.
+    """
     return request.remote_addr or request.ip
 
 
 def current_session(request: Request) -> Optional[auth.SessionView]:
     return getattr(request.ctx, "session", None)
+
+
+def signed_in(request: Request) -> auth.SessionView:
+    """The session of a request that ``require_role`` let through (LoginRequired without one)."""
+    session = current_session(request)
+    if session is None:
+        raise LoginRequired()
+    return session
 
 
 def check_csrf(request: Request, expected: str) -> None:
@@ -119,7 +128,7 @@ def require_role(*roles: str) -> Callable:
                 check_csrf(request, session.csrf_token)
             return await handler(request, *args, **kwargs)
 
-        guarded.required_roles = tuple(allowed)
+        guarded.required_roles = tuple(allowed)  # type: ignore[attr-defined]  # read by the route audit
         return guarded
 
     return decorator

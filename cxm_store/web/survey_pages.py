@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 
 from contract.vocabulary import CES, CSAT, NPS, SURVEY_COMMENT, SURVEY_RESOLVED
 from cxm_store import survey_texts
-from cxm_store.web.security import current_session, now, require_role, run_db
+from cxm_store.web.security import now, require_role, run_db, signed_in
 
 QUESTION_NAMES = {
     SURVEY_RESOLVED: "Was it resolved?", CSAT: "Satisfaction (CSAT, 1-5)", CES: "Effort (CES, 1-7)",
@@ -42,7 +42,7 @@ def register(app: Sanic) -> None:
             await run_db(
                 request, survey_texts.save_wording, form.get("kind") or "", form.get("language") or "",
                 form.get("question") or "", (form.get("buttons") or "").splitlines(),
-                current_session(request).user.username, now(),
+                signed_in(request).user.username, now(),
             )
         except ValueError as error:
             return await _page(request, 400, str(error))
