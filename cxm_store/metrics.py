@@ -37,7 +37,7 @@ from contract.metrics import (
     HANDOFF_WAIT_P90_S,
     SURVEY_RESPONSE_RATE,
 )
-from cxm_store import shoptime
+from cxm_store import rollup_figures, shoptime
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.metric_sql import (  # noqa: F401 (the metrics' interface: callers import these here)
     BUILDERS,
@@ -185,7 +185,7 @@ def summary(
     four percentiles (two ranked subqueries over the selected handoffs).
     """
     with (engine or default_engine()).connect() as connection:
-        values = dict(aggregates(connection, flt, None)[None])
+        values = dict(rollup_figures.aggregates(connection, flt, None)[None])
         values.update(percentile_values(connection, flt, None).get(None, {}))
     return {metric: values.get(metric) for metric in METRICS}
 
@@ -203,7 +203,7 @@ def breakdown(
     if by not in GROUPINGS:
         raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
     with (engine or default_engine()).connect() as connection:
-        per_group = aggregates(connection, flt, by)
+        per_group = rollup_figures.aggregates(connection, flt, by)
         percentiles = percentile_values(connection, flt, by)
     groups = sorted(per_group, key=lambda key: (key is None, key or ""))
     return {
@@ -230,7 +230,7 @@ def timeseries(
         raise ValueError(f"unknown metric {metric!r}; use one of {METRICS}")
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
-    values = grouped_values(metric, flt, grain, engine)
+    values = rollup_figures.grouped_values(metric, flt, grain, engine)
     if flt.start is not None and flt.end is not None:
         empty = 0 if metric == CONVERSATION_COUNT else None
         for period in periods(flt, grain):
