@@ -130,10 +130,12 @@ def totals(connection: Connection, flt: MetricFilter, by: Optional[str]) -> Dict
         return into
     _from_rollup(connection, flt, by, first, after, into)
     if first is not None:
+        assert flt.start is not None  # whole days start after a bounded start
         edge_end = shoptime.local_midnight_utc(first, flt.zone)
         if utc_naive(flt.start) < edge_end:
             _from_conversations(connection, replace(flt, end=edge_end), by, into)
     if after is not None:
+        assert flt.end is not None  # whole days end before a bounded end
         edge_start = shoptime.local_midnight_utc(after, flt.zone)
         if edge_start < utc_naive(flt.end):
             _from_conversations(connection, replace(flt, start=edge_start), by, into)

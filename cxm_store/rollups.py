@@ -135,7 +135,8 @@ def _sql(element, connection: Connection) -> str:
 def _upsert(connection: Connection, row: str, sign: str, topic: str, source: str, zone: str) -> str:
     """The statement adding (``sign`` '+') or taking out ('-') the contribution of the
     conversation ``row`` (NEW, OLD or an alias in ``source``) to its rollup row for ``topic``
-    (SQL: ``''`` for the all-topics row)."""
+    (SQL: ``''`` for the all-topics row).
+    """
     c = conversation_table(row)
     values = [_sql(value, connection) for value in measure_values(c).values()]
     if sign == "-":
@@ -225,7 +226,8 @@ def _drop_triggers(connection: Connection) -> None:
 
 def rebuild(connection: Connection, zone: str) -> int:
     """Recompute ``daily_rollups`` from the conversations for ``zone``'s days, and re-create
-    the triggers for that zone. Returns the number of rollup rows."""
+    the triggers for that zone. Returns the number of rollup rows.
+    """
     dialect = connection.dialect.name
     connection.execute(daily_rollups.delete())
     connection.execute(rollup_settings.delete())
