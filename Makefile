@@ -13,7 +13,7 @@ export TF_INTER_OP_PARALLELISM_THREADS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: run run-scaled test lint setup train browser scaled-tools validate demo-data clean
+.PHONY: run run-scaled test lint setup train browser scaled-tools fuzz-tools validate demo-data clean
 
 # On the embedded SQLite store, a synthetic history and demo accounts make the
 # dashboard and console useful on the first run (skipped once present).
@@ -26,7 +26,7 @@ run: setup $(MODEL)
 run-scaled: setup $(MODEL) scaled-tools
 	$(BIN)/python -m bot.scaled
 
-test: lint setup $(MODEL) browser scaled-tools
+test: lint setup $(MODEL) browser scaled-tools fuzz-tools
 	$(BIN)/python -m pytest tests
 
 # Style, docstrings (ruff.toml) and types (mypy.ini) of the project's packages; fails on any finding.
@@ -69,6 +69,16 @@ browser:
 scaled-tools:
 	@command -v supervisord >/dev/null && command -v haproxy >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq supervisor haproxy; }
+
+# Schemathesis for the console's OpenAPI fuzz test, in a venv of its own: no
+# release fits the pytest 8 and jsonschema 4.17 that Rasa's pinned list needs.
+FUZZ_VENV := .venv-fuzz
+fuzz-tools: $(FUZZ_VENV)/.installed
+
+$(FUZZ_VENV)/.installed:
+	test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install -q schemathesis==3.19.7 hypothesis==6.84.3 hypothesis-jsonschema==0.22.1 hypothesis-graphql==0.11.0 click==8.1.7
+	touch $@
 
 demo-data: setup
 	$(BIN)/python -m cxm_store demo-data
