@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Tuple
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.metrics_summary import END, PG_ADMIN_URL, START, ROOT, _ensure
+from bench.metrics_summary import END, PG_ADMIN_URL, ROOT, START, _ensure
 from cxm_store import metrics as m
 from cxm_store import rollup_figures, schema
 from cxm_store.db import engine_for
