@@ -12,6 +12,7 @@ from contract.vocabulary import (
 )
 from cxm_store.channels import push_channel
 from cxm_store.db import session_factory
+from cxm_store.errors import NotFound
 from cxm_store.models import (
     Conversation,
     ConversationTopic,
@@ -47,7 +48,7 @@ def customer_address(conversation_id: int, engine: Engine = None) -> CustomerAdd
     with session_factory(engine)() as session:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
-            raise LookupError(f"no conversation {conversation_id}")
+            raise NotFound(f"no conversation {conversation_id}")
         sender_id = session.scalar(
             select(CustomerIdentity.external_id)
             .where(
@@ -67,7 +68,7 @@ def get_handoff(handoff_id: int, engine: Engine = None) -> Dict:
     with session_factory(engine)() as session:
         handoff = session.get(Handoff, handoff_id)
         if handoff is None:
-            raise LookupError(f"no handoff {handoff_id}")
+            raise NotFound(f"no handoff {handoff_id}")
         return {c.name: getattr(handoff, c.name) for c in Handoff.__table__.columns}
 
 
@@ -119,7 +120,7 @@ def conversation_context(conversation_id: int, engine: Engine = None) -> Convers
     with session_factory(engine)() as session:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
-            raise LookupError(f"no conversation {conversation_id}")
+            raise NotFound(f"no conversation {conversation_id}")
         topics = list(
             session.scalars(
                 select(ConversationTopic.topic)

@@ -25,6 +25,7 @@ from contract.vocabulary import (
     TICKET,
 )
 from cxm_store.db import session_factory, utc_naive
+from cxm_store.errors import NotFound
 from cxm_store.handoff_context import (  # noqa: F401 (re-exported: callers import them here)
     ConversationContext,
     CustomerAddress,
@@ -67,7 +68,7 @@ def request_handoff(
     """
     with session_factory(engine)() as session, session.begin():
         if session.get(Conversation, conversation_id) is None:
-            raise LookupError(f"no conversation {conversation_id}")
+            raise NotFound(f"no conversation {conversation_id}")
         existing = session.scalar(
             select(Handoff.id).where(
                 Handoff.conversation_id == conversation_id,
@@ -117,7 +118,7 @@ def claim_handoff(handoff_id: int, agent: str, at: datetime, engine: Engine = No
         ).rowcount == 1
         if not won:
             if session.get(Handoff, handoff_id) is None:
-                raise LookupError(f"no handoff {handoff_id}")
+                raise NotFound(f"no handoff {handoff_id}")
             return False
         conversation_id = session.scalar(
             select(Handoff.conversation_id).where(Handoff.id == handoff_id)
@@ -196,7 +197,7 @@ def leave_message(
     at = utc_naive(at)
     with session_factory(engine)() as session, session.begin():
         if session.get(Conversation, conversation_id) is None:
-            raise LookupError(f"no conversation {conversation_id}")
+            raise NotFound(f"no conversation {conversation_id}")
         handoff = session.scalar(
             select(Handoff)
             .where(Handoff.conversation_id == conversation_id, Handoff.status == REQUESTED)
@@ -251,6 +252,6 @@ def open_tickets(engine: Engine = None, limit: int = 200) -> List[Dict]:
 def _get(session, handoff_id: int) -> Handoff:
     handoff = session.get(Handoff, handoff_id, with_for_update=True)
     if handoff is None:
-        raise LookupError(f"no handoff {handoff_id}")
+        raise NotFound(f"no handoff {handoff_id}")
     return handoff
 

@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
+from cxm_store.errors import DomainError
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
 from cxm_store.web import (
@@ -122,7 +123,8 @@ def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
     @app.exception(Exception)
     async def on_error(request: Request, error: Exception) -> HTTPResponse:
         is_api = request.path.startswith("/api/")
-        status = error.status_code if isinstance(error, SanicException) else 500
+        # Sanic's own errors and the store's typed refusals (cxm_store.errors) carry their status.
+        status = error.status_code if isinstance(error, (SanicException, DomainError)) else 500
         if status == 500:
             logger.exception("error on %s %s", request.method, request.path, exc_info=error)
             message = "Something went wrong on our side; try again"

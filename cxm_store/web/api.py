@@ -32,6 +32,7 @@ from sanic.response import HTTPResponse
 from contract.dialogue import ACTION_OFFER_SURVEY, AGENT_METADATA_KEY, AGENT_NAME_METADATA_KEY
 from contract.vocabulary import CLAIMED
 from cxm_store import access, auth, handoffs
+from cxm_store.errors import Conflict, InvalidInput, NotFound
 from cxm_store.web.rasa import RasaError
 from cxm_store.web.security import now, require_role, run_db, signed_in
 
@@ -41,7 +42,7 @@ MAX_REPLY_CHARS = 2000
 
 
 class ApiError(SanicException):
-    """An error the agent should read, with its HTTP status."""
+    """Rasa did not take the agent's action (502); the store's refusals are cxm_store.errors."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message, status_code=status)
@@ -78,7 +79,7 @@ async def _handoff(request: Request, handoff_id: int) -> Dict[str, Any]:
     except LookupError:
         handoff = None
     if handoff is None or not access.may_act_on_handoff(handoff, user.username, user.role):
-        raise ApiError(f"No handoff {handoff_id}", 404)
+        raise NotFound(f"No handoff {handoff_id}")
     return handoff
 
 
@@ -89,25 +90,23 @@ async def _readable_conversation(request: Request, conversation_id: int) -> None
         request, access.may_read_conversation, conversation_id, user.username, user.role
     )
     if not allowed:
-        raise ApiError(f"No conversation {conversation_id}", 404)
+        raise NotFound(f"No conversation {conversation_id}")
 
 
 def _must_be_mine(request: Request, handoff: Dict[str, Any]) -> None:
     me = signed_in(request).user.username
     if handoff["status"] == "resolved":
-        raise ApiError("This conversation is already resolved", 409)
+        raise Conflict("This conversation is already resolved")
     if handoff["status"] != CLAIMED:
-        raise ApiError("Claim this conversation first", 409)
+        raise Conflict("Claim this conversation first")
     if handoff["agent"] != me:
-        raise ApiError(f"This conversation is with {handoff['agent']}", 409)
+        raise Conflict(f"This conversation is with {handoff['agent']}")
 
 
 async def _address(request: Request, handoff: Dict[str, Any]) -> handoffs.CustomerAddress:
     address = await run_db(request, handoffs.customer_address, handoff["conversation_id"])
     if address.rasa_channel is None or not address.sender_id:
-        raise ApiError(
-            f"Messages cannot be sent to customers on the {address.channel} channel", 409
-        )
+        raise Conflict(f"Messages cannot be sent to customers on the {address.channel} channel")
     return address
 
 
@@ -161,7 +160,7 @@ def _register_reading(app: Sanic) -> None:
         try:
             context = await run_db(request, handoffs.conversation_context, conversation_id)
         except LookupError:
-            raise ApiError(f"No conversation {conversation_id}", 404) from None
+            raise NotFound(f"No conversation {conversation_id}") from None
         return _reply(request, context)
 
     @app.get("/api/conversations/<conversation_id:int>/messages", name="api_messages")
@@ -174,7 +173,7 @@ def _register_reading(app: Sanic) -> None:
         try:
             after = int(request.args.get("after", "0"))
         except ValueError:
-            raise ApiError("after must be a message id", 400) from None
+            raise InvalidInput("after must be a message id") from None
         await _readable_conversation(request, conversation_id)
         lines = await run_db(request, handoffs.messages_since, conversation_id, after)
         return _reply(request, {"messages": lines})
@@ -212,13 +211,13 @@ def _register_handoff_actions(app: Sanic) -> None:
             won = await run_db(request, handoffs.claim_handoff, handoff_id, me, now())
             handoff = await run_db(request, handoffs.get_handoff, handoff_id)
         except LookupError:
-            raise ApiError(f"No handoff {handoff_id}", 404) from None
+            raise NotFound(f"No handoff {handoff_id}") from None
         if not won:
             if handoff["status"] == CLAIMED and handoff["agent"] != me:
-                raise ApiError(f"Already claimed by {handoff['agent']}", 409)
+                raise Conflict(f"Already claimed by {handoff['agent']}")
             if handoff["agent"] == me and handoff["status"] == CLAIMED:
                 return _reply(request, {CLAIMED: True, "handoff": handoff})
-            raise ApiError(f"This conversation is no longer waiting ({handoff['status']})", 409)
+            raise Conflict(f"This conversation is no longer waiting ({handoff['status']})")
         return _reply(request, {CLAIMED: True, "handoff": handoff})
 
     @app.post("/api/handoffs/<handoff_id:int>/reply", name="api_reply")
@@ -239,9 +238,9 @@ def _register_handoff_actions(app: Sanic) -> None:
         text = body.get("text")
         text = text.strip() if isinstance(text, str) else ""
         if not text:
-            raise ApiError("Type a message first", 400)
+            raise InvalidInput("Type a message first")
         if len(text) > MAX_REPLY_CHARS:
-            raise ApiError(f"Messages are limited to {MAX_REPLY_CHARS} characters", 400)
+            raise InvalidInput(f"Messages are limited to {MAX_REPLY_CHARS} characters")
         handoff = await _handoff(request, handoff_id)
         _must_be_mine(request, handoff)
         address = await _address(request, handoff)
@@ -288,7 +287,7 @@ def _register_handoff_actions(app: Sanic) -> None:
             ) from None
         done = await run_db(request, handoffs.resolve_handoff, handoff_id, now(), agent=me)
         if not done:
-            raise ApiError("This conversation was resolved already", 409)
+            raise Conflict("This conversation was resolved already")
         survey_offered = True
         try:
             await rasa.execute_action(address.sender_id, address.rasa_channel, ACTION_OFFER_SURVEY)
@@ -305,7 +304,7 @@ def _register_presence(app: Sanic) -> None:
         """``{"available": bool}``: take conversations now, or be away. 200 ``{"available"}``."""
         body = request.json if isinstance(request.json, dict) else {}
         if not isinstance(body.get("available"), bool):
-            raise ApiError("available must be true or false", 400)
+            raise InvalidInput("available must be true or false")
         user = signed_in(request).user
         await run_db(request, auth.set_available, user.id, body["available"], now())
         return _reply(request, {"available": body["available"]})

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from cxm_store import auth, handoffs
 from cxm_store.db import session_factory
+from cxm_store.errors import NotFound
 from cxm_store.handoffs import (
     agent_conversations,
     agents_online,
@@ -59,6 +60,15 @@ def test_claim_race_exactly_one_winner(store_engine):
 def test_claim_unknown_handoff(store_engine):
     with pytest.raises(LookupError):
         claim_handoff(999, "rina", NOW, engine=store_engine)
+
+
+def test_unknown_handoff_and_conversation_are_typed_not_found(store_engine):
+    # The console's one error handler answers 404 from the error's own status.
+    for lookup in (lambda: handoffs.get_handoff(999, engine=store_engine),
+                   lambda: handoffs.conversation_context(999, engine=store_engine)):
+        with pytest.raises(NotFound) as raised:
+            lookup()
+        assert raised.value.status_code == 404 and isinstance(raised.value, LookupError)
 
 
 def test_queue_oldest_first_with_positions_and_waits(store_engine):
