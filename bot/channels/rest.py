@@ -23,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from bot import settings
+from bot.channels.json_body import json_object
 from bot.channels.message_length import length_problem, max_message_chars
 from bot.channels.retryable import handle_or_refuse
 from bot.channels.sender_ids import allowed_for_api, sender_problem
@@ -47,6 +48,11 @@ class ApiInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            body = json_object(request)
+            if body is None:
+                raise InvalidUsage("the body must be a JSON object with sender and message")
+            if not isinstance(body.get("message", ""), str) or not isinstance(body.get("metadata") or {}, dict):
+                raise InvalidUsage("message must be text and metadata an object")
             sender = await self._extract_sender(request)
             text = self._extract_message(request)
             channel, metadata = self._extract_input_channel(request), self.get_metadata(request)

@@ -62,6 +62,7 @@ from telegram.error import (
     RetryAfter,
 )
 
+from bot.channels.json_body import json_object
 from bot.channels.message_length import length_problem, max_message_chars
 from bot.channels.telegram_output import TelegramOutput
 from bot.channels.telegram_photos import file_url_for, is_photo, receive_photo
@@ -182,8 +183,8 @@ class TelegramInput(InputChannel):
                 return response.json({"error": "telegram webhook is not enabled"}, status=404)
             if not self.secret_matches(request.headers.get(SECRET_HEADER)):
                 return response.json({"error": "forbidden"}, status=403)
-            body = request.json
-            if not isinstance(body, dict):
+            body = json_object(request)
+            if body is None:
                 return response.json({"error": "an update object is required"}, status=400)
             try:
                 update = Update.de_json(body, self.bot)

@@ -1,0 +1,108 @@
+"""Random and malformed webhook payloads for the fuzz run (seeded: the same run every time).
+
+Each generator yields ``(body bytes, headers, personal data typed)``: the
+personal data is what must never be found unmasked in a store afterwards.
+"""
+import json
+import random
+import string
+from typing import Dict, Iterator, List, Tuple
+
+Payload = Tuple[bytes, Dict[str, str], List[str]]
+JSON = {"Content-Type": "application/json"}
+WORDS = ("kak", "pesanan", "saya", "belum", "sampai", "refund", "gimana", "tolong", "cek", "ongkir",
+         "my", "order", "where", "is", "please", "help", "INV-2024-00123", "😀", "<b>x</b>", "'; drop table", "\u200b")
+
+
+def personal_data(rng: random.Random) -> str:
+    """A phone number, NIK or e-mail address, written as customers write them."""
+    kind = rng.randrange(3)
+    if kind == 0:
+        digits = "08" + "".join(rng.choice(string.digits) for _ in range(10))
+        return rng.choice((digits, f"{digits[:4]}-{digits[4:8]}-{digits[8:]}", f"+62 {digits[1:4]} {digits[4:8]} {digits[8:]}"))
+    if kind == 1:
+        return "3174" + "".join(rng.choice(string.digits) for _ in range(12))
+    return f"{''.join(rng.choice(string.ascii_lowercase) for _ in range(7))}.{rng.randrange(99)}@gmail.com"
+
+
+def chat_text(rng: random.Random, pii: List[str]) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randrange(1, 12))]
+    if rng.random() < 0.7:
+        value = personal_data(rng)
+        pii.append(value)
+        words.insert(rng.randrange(len(words) + 1), rng.choice(("hp saya", "NIK", "email", "no")) + " " + value)
+    return " ".join(words)
+
+
+def junk(rng: random.Random, depth: int = 0):
+    """A random JSON value of any type (nested at most three deep)."""
+    makers = (
+        lambda: None,
+        lambda: rng.randrange(-2**63, 2**63),
+        lambda: rng.random() * 1e308,
+        lambda: rng.choice((True, False)),
+        lambda: "".join(chr(rng.randrange(0x20, 0x2FFFF)) for _ in range(rng.randrange(0, 40))).encode(
+            "utf-8", "replace").decode("utf-8", "replace"),
+        lambda: "x" * rng.choice((0, 1, 4001, 70000)),
+        lambda: [junk(rng, depth + 1) for _ in range(rng.randrange(4))],
+        lambda: {str(rng.randrange(9)): junk(rng, depth + 1) for _ in range(rng.randrange(4))},
+        lambda: {"sender": junk(rng, depth + 1), "message": junk(rng, depth + 1)},
+    )
+    return makers[rng.randrange(len(makers) if depth < 3 else 6)]()
+
+
+def malformed_body(rng: random.Random) -> bytes:
+    kind = rng.randrange(6)
+    if kind == 0:
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))  # not JSON, maybe not UTF-8
+    if kind == 1:
+        return b'{"sender": "a", "message": ' + b"[" * 5000 + b"]" * 5000 + b"}"  # deeply nested
+    if kind == 2:
+        return json.dumps(junk(rng)).encode()
+    if kind == 3:
+        return b'{"sender": "fuzz", "message": "unterminated'
+    if kind == 4:
+        return json.dumps({"sender": junk(rng), "message": junk(rng), "metadata": junk(rng),
+                           "input_channel": rng.choice(("telegram", "web", junk(rng)))}).encode()
+    return json.dumps({"sender": rng.choice((" fuzz", "\u200bweb-x", "", "a" * 300, "web-" + "\x00")),
+                       "message": "halo"}).encode()
+
+
+def rest_payloads(rng: random.Random, count: int, valid_share: float) -> Iterator[Payload]:
+    for n in range(count):
+        pii: List[str] = []
+        if rng.random() < valid_share:
+            body = json.dumps({"sender": f"fuzz-rest-{n}", "message": chat_text(rng, pii)}).encode()
+        else:
+            body = malformed_body(rng)
+        yield body, JSON, pii
+
+
+def webchat_payloads(rng: random.Random, count: int, valid_share: float) -> Iterator[Payload]:
+    for n in range(count):
+        pii: List[str] = []
+        if rng.random() < valid_share:
+            body = json.dumps({"sender": f"web-fuzz{n:06d}", "message": chat_text(rng, pii),
+                               "metadata": {"language": rng.choice(("id", "en"))}}).encode()
+        else:
+            body = malformed_body(rng)
+        yield body, JSON, pii
+
+
+def telegram_payloads(rng: random.Random, count: int, valid_share: float, secret: str) -> Iterator[Payload]:
+    for n in range(count):
+        pii: List[str] = []
+        headers = {**JSON, "X-Telegram-Bot-Api-Secret-Token": secret}
+        if rng.random() < valid_share:
+            chat = 7_000_000 + n
+            update = {"update_id": 10_000_000 + n, "message": {
+                "message_id": n + 1, "date": 1_764_460_000, "text": chat_text(rng, pii),
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Fuzz", "username": f"fuzz_user_{n}"}}}
+            body = json.dumps(update).encode()
+        else:
+            if rng.random() < 0.2:
+                headers = {**JSON, "X-Telegram-Bot-Api-Secret-Token": rng.choice(("", "wrong", secret + "x"))}
+            body = malformed_body(rng) if rng.random() < 0.5 else json.dumps(
+                {"update_id": junk(rng), "message": junk(rng), "callback_query": junk(rng)}).encode()
+        yield body, headers, pii
