@@ -23,7 +23,6 @@ from sqlalchemy import (
     Column,
     Date,
     Integer,
-    MetaData,
     String,
     Table,
     and_,
@@ -39,6 +38,7 @@ from sqlalchemy.sql import ColumnElement
 
 from contract.vocabulary import ABANDONED, ESCALATED, RESOLVED
 from cxm_store import shoptime
+from cxm_store.db import Base
 from cxm_store.models import SURVEY_COUNTERS
 
 KEYS = ("day", "channel", "language", "agent", "topic")
@@ -52,7 +52,8 @@ MEASURES = (
     "fcr_answered", "fcr_first_contact", "surveyed", "responded",
 ) + _SUMMED
 
-metadata = MetaData()
+# On the models' metadata, so the migrations are checked against these tables too.
+metadata = Base.metadata
 daily_rollups = Table(
     "daily_rollups",
     metadata,
@@ -117,13 +118,16 @@ def local_day_sql(moment: str, zone: str, dialect: str) -> str:
     return f"date({moment}, '{spans[0][1]:+d} minutes')"
 
 
+TABLES = (daily_rollups, rollup_settings)
+
+
 def create_tables(connection: Connection) -> None:
-    metadata.create_all(connection)
+    metadata.create_all(connection, tables=TABLES)
 
 
 def drop(connection: Connection) -> None:
     _drop_triggers(connection)
-    metadata.drop_all(connection)
+    metadata.drop_all(connection, tables=TABLES)
 
 
 def _sql(element, connection: Connection) -> str:

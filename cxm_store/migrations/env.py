@@ -3,6 +3,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from cxm_store import models  # noqa: F401  (registers the tables on Base.metadata)
+from cxm_store import rollups  # noqa: F401  (and the daily rollups')
 from cxm_store.db import Base
 
 
