@@ -17,12 +17,14 @@ from datetime import date, datetime
 from typing import Any, Dict, Iterator, Optional
 
 from alembic import command
-from sqlalchemy import Date, DateTime, MetaData, func, insert, select, text
+from sqlalchemy import Date, DateTime, MetaData, func, insert, inspect, select, text
 from sqlalchemy.engine import Engine
 
-from cxm_store import schema
+from cxm_store import rollups, schema, settings
 
-_SKIPPED = {"alembic_version"}
+# Alembic's bookkeeping, and the daily rollups: derived from the conversations,
+# so a restore rebuilds them rather than copying them.
+_SKIPPED = {"alembic_version", *(table.name for table in rollups.TABLES)}
 _BATCH = 1000
 
 
@@ -111,6 +113,8 @@ def restore(engine: Engine, url: str, path: str) -> Dict[str, int]:
                 batch = []
         if batch:
             connection.execute(insert(tables[current]), batch)
+        if inspect(connection).has_table(rollups.daily_rollups.name):
+            rollups.rebuild(connection, rollups.rollup_zone(connection) or settings.shop_timezone())
         if engine.dialect.name == "postgresql":
             for name, table in tables.items():
                 if "id" in table.c and counts[name]:

@@ -38,6 +38,7 @@ RASA_TOKEN = "test-token"
 ALL_TABLES = (
     "web_sessions", "users", "handoff_tickets", "handoffs", "survey_answers", "messages",
     "conversation_topics", "conversations", "customer_identities", "customers",
+    "daily_rollups",  # TRUNCATE fires no row trigger: the rollup goes with its facts
 )
 
 
