@@ -63,6 +63,14 @@ DISPATCHED: Dict[str, Set[str]] = {
     "utter_order_address_too_late": ORDER_FIELDS,
     "utter_order_return_window_open": {"order_id", "last_day"},
     "utter_order_return_window_closed": {"order_id", "last_day"},
+    "utter_link_code": {"code", "minutes"},
+    "utter_link_done": {"channels"},
+    "utter_link_already": {"channels"},
+    "utter_link_order_proved": {"channels"},
+    "utter_link_not_proved": {"channels"},
+    "utter_link_invalid_code": {"channels"},
+    "utter_link_too_many": {"channels"},
+    "utter_link_unavailable": set(),
 }
 
 
