@@ -59,9 +59,9 @@ NAV = (
     ("Dashboard", "/dashboard", ("lead", "admin")),
     ("Follow-ups", "/follow-ups", ("agent", "lead", "admin")),
     ("Closed loop", "/loop", ("lead", "admin")),
-    ("Audit log", "/console/audit", ("admin",)),
     ("Canned", "/canned", ("lead", "admin")),
     ("Survey", "/survey-texts", ("lead", "admin")),
+    ("Audit log", "/console/audit", ("admin",)),
 )
 
 CONTENT_SECURITY_POLICY = (
