@@ -84,7 +84,7 @@ def test_agent_a_answers_notes_and_transfers_agent_b_sees_it_live(
 ) -> None:
     console = clean_queue
     canned.save_canned(
-        "cek", "id", "Cek pesanan", "Halo {customer_name}, saya {agent_name}, saya cek {order_number} dulu ya.",
+        "teamwork-cek", "id", "Cek pesanan", "Halo {customer_name}, saya {agent_name}, saya cek {order_number} dulu ya.",
         "lead", datetime.utcnow(), engine=console.engine,
     )
     ids = seed_waiting(console.engine, waited=timedelta(minutes=2))
@@ -108,7 +108,7 @@ def test_agent_a_answers_notes_and_transfers_agent_b_sees_it_live(
         expect(a.locator("#mine-list .card")).to_have_count(1)
         box = a.locator("#reply-text")
         box.click()
-        box.press_sequentially("/ce")
+        box.press_sequentially("/teamw")
         expect(a.locator("#canned-menu .canned-option")).to_have_count(1)
         box.press("Enter")
         expect(box).to_have_value("Halo Kak, saya Ayu, saya cek INV-2024-00123 dulu ya.")

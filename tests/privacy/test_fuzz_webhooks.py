@@ -11,14 +11,14 @@ import random
 import re
 import time
 from collections import Counter
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, Iterator, List
 
 import aiohttp
 import pytest
 from sqlalchemy import MetaData, create_engine, select
 
 from tests.privacy import fuzz_payloads as fuzz
-from tests.telegram.conftest import SECRET, fake_telegram, tg_stack  # noqa: F401  (fixtures)
+from tests.telegram.conftest import SECRET, TelegramStack, fake_telegram, start_telegram_stack  # noqa: F401
 
 SEED = 12
 # 10,000 in all; 3 in 100 are well-formed messages (the rest are refused
@@ -26,6 +26,23 @@ SEED = 12
 COUNTS = {"rest": 4000, "webchat": 3000, "telegram": 3000}
 VALID_SHARE = 0.03
 CONCURRENCY = 8
+
+
+@pytest.fixture(scope="module")
+def tg_stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram) -> Iterator[TelegramStack]:  # noqa: F811
+    """A Telegram stack of this module's own, on its own ports.
+
+    Not tests/telegram's session-wide one: a session fixture imported here
+    would start a second copy on the same ports and keep them until the end.
+    """
+    running = start_telegram_stack(
+        tmp_path_factory.mktemp("fuzz-tg-stack"), fake_telegram, "webhook",
+        int(os.environ.get("TEST_FUZZ_TG_RASA_PORT", "5605")),
+        int(os.environ.get("TEST_FUZZ_TG_ACTION_PORT", "5655")),
+        name="fuzz-telegram",
+    )
+    yield running
+    running.stop()
 
 
 async def _send_all(url: str, payloads: Iterable, statuses: Counter, typed: List[str]) -> None:
