@@ -130,7 +130,10 @@ def test_first_reply_recorded_once_and_resolution_by_its_agent(store_engine):
 def test_agents_online_are_available_and_seen_within_a_minute(store_engine):
     for name in ("rina", "budi", "sari", "tono"):
         auth.create_user(name, name.title(), "long-enough-pw", "agent", at=NOW, engine=store_engine)
-    ids = {u.username: u.id for u in session_factory(store_engine)().scalars(select(User))}
+    # Closed at once: an open session holds a lock on PostgreSQL that the next
+    # test's TRUNCATE would wait on until the garbage collector closed it.
+    with session_factory(store_engine)() as session:
+        ids = {u.username: u.id for u in session.scalars(select(User))}
     auth.set_available(ids["rina"], True, NOW - timedelta(seconds=30), engine=store_engine)
     auth.set_available(ids["budi"], True, NOW - timedelta(seconds=90), engine=store_engine)  # stale
     auth.set_available(ids["sari"], False, NOW, engine=store_engine)  # away
