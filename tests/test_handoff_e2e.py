@@ -26,6 +26,9 @@ expect = pytest.importorskip("playwright.sync_api").expect
 TIMEOUT_MS = 15000
 CAPTURE_DEADLINE_S = 20.0
 PASSWORD = "correct horse battery"
+# Words of this run only: other tests on the session's stack ask for a person too,
+# and their cards share the console's queue.
+HANDOFF_WORDS = f"saya mau bicara dengan CS soal {uuid.uuid4().hex[:4]}"
 
 
 def report(database_url: str, since: datetime) -> Dict[str, Optional[float]]:
@@ -86,17 +89,17 @@ def test_customer_is_handed_to_an_agent_and_surveyed_after(stack: Any, browser: 
 
         # First in line unless earlier tests of the session left customers waiting.
         position = len(handoffs.waiting_queue(engine=engine_for(database_url))) + 1
-        customer_says("saya mau bicara dengan CS")
+        customer_says(HANDOFF_WORDS)
         queued = f"antrean ke-{position},"
         expect(bots.filter(has_text=queued)).to_have_count(1, timeout=TIMEOUT_MS)
         shoot(chat, "customer-queued")
 
         # Page A: the customer is waiting, with their transcript.
-        card = console.locator("#queue-list .card", has_text="saya mau bicara dengan CS")
+        card = console.locator("#queue-list .card", has_text=HANDOFF_WORDS)
         expect(card).to_have_count(1, timeout=TIMEOUT_MS)
         card.click()
         transcript = console.locator("#transcript .msg")
-        expect(transcript.filter(has_text="saya mau bicara dengan CS")).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(transcript.filter(has_text=HANDOFF_WORDS)).to_have_count(1, timeout=TIMEOUT_MS)
         expect(transcript.filter(has_text=queued)).to_have_count(1, timeout=TIMEOUT_MS)
         shoot(console, "agent-queue")
 
