@@ -7,7 +7,8 @@ handler can forget it, for every successful answer:
 * ``read_transcript``: the console's conversation context, its whole
   transcript (``/api/conversations/<id>/messages`` without ``after``; the
   console's polling for new lines of a conversation already open is not a
-  new read), and the dashboard's transcript page;
+  new read), the dashboard's transcript page, and a follow-up's page when it
+  shows its conversation (the handler marks it: :func:`mark_transcript_read`);
 * ``export``: every CSV download, with its filters.
 
 Admins read the log at ``/console/audit`` (HTML) and ``/api/audit`` (JSON).
@@ -37,8 +38,18 @@ AUDITED_ROUTES = {
 }
 
 
+def mark_transcript_read(request: Request, conversation_id: int) -> None:
+    """Log this request as a read of the conversation's transcript (for pages whose URL
+    names something else, such as a follow-up, and show the transcript only sometimes).
+    """
+    request.ctx.transcript_read = conversation_id
+
+
 def audited_action(request: Request) -> Optional[Tuple[str, str]]:
     """(action, subject) of a request the audit log must record, or None."""
+    marked = getattr(request.ctx, "transcript_read", None)
+    if marked is not None:
+        return "read_transcript", f"conversation {marked}"
     route = getattr(request, "route", None)
     name = (route.name or "").rsplit(".", 1)[-1] if route else ""
     if name not in AUDITED_ROUTES:

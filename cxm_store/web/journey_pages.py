@@ -34,6 +34,7 @@ from cxm_store.follow_up_figures import follow_up_figures
 from cxm_store.journey_models import FOLLOW_UP_OUTCOMES
 from cxm_store.service_level_figures import service_level_breaches
 from cxm_store.web.api import ApiError, _readable_conversation
+from cxm_store.web.audit_trail import mark_transcript_read
 from cxm_store.web.dashboard import parse_filters
 from cxm_store.web.security import now, require_role, run_db, signed_in
 
@@ -101,8 +102,10 @@ def register(app: Sanic) -> None:
         # An agent reads the conversation once the follow-up is theirs (agents
         # otherwise read only the conversations they serve; cxm_store.access).
         readable = user.role in LEADS or found.owner == user.username
-        transcript = (await run_db(request, handoffs.messages_since, found.conversation_id)
-                      if readable else None)
+        transcript = None
+        if readable:
+            transcript = await run_db(request, handoffs.messages_since, found.conversation_id)
+            mark_transcript_read(request, found.conversation_id)
         timeline = await run_db(request, journey.customer_journey, found.customer_id, now())
         return render(request, "follow_up.html", title=f"Follow-up #{follow_up_id}",
                       follow_up=found, transcript=transcript, journey=timeline,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
-from cxm_store import auth, follow_ups, schema
+from cxm_store import audit, auth, follow_ups, schema
 from cxm_store.db import engine_for
 from cxm_store.handoffs import claim_handoff, request_handoff
 from cxm_store.surveys import record_survey_answer
@@ -23,8 +23,13 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('journey-http') / 'cxm.db'}"
+def store_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('journey-http') / 'cxm.db'}"
+
+
+@pytest.fixture(scope="module")
+def console(store_url):
+    url = store_url
     schema.upgrade(url)
     engine = engine_for(url)
     at = datetime.utcnow() - timedelta(days=1)
@@ -108,3 +113,19 @@ def test_the_lead_exports_one_row_per_conversation_and_reads_journeys(console):
     assert loop["follow_ups"]["opened"] == 2
     assert loop["service_levels"]["handoffs"] == 1
     assert loop["funnel"][0] == {"stage": "started", "count": 2, "percent": 100.0}
+
+
+
+def test_reading_a_follow_ups_conversation_is_in_the_audit_log(console, store_url):
+    base, ids = console
+    engine = engine_for(store_url)
+    budi = _session(base, "budi")
+    before = len(audit.recent(action="read_transcript", engine=engine))
+    assert "rusak" in budi.get(f"{base}/follow-ups/{ids['fB']}").text
+    [read] = audit.recent(action="read_transcript", engine=engine)[:1]
+    assert len(audit.recent(action="read_transcript", engine=engine)) == before + 1
+    assert (read["actor"], read["subject"]) == ("budi", f"conversation {ids['B']}")
+    # Another's follow-up (refused) or one not yet theirs (transcript hidden) reads nothing.
+    assert _session(base, "rina").get(f"{base}/follow-ups/{ids['fB']}").status_code == 404
+    assert "mau retur" not in budi.get(f"{base}/follow-ups/{ids['fA']}").text
+    assert len(audit.recent(action="read_transcript", engine=engine)) == before + 1
