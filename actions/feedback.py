@@ -87,6 +87,16 @@ def _ask(
     return events
 
 
+def first_asked_at(tracker: Tracker, kind: Text) -> Optional[dt.datetime]:
+    """When question ``kind`` was put to the customer (its latest ``survey_question`` slot event)."""
+    asked = [
+        e for e in tracker.events
+        if e.get("event") == "slot" and e.get("name") == SURVEY_QUESTION_SLOT and e.get("value") == kind
+    ]
+    stamp = asked[-1].get("timestamp") if asked else None
+    return dt.datetime.fromtimestamp(stamp, dt.timezone.utc) if stamp else None
+
+
 def end_survey() -> List[Dict[Text, Any]]:
     """Events that leave no survey question waiting."""
     return [
@@ -191,7 +201,7 @@ class ActionSurveyAnswer(Action):
         if answer is None and kind != "comment" and is_remark(text):
             answer, answered = text, "comment"
         if answer is None:
-            return self._ask_again(dispatcher, tracker, kind)
+            return self._ask_again(dispatcher, tracker, domain, kind)
 
         events.append(SlotSet(answer_slot(answered), answer))
         unhappy = answered in SCALES and is_unhappy(answer, answered)
@@ -219,8 +229,10 @@ class ActionSurveyAnswer(Action):
         return events + _ask(dispatcher, following, tracker, domain)
 
     @staticmethod
-    def _ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Text) -> List[Dict[Text, Any]]:
-        """Asks an unclear question once more; a second unclear answer ends the survey."""
+    def _ask_again(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any], kind: Text
+    ) -> List[Dict[Text, Any]]:
+        """Asks an unclear question once more, in the words first asked; a second unclear answer ends the survey."""
         if tracker.get_slot(SURVEY_RETRY_SLOT):
             dispatcher.utter_message(response="utter_survey_dropped")
             return end_survey()
@@ -229,7 +241,7 @@ class ActionSurveyAnswer(Action):
             dispatcher.utter_message(response="utter_reask_yes_no")
         else:
             dispatcher.utter_message(response="utter_reask_score", low=low, high=high)
-        dispatcher.utter_message(response=ASK_RESPONSES[kind])
+        ask_survey_question(dispatcher, tracker, domain, kind, ASK_RESPONSES[kind], first_asked_at(tracker, kind))
         return [SlotSet(SURVEY_RETRY_SLOT, True)]
 
 

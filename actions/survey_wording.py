@@ -4,8 +4,10 @@ The question text and the button titles come from the newest version a lead
 saved for the customer's language; the buttons keep the built-in payloads
 (the domain's response for that language), so answers are read as before.
 Without a version, or when the store cannot be read, the built-in response
-is used: a survey is never lost to a wording lookup.
+is used: a survey is never lost to a wording lookup. A question asked again
+(the answer was unclear) is put in the version it was first asked in.
 """
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
@@ -26,11 +28,21 @@ def _built_in(domain: Optional[Dict[Text, Any]], response: Text, language: Text)
 
 
 def ask(dispatcher: CollectingDispatcher, tracker: Optional[Tracker], domain: Optional[Dict[Text, Any]],
-        kind: Text, response: Text) -> None:
-    """Put survey question ``kind`` to the customer (built-in ``response`` unless a lead reworded it)."""
+        kind: Text, response: Text, first_asked_at: Optional[datetime] = None) -> None:
+    """Put survey question ``kind`` to the customer (built-in ``response`` unless a lead reworded it).
+
+    Args:
+        dispatcher: Where the question goes.
+        tracker: The conversation (its language slot picks the wording).
+        domain: The domain, for the built-in buttons' payloads.
+        kind: The survey question.
+        response: The built-in response asking it.
+        first_asked_at: When a question asked again was first asked: its
+            wording then is used. None: the newest wording.
+    """
     language = (tracker.get_slot(LANGUAGE_SLOT) if tracker else None) or "id"
     try:
-        wording = current_wording(kind, language) if domain is not None else None
+        wording = current_wording(kind, language, at=first_asked_at) if domain is not None else None
     except SQLAlchemyError:
         wording = None
     if wording is None:

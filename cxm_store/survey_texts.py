@@ -79,14 +79,24 @@ def save_wording(
         return row.version
 
 
-def current_wording(kind: str, language: str, engine: Engine = None) -> Optional[Wording]:
-    """The newest version of a question in a language, or None (the built-in texts apply)."""
+def _in_force(kind: str, language: str, at: Optional[datetime]) -> List[Any]:
+    """Conditions for the versions of a question saved by ``at`` (every version when None)."""
+    conditions = [SurveyText.kind == kind, SurveyText.language == language]
+    return conditions + ([SurveyText.updated_at <= utc_naive(at)] if at is not None else [])
+
+
+def current_wording(
+    kind: str, language: str, engine: Engine = None, at: Optional[datetime] = None
+) -> Optional[Wording]:
+    """The version of a question in force at ``at`` (default: the newest), or None (the built-in texts apply).
+
+    A question asked again is asked in the version it was first asked in (``at``
+    = when it was first asked), so the customer reads the same words and the
+    answer's stored version is the one they read.
+    """
     with session_factory(engine)() as session:
         row = session.scalars(
-            select(SurveyText)
-            .where(SurveyText.kind == kind, SurveyText.language == language)
-            .order_by(SurveyText.version.desc())
-            .limit(1)
+            select(SurveyText).where(*_in_force(kind, language, at)).order_by(SurveyText.version.desc()).limit(1)
         ).first()
         return _view(row) if row else None
 
@@ -101,8 +111,4 @@ def version_in_force(connection: Any, kind: str, language: Optional[str], asked_
     """The version a question was asked in: the newest saved at or before ``asked_at``."""
     if not language:
         return None
-    return connection.execute(
-        select(func.max(SurveyText.version)).where(
-            SurveyText.kind == kind, SurveyText.language == language, SurveyText.updated_at <= utc_naive(asked_at)
-        )
-    ).scalar()
+    return connection.execute(select(func.max(SurveyText.version)).where(*_in_force(kind, language, asked_at))).scalar()

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from action_helpers import message, run_action
-from actions.feedback import ActionOfferSurvey
+from actions.feedback import ActionOfferSurvey, ActionSurveyAnswer
 from cxm_store import schema
 from cxm_store.survey_texts import save_wording
 
@@ -35,3 +35,24 @@ def test_an_english_customer_gets_the_built_in_question_when_only_indonesian_was
 ) -> None:
     run_action(ActionOfferSurvey(), dispatcher, make_tracker(slots={"language": "en"}, events=AFTER_A_REQUEST), domain)
     assert dispatcher.messages == [message("utter_ask_survey_resolved")]
+
+
+def test_a_question_asked_again_keeps_the_leads_words_it_was_first_asked_in(
+    reworded, make_tracker, dispatcher, domain
+) -> None:
+    """'7' on the 1-5 CSAT is unclear: the re-ask repeats the lead's version 1, not the built-in text,
+    nor version 2 saved after the customer first read the question."""
+    save_wording("csat", "id", "Seberapa puas Kakak?", ["😡", "🙁", "😐", "🙂", "😍"], "lead", dt.datetime(2026, 11, 1))
+    first_asked = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    save_wording("csat", "id", "Kasih nilai dong, Kak", [], "lead", dt.datetime(2026, 11, 3))
+    asked = {"event": "slot", "name": "survey_question", "value": "csat", "timestamp": first_asked.timestamp()}
+    tracker = make_tracker(
+        slots={"survey_question": "csat", "survey_retry": False},
+        latest_message={"text": "7", "intent": {"name": "rate"}, "entities": []},
+        events=AFTER_A_REQUEST + [asked],
+    )
+    run_action(ActionSurveyAnswer(), dispatcher, tracker, domain)
+    reask, question = dispatcher.messages
+    assert reask == message("utter_reask_score", low=1, high=5)
+    assert question["text"] == "Seberapa puas Kakak?"
+    assert [b["title"] for b in question["buttons"]][:5] == ["😡", "🙁", "😐", "🙂", "😍"]
