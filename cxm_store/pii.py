@@ -154,8 +154,9 @@ def _is_phone(digits: str, groups: List[int], plus: bool) -> bool:
     if digits.startswith("62") and (plus or groups[0] in (2, len(digits))):
         national = digits[2:]
         national = national[1:] if national.startswith("0") else national  # "+62 0812..."
-        return _national_phone(national) and (plus or national[0] == "8")
-    if plus:
+        if _national_phone(national) and (plus or national[0] == "8"):
+            return True
+    if plus:  # any country, or an Indonesian service number ("+62 800 ...")
         return 8 <= len(digits) <= 15 and digits[0] != "0"
     return digits[0] == "0" and _national_phone(digits[1:])
 
@@ -169,9 +170,15 @@ def _card_grouping(groups: List[int]) -> bool:
 def _classify(digits: str, groups: List[int], plus: bool, keywords: Keywords) -> Optional[Tuple[str, bool]]:
     """The kind of personal data these digits are, and whether a keyword said so; or None."""
     single = len(groups) == 1 or all(size == 1 for size in groups)
+    if plus and _is_phone(digits, groups, plus):
+        return "phone", False  # "+62 ...": no order or tracking number is written so
+    # Only the keyword nearest the number names it: a business keyword
+    # further back than one naming personal data says nothing of the number
+    # ("pesanan, hp saya 3174 ...", "order email 0857 ...").
+    kept = bool(keywords) and keywords[0][0] == "keep"
     for kind, words_between in keywords:
         if kind == "keep":
-            if words_between <= _NAMES_THE_NUMBER:
+            if kept and words_between <= _NAMES_THE_NUMBER:
                 return None  # "resi JNE 1230 0841 ...", "tracking number 0081 ..."
             break
         low, high = _LENGTH_BY_KEYWORD[kind]
@@ -180,7 +187,7 @@ def _classify(digits: str, groups: List[int], plus: bool, keywords: Keywords) ->
             return kind, True
     if _is_phone(digits, groups, plus):
         return "phone", False
-    if any(kind == "keep" for kind, _ in keywords):
+    if kept:
         return None
     # Card numbers open with 2-6 (Mastercard, Amex/JCB, Visa, Mastercard, UnionPay/Discover).
     if 13 <= len(digits) <= 19 and digits[0] in "23456" and _card_grouping(groups) and _luhn_valid(digits):

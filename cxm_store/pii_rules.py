@@ -130,7 +130,8 @@ _BANKS = (
     "bca bni bri mandiri bsi cimb niaga permata danamon btn btpn jenius jago seabank ocbc maybank panin "
     "mega bjb muamalat sinarmas uob hsbc citibank dbs bank"
 )
-# "keep" marks a number that is business data; one word or two.
+# "keep" marks a number that is business data; one word or two. A contact
+# word ("email") takes the number after it for a phone number.
 _NUMBER_WORDS = {
     "keep": "resi awb tracking track lacak order pesanan invoice inv sku voucher promo kupon coupon rp idr "
             "harga total ongkir biaya qty jumlah booking serial ref referensi klaim garansi transaksi tiket ticket "
@@ -142,7 +143,7 @@ _NUMBER_WORDS = {
     "nik": "nik ktp ektp kependudukan",
     "account": "rek rekening norek account acct acc va briva " + _BANKS,
     "phone": "hp handphone ponsel telp telpon telepon tlp tel wa whatsapp whatsap phone mobile cell call sms "
-             "fax kontak contact cp nomor nomer nmr no number ovo gopay shopeepay linkaja",
+             "fax kontak contact cp nomor nomer nmr no number ovo gopay shopeepay linkaja email mail surel",
 }
 _NUMBER_PAIRS = {
     "keep": "kode-produk kode-booking kode-promo kode-voucher kode-pos postal-code zip-code",

@@ -14,14 +14,30 @@ WORDS = ("kak", "pesanan", "saya", "belum", "sampai", "refund", "gimana", "tolon
          "my", "order", "where", "is", "please", "help", "INV-2024-00123", "😀", "<b>x</b>", "'; drop table", "\u200b")
 
 
+# Indonesian mobile prefixes in use (Telkomsel, Indosat, XL, Axis, Tri,
+# Smartfren); "080x" is no mobile number (0800: toll-free).
+MOBILE_PREFIXES = ("0811", "0812", "0813", "0821", "0822", "0823", "0831", "0838", "0851", "0852", "0855",
+                   "0856", "0857", "0858", "0877", "0878", "0881", "0882", "0887", "0895", "0896", "0899")
+# Words of WORDS after which "no" reads "number of it" ("order no 3174..."
+# names an order number, which masking keeps), even with an emoji between.
+BUSINESS_WORDS = frozenset({"pesanan", "order", "ongkir", "INV-2024-00123"})
+
+
+def _digits(rng: random.Random, count: int) -> str:
+    return "".join(rng.choice(string.digits) for _ in range(count))
+
+
 def personal_data(rng: random.Random) -> str:
     """A phone number, NIK or e-mail address, written as customers write them."""
     kind = rng.randrange(3)
     if kind == 0:
-        digits = "08" + "".join(rng.choice(string.digits) for _ in range(10))
+        digits = rng.choice(MOBILE_PREFIXES) + _digits(rng, 8)
         return rng.choice((digits, f"{digits[:4]}-{digits[4:8]}-{digits[8:]}", f"+62 {digits[1:4]} {digits[4:8]} {digits[8:]}"))
     if kind == 1:
-        return "3174" + "".join(rng.choice(string.digits) for _ in range(12))
+        # A NIK's layout: region (Jakarta Selatan, a district), birth date
+        # DDMMYY (day + 40 for women), serial number.
+        day = rng.randrange(1, 29) + rng.choice((0, 40))
+        return f"317401{day:02d}{rng.randrange(1, 13):02d}{_digits(rng, 2)}{rng.randrange(1, 10_000):04d}"
     return f"{''.join(rng.choice(string.ascii_lowercase) for _ in range(7))}.{rng.randrange(99)}@gmail.com"
 
 
@@ -30,7 +46,12 @@ def chat_text(rng: random.Random, pii: List[str]) -> str:
     if rng.random() < 0.7:
         value = personal_data(rng)
         pii.append(value)
-        words.insert(rng.randrange(len(words) + 1), rng.choice(("hp saya", "NIK", "email", "no")) + " " + value)
+        at = rng.randrange(len(words) + 1)
+        label = rng.choice(("hp saya", "NIK", "email", "no"))
+        before = [word for word in words[:at] if any(char.isascii() and char.isalpha() for char in word)]
+        if label == "no" and before and before[-1] in BUSINESS_WORDS:
+            label = "no hp"
+        words.insert(at, f"{label} {value}")
     return " ".join(words)
 
 
