@@ -7,7 +7,7 @@
     python -m cxm_store create-user --username rina --display-name "Rina" --role agent [--password-stdin]
     python -m cxm_store set-password --username rina [--password-stdin]
     python -m cxm_store demo-data [--conversations 20000] [--months 6] [--force]
-                                                  (also creates demo accounts if there are none)
+                                                  (also demo accounts and default canned responses if none)
     python -m cxm_store purge | erase | user | audit   personal data and accounts (privacy_cli)
 """
 import argparse
@@ -88,6 +88,10 @@ def _demo_data(args: argparse.Namespace, url: str) -> int:
     for table, count in counts.items():
         print(f"  {table:20} {count:>10,}")
     _demo_accounts(engine)
+    from cxm_store.canned import seed_default_canned
+
+    if seed_default_canned(datetime.utcnow(), engine=engine):
+        print("canned responses: the default set (leads edit them at /canned)")
     return 0
 
 
