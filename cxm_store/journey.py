@@ -7,10 +7,10 @@ conversations got; ``conversation_rows`` is the per-conversation export.
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.engine import Engine
 
-from contract.vocabulary import CES, CSAT, SCALES
+from contract.vocabulary import CES, CSAT, RESOLVED, SCALES
 from cxm_store.db import session_factory
 from cxm_store.follow_up_figures import conversation_conditions
 from cxm_store.follow_ups import list_follow_ups
@@ -105,34 +105,55 @@ def customer_journey(customer_id: int, now: datetime, engine: Engine = None) -> 
     }
 
 
-# Stages of the funnel, in the order a conversation can reach them; each is a
-# count of the selected conversations (a handed-off conversation may still be
-# resolved, a bot-resolved one never handed off).
-FUNNEL_STAGES = ("started", "answered_by_bot", "handed_off", "resolved", "surveyed", "promoter")
+# Stages of the funnel, in order, and how the console names them.
+FUNNEL_STAGES = (
+    ("started", "started"),
+    ("answered_by_bot", "answered by the bot"),
+    ("handed_off", "handed off, or resolved by the bot alone"),
+    ("resolved", "resolved"),
+    ("surveyed", "surveyed"),
+    ("promoter", "promoter"),
+)
 
 
 def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
-    """How many selected conversations reached each stage, and their share of those started."""
+    """How many selected conversations reached each stage, and their share of those started.
+
+    Stages are nested, each counting the conversations of the stage before
+    that also:
+
+    * ``started``: every selected conversation;
+    * ``answered_by_bot``: got at least one bot message (a customer put
+      straight through to a person without one stops at ``started``);
+    * ``handed_off``: were then handed off to a person, or needed none because
+      the bot resolved them (those who left the bot unresolved stop here);
+    * ``resolved``: ended with outcome ``resolved``;
+    * ``surveyed``: answered at least one survey question (an answer on an
+      unresolved conversation does not count here);
+    * ``promoter``: gave an NPS of 9-10.
+    """
     def count_if(condition):
         return func.count(case((condition, 1)))
 
     c = Conversation
+    reached = [true()]
+    for condition in (
+        c.bot_message_count > 0,
+        or_(c.has_handoff.is_(True), c.outcome == RESOLVED),
+        c.outcome == RESOLVED,
+        c.survey_answered > 0,
+        c.nps_promoters > 0,
+    ):
+        reached.append(and_(reached[-1], condition))
     with session_factory(engine)() as session:
         row = session.execute(
-            select(
-                func.count(),
-                count_if(c.bot_message_count > 0),
-                count_if(c.has_handoff.is_(True)),
-                count_if(c.outcome == "resolved"),
-                count_if(c.survey_answered > 0),
-                count_if(c.nps_promoters > 0),
-            ).where(*conversation_conditions(flt))
+            select(*(count_if(stage) for stage in reached)).where(*conversation_conditions(flt))
         ).one()
     started = row[0]
     return [
-        {"stage": stage, "count": count,
+        {"stage": stage, "label": label, "count": count,
          "percent": round(100.0 * count / started, 1) if started else None}
-        for stage, count in zip(FUNNEL_STAGES, row, strict=True)
+        for (stage, label), count in zip(FUNNEL_STAGES, row, strict=True)
     ]
 
 

@@ -112,7 +112,8 @@ def test_the_lead_exports_one_row_per_conversation_and_reads_journeys(console):
     loop = lena.get(f"{base}/api/loop?range=7").json()
     assert loop["follow_ups"]["opened"] == 2
     assert loop["service_levels"]["handoffs"] == 1
-    assert loop["funnel"][0] == {"stage": "started", "count": 2, "percent": 100.0}
+    assert loop["funnel"][0] == {"stage": "started", "label": "started", "count": 2,
+                                 "percent": 100.0}
 
 
 

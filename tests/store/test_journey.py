@@ -6,8 +6,15 @@ May 2024; ``p`` writes on the web and on Telegram and proves both are theirs:
                                                            started, bot, handed off, surveyed
   J3 web q       nobody answered, abandoned                started
   J4 rest r      bot answers, resolved, no survey          started, bot, resolved
-Funnel: started 4, answered by bot 3 (75 %), handed off 1 (25 %), resolved 2 (50 %),
-surveyed 2 (50 %), promoter 1 (25 %). Web only: 2, 1 (50 %), 0, 1 (50 %), 1 (50 %), 1 (50 %).
+Funnel (nested stages, each within the one before): started 4, answered by bot 3 (75 %),
+handed off or resolved by the bot 3 (J1, J2, J4: 75 %), resolved 2 (50 %), surveyed 1 (J1:
+J2's answer is on an unresolved conversation, 25 %), promoter 1 (25 %).
+Web only: 2, 1 (50 %), 1 (50 %), 1 (50 %), 1 (50 %), 1 (50 %).
+Two more, in the funnel test only (they made a later stage outgrow an earlier one):
+  J5 rest s      straight to agent ani (no bot message), resolved, CSAT 5   started
+  J6 web t       bot answers, customer leaves (abandoned), NPS 9            started, bot
+With them: 6, 4 (66.7 %), 3 (50 %), 2 (33.3 %), 1 (16.7 %), 1 (16.7 %); counted stage by
+stage without nesting it was 6, 4, 2 handed off, 3 resolved, 4 surveyed, 2 promoters.
 """
 from datetime import datetime, timedelta
 
@@ -61,16 +68,40 @@ def _stages(flt, engine):
 def test_funnel_over_the_period(journeys):
     engine, _ = journeys
     assert _stages(MAY, engine) == [
-        ("started", 4, 100.0), ("answered_by_bot", 3, 75.0), ("handed_off", 1, 25.0),
-        ("resolved", 2, 50.0), ("surveyed", 2, 50.0), ("promoter", 1, 25.0),
+        ("started", 4, 100.0), ("answered_by_bot", 3, 75.0), ("handed_off", 3, 75.0),
+        ("resolved", 2, 50.0), ("surveyed", 1, 25.0), ("promoter", 1, 25.0),
     ]
     web = MetricFilter(start=MAY.start, end=MAY.end, channel="web")
     assert _stages(web, engine) == [
-        ("started", 2, 100.0), ("answered_by_bot", 1, 50.0), ("handed_off", 0, 0.0),
+        ("started", 2, 100.0), ("answered_by_bot", 1, 50.0), ("handed_off", 1, 50.0),
         ("resolved", 1, 50.0), ("surveyed", 1, 50.0), ("promoter", 1, 50.0),
     ]
     june = MetricFilter(start=datetime(2024, 6, 1), end=datetime(2024, 7, 1))
     assert _stages(june, engine)[0] == ("started", 0, None)
+
+
+def test_no_funnel_stage_outgrows_the_one_before(journeys):
+    engine, _ = journeys
+    j5 = record_customer_message("rest", "s", "mau bicara dengan CS", datetime(2024, 5, 7, 3),
+                                 "id", intent="human_handoff", engine=engine)
+    handoff = request_handoff(j5, datetime(2024, 5, 7, 3, 1), reason="request", engine=engine)
+    claim_handoff(handoff, "ani", datetime(2024, 5, 7, 3, 2), engine=engine)
+    record_survey_answer(j5, "csat", 5, datetime(2024, 5, 7, 3, 20), datetime(2024, 5, 7, 3, 20),
+                         engine=engine)
+    close_conversation(j5, "resolved", datetime(2024, 5, 7, 3, 30), engine=engine)
+    j6 = record_customer_message("web", "t", "ongkir ke Medan?", datetime(2024, 5, 8, 3), "id",
+                                 intent="faq/shipping", engine=engine)
+    record_bot_message(j6, "Ongkir dihitung saat checkout", datetime(2024, 5, 8, 3, 1), engine=engine)
+    record_survey_answer(j6, "nps", 9, datetime(2024, 5, 8, 3, 5), datetime(2024, 5, 8, 3, 5),
+                         engine=engine)
+    close_conversation(j6, "abandoned", datetime(2024, 5, 8, 3, 40), engine=engine)
+    stages = _stages(MAY, engine)
+    assert stages == [
+        ("started", 6, 100.0), ("answered_by_bot", 4, 66.7), ("handed_off", 3, 50.0),
+        ("resolved", 2, 33.3), ("surveyed", 1, 16.7), ("promoter", 1, 16.7),
+    ]
+    counts = [count for _, count, _ in stages]
+    assert counts == sorted(counts, reverse=True)
 
 
 def test_one_customer_with_both_channels_in_the_journey(journeys):
