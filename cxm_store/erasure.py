@@ -205,9 +205,11 @@ def erase_customer(
         if request.channel_identity:
             sender_ids.append(request.channel_identity.partition(":")[2])
         result.counts = _erase_rows(connection, customers, contacts, orders)
-        # Every spelling a file or an event may hold: as typed, and a phone's digits.
-        needles = sorted(set(sender_ids) | orders | contacts
-                         | {_phone_digits(c) for c in contacts if "@" not in c})
+        # What identifies them, in every spelling a file or an event may hold:
+        # as typed, and a phone's digits. Not their order numbers: others may
+        # have written about the same order (a relative, a courier), and
+        # those events and spool lines are the others' touchpoints.
+        needles = sorted(set(sender_ids) | contacts | {_phone_digits(c) for c in contacts if "@" not in c})
         result.counts["tracker_events"] = outside_copies.delete_tracker_events(
             privacy.tracker_store_url, sender_ids, needles)
         result.counts["spool_lines"] = outside_copies.scrub_lines(

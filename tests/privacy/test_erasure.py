@@ -6,6 +6,8 @@ same figures for the period as before.
 """
 import contextlib
 import io
+import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from cxm_store.__main__ import main
 from cxm_store.db import engine_for
 from cxm_store.models import Conversation, HandoffTicket, Message
 from cxm_store.privacy_settings import PrivacySettings
+from cxm_store.touchpoints import record_customer_message
 from tests.privacy.conftest import EMAIL, ORDER, ORDER_PHONE, OWN_WORDS, TELEGRAM_ID, every_stored_string
 
 
@@ -114,3 +117,48 @@ def test_purge_removes_what_is_past_retention_and_keeps_the_report(seeded):
     assert report(seeded) == before
     [entry] = audit.recent(action="purge", engine=engine)
     assert entry["detail"]["messages"] == counts["messages"]
+
+
+OTHER_SENDER = "web-ibunya01"
+OTHER_WORDS = f"cek pesanan {ORDER} punya anak saya ya"
+
+
+def _tracker_like_the_store(seeded, request) -> str:
+    """The seeded tracker events moved to a database of the store's own kind (PostgreSQL too)."""
+    if seeded.url.startswith("sqlite"):
+        return seeded.privacy.tracker_store_url
+    url = request.getfixturevalue("new_pg_database")()
+    with engine_for(seeded.privacy.tracker_store_url).connect() as source:
+        rows = [dict(row._mapping)
+                for row in source.execute(text("SELECT sender_id, type_name, timestamp, data FROM events"))]
+    with engine_for(url).begin() as connection:
+        connection.execute(text("CREATE TABLE events (id SERIAL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL,"
+                                " type_name VARCHAR(255), timestamp FLOAT, data TEXT)"))
+        connection.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data)"
+                                " VALUES (:sender_id, :type_name, :timestamp, :data)"), rows)
+    return url
+
+
+def test_erasure_by_order_keeps_what_other_customers_wrote_about_it(seeded, monkeypatch, request):
+    """Someone else asked about the same order: their touchpoints are theirs, not the erased customer's."""
+    at = seeded.end - timedelta(days=3)
+    engine = engine_for(seeded.url)
+    record_customer_message("web", OTHER_SENDER, OTHER_WORDS, at, "id", engine=engine)
+    tracker_url = _tracker_like_the_store(seeded, request)
+    with engine_for(tracker_url).begin() as connection:
+        connection.execute(
+            text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, :d)"),
+            {"s": OTHER_SENDER, "t": at.timestamp(), "d": json.dumps({"event": "user", "text": OTHER_WORDS})})
+    spool = Path(seeded.privacy.spool_dirs[0]) / "events-pending.jsonl"
+    spool.write_text(json.dumps({"event": {"sender_id": OTHER_SENDER, "text": OTHER_WORDS}}) + "\n")
+    seeded.privacy = replace(seeded.privacy, tracker_store_url=tracker_url)
+
+    erase(seeded, monkeypatch, "--order", ORDER)
+
+    with engine.connect() as connection:
+        assert OTHER_WORDS in connection.scalars(select(Message.text)).all()
+    with engine_for(tracker_url).connect() as connection:
+        senders = connection.scalars(text("SELECT sender_id FROM events")).all()
+    assert OTHER_SENDER in senders and TELEGRAM_ID not in senders
+    assert OTHER_SENDER in spool.read_text()
+    assert OWN_WORDS not in " ".join(every_stored_string(seeded.url)) + outside_text(seeded)
