@@ -40,8 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from cxm_store import auth, schema  # noqa: E402
 from cxm_store.db import engine_for  # noqa: E402
-from cxm_store.handoffs import claim_handoff  # noqa: E402
-from cxm_store.touchpoints import record_customer_message  # noqa: E402
+from cxm_store.events import CustomerSaid, HandoffClaimed, record  # noqa: E402
 from tests.console.conftest import PASSWORD, Client, seed_waiting  # noqa: E402
 
 
@@ -127,7 +126,7 @@ def main() -> None:
             client = Client(f"http://127.0.0.1:{ports[number % len(ports)]}")
             client.login(username)
             agents.append(Agent(client, seeded["conversation_id"], results))
-        claim_handoff(seeded["handoff_id"], "bench0", datetime.utcnow(), engine=engine)
+        record(HandoffClaimed(seeded["handoff_id"], "bench0", datetime.utcnow()), engine)
         for agent in agents:
             agent.start()
         for agent in agents:
@@ -136,8 +135,8 @@ def main() -> None:
         starts: List[float] = []
         for index in range(args.messages):
             started = time.perf_counter()
-            record_customer_message("web", seeded["sender"], f"Halo, masih di sana? ({index})", datetime.utcnow(), "id",
-                                    engine=engine)
+            record(CustomerSaid("web", seeded["sender"], f"Halo, masih di sana? ({index})", datetime.utcnow(), "id"),
+                   engine)
             starts.append(started)
             time.sleep(0.3)
         time.sleep(2.0)

@@ -1,9 +1,10 @@
-"""Translating Rasa's tracker events into store calls: the only code that reads Rasa's event dicts.
+"""Translating Rasa's tracker events into the store's CX events: the only code that reads Rasa's event dicts.
 
 Each sender's open conversation, language and agent are kept between events
-(bounded); a user event records a customer message, a bot event a reply (an
-agent's when its metadata names one), and the contract's slots record survey
-answers, outcomes, handoff requests and tickets.
+(bounded); a user event becomes :class:`~cxm_store.events.CustomerSaid`, a bot
+event a :class:`~cxm_store.events.ReplySent` (an agent's when its metadata
+names one), and the contract's slots become survey questions and answers,
+outcomes, handoff requests and tickets, each written by ``record``.
 """
 import logging
 from collections import OrderedDict
@@ -27,14 +28,18 @@ from contract.dialogue import (
 )
 from contract.vocabulary import AGENT, BOT, SURVEY_COMMENT
 from cxm_store.channels import store_channel
-from cxm_store.handoffs import leave_message, request_handoff
-from cxm_store.surveys import record_survey_question, record_survey_response
-from cxm_store.touchpoints import (
-    open_conversation_for,
-    record_bot_message,
-    record_customer_message,
-    set_outcome,
+from cxm_store.events import (
+    CustomerSaid,
+    CXEvent,
+    HandoffRequested,
+    OutcomeSet,
+    ReplySent,
+    SurveyAnswered,
+    SurveyAsked,
+    TicketLeft,
+    record,
 )
+from cxm_store.touchpoints import open_conversation_for
 
 # --- Translation of events into store calls ---------------------------------------
 
@@ -130,7 +135,7 @@ class EventTranslator:
         intent = (parse_data.get("intent") or {}).get("name")
         language = parse_data.get("language") or state.language
         channel = event.get("input_channel")
-        state.conversation_id = record_customer_message(
+        said = CustomerSaid(
             store_channel(channel),
             sender_id,
             event.get("text") or "",
@@ -139,9 +144,8 @@ class EventTranslator:
             intent=full_intent(parse_data),
             confidence=(parse_data.get("intent") or {}).get("confidence"),
             is_fallback=intent == FALLBACK_INTENT,
-            engine=self.engine,
-            dedupe=dedupe,
         )
+        state.conversation_id = record(said, self.engine, dedupe=dedupe)
         state.language = language
 
     def _bot(self, sender_id, state, event, at, dedupe) -> None:
@@ -150,10 +154,7 @@ class EventTranslator:
             logger.info("capture: bot message for %s, who has no open conversation", sender_id)
             return
         sender = AGENT if AGENT_METADATA_KEY in (event.get("metadata") or {}) else BOT
-        record_bot_message(
-            conversation_id, event.get("text") or "", at, sender=sender,
-            engine=self.engine, dedupe=dedupe,
-        )
+        record(ReplySent(conversation_id, event.get("text") or "", at, sender), self.engine, dedupe=dedupe)
 
     def _slot(self, sender_id, state, name, value, at) -> None:
         if name == LANGUAGE_SLOT:
@@ -168,22 +169,25 @@ class EventTranslator:
         if conversation_id is None:
             logger.warning("capture: slot %s for %s, who has no open conversation", name, sender_id)
             return
-        e = self.engine
+        fact = self._slot_event(conversation_id, state, name, value, at)
+        if fact is not None:
+            record(fact, self.engine)
+
+    @staticmethod
+    def _slot_event(conversation_id: int, state: _Sender, name: str, value: Any, at: datetime) -> Optional[CXEvent]:
         if name == SURVEY_QUESTION_SLOT:
-            record_survey_question(conversation_id, str(value), at, agent=state.agent, engine=e)
-        elif name in SURVEY_ANSWER_SLOTS:
+            return SurveyAsked(conversation_id, str(value), at, agent=state.agent)
+        if name in SURVEY_ANSWER_SLOTS:
             kind = SURVEY_ANSWER_SLOTS[name]
             if value == DECLINED_ANSWER:
-                record_survey_response(conversation_id, kind, at, status="declined", engine=e)
-            elif kind == SURVEY_COMMENT:
-                record_survey_response(conversation_id, kind, at, comment=str(value), engine=e)
-            else:
-                record_survey_response(conversation_id, kind, at, score=_score(value), engine=e)
-        elif name == OUTCOME_SLOT:
-            set_outcome(conversation_id, str(value), engine=e)
-        elif name == HANDOFF_REASON_SLOT:
-            request_handoff(conversation_id, at, reason=str(value), engine=e)
-        elif name == HANDOFF_TICKET_SLOT and isinstance(value, dict):
-            leave_message(
-                conversation_id, value.get("contact") or "", value.get("message") or "", at, engine=e
-            )
+                return SurveyAnswered(conversation_id, kind, at, declined=True)
+            if kind == SURVEY_COMMENT:
+                return SurveyAnswered(conversation_id, kind, at, comment=str(value))
+            return SurveyAnswered(conversation_id, kind, at, score=_score(value))
+        if name == OUTCOME_SLOT:
+            return OutcomeSet(conversation_id, str(value))
+        if name == HANDOFF_REASON_SLOT:
+            return HandoffRequested(conversation_id, at, reason=str(value))
+        if name == HANDOFF_TICKET_SLOT and isinstance(value, dict):
+            return TicketLeft(conversation_id, value.get("contact") or "", value.get("message") or "", at)
+        return None

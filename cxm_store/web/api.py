@@ -29,10 +29,11 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from contract.dialogue import ACTION_OFFER_SURVEY, AGENT_METADATA_KEY, AGENT_NAME_METADATA_KEY
+from contract.dialogue import ACTION_OFFER_SURVEY
 from contract.vocabulary import CLAIMED
 from cxm_store import access, auth, handoffs
 from cxm_store.errors import Conflict, InvalidInput, NotFound
+from cxm_store.events import AgentFirstReply, HandoffClaimed, HandoffResolved, record
 from cxm_store.web.rasa import RasaError
 from cxm_store.web.security import now, require_role, run_db, signed_in
 
@@ -208,7 +209,7 @@ def _register_handoff_actions(app: Sanic) -> None:
         """
         me = signed_in(request).user.username
         try:
-            won = await run_db(request, handoffs.claim_handoff, handoff_id, me, now())
+            won = await run_db(request, record, HandoffClaimed(handoff_id, me, now()))
             handoff = await run_db(request, handoffs.get_handoff, handoff_id)
         except LookupError:
             raise NotFound(f"No handoff {handoff_id}") from None
@@ -245,16 +246,13 @@ def _register_handoff_actions(app: Sanic) -> None:
         _must_be_mine(request, handoff)
         address = await _address(request, handoff)
         user = signed_in(request).user
-        event = {
-            "event": "bot",
-            "text": text,
-            "metadata": {AGENT_METADATA_KEY: user.username, AGENT_NAME_METADATA_KEY: user.display_name},
-        }
         try:
-            await request.app.ctx.rasa.append_events(address.sender_id, address.rasa_channel, [event])
+            await request.app.ctx.rasa.send_agent_reply(
+                address.sender_id, address.rasa_channel, text, user.username, user.display_name
+            )
         except RasaError as error:
             raise ApiError(f"Message not delivered, retry ({error})", 502) from None
-        first = await run_db(request, handoffs.record_first_agent_reply, handoff_id, now())
+        first = await run_db(request, record, AgentFirstReply(handoff_id, now()))
         return _reply(request, {"delivered": True, "first_reply": first})
 
     @app.post("/api/handoffs/<handoff_id:int>/resolve", name="api_resolve")
@@ -285,7 +283,7 @@ def _register_handoff_actions(app: Sanic) -> None:
             raise ApiError(
                 f"Could not hand the conversation back to the bot, retry ({error})", 502
             ) from None
-        done = await run_db(request, handoffs.resolve_handoff, handoff_id, now(), agent=me)
+        done = await run_db(request, record, HandoffResolved(handoff_id, now(), agent=me))
         if not done:
             raise Conflict("This conversation was resolved already")
         survey_offered = True

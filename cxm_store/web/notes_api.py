@@ -12,6 +12,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cxm_store import handoff_notes
+from cxm_store.events import HandoffTransferred, NoteAdded, record
 from cxm_store.web import live
 from cxm_store.web.api import ApiError, _handoff, _must_be_mine, _readable_conversation, _reply
 from cxm_store.web.security import now, require_role, run_db, signed_in
@@ -39,7 +40,7 @@ def register(app: Sanic) -> None:
             _must_be_mine(request, handoff)
         try:
             note_id = await run_db(
-                request, handoff_notes.add_note, handoff_id, user.username, _body(request).get("text"), now()
+                request, record, NoteAdded(handoff_id, user.username, _body(request).get("text"), now())
             )
         except ValueError as error:
             raise ApiError(str(error), 400) from None
@@ -57,10 +58,8 @@ def register(app: Sanic) -> None:
         if target is not None and not isinstance(target, str):
             raise ApiError("to must be a username or null (back to the queue)", 400)
         try:
-            await run_db(
-                request, handoff_notes.transfer, handoff_id, signed_in(request).user.username,
-                target, body.get("note"), now(),
-            )
+            me = signed_in(request).user.username
+            await run_db(request, record, HandoffTransferred(handoff_id, me, target, body.get("note"), now()))
         except handoff_notes.TransferRefused as error:
             raise ApiError(str(error), 409) from None
         except ValueError as error:

@@ -13,7 +13,12 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from yarl import URL
 
-from contract.dialogue import ACTION_LISTEN, HANDOFF_AGENT_SLOT
+from contract.dialogue import (
+    ACTION_LISTEN,
+    AGENT_METADATA_KEY,
+    AGENT_NAME_METADATA_KEY,
+    HANDOFF_AGENT_SLOT,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +82,19 @@ class RasaClient:
                 output_channel=output_channel,
             ),
             events,
+        )
+
+    async def send_agent_reply(
+        self, sender_id: str, output_channel: str, text: str, agent: str, agent_name: str
+    ) -> Any:
+        """Deliver an agent's reply to the customer, as a ``bot`` event naming the agent.
+
+        The agent's username in the metadata is what makes the capture record
+        the line as the agent's; their display name travels beside it.
+        """
+        metadata = {AGENT_METADATA_KEY: agent, AGENT_NAME_METADATA_KEY: agent_name}
+        return await self.append_events(
+            sender_id, output_channel, [{"event": "bot", "text": text, "metadata": metadata}]
         )
 
     async def hand_back(self, sender_id: str, output_channel: str, agent: str) -> Any:
