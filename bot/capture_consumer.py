@@ -14,6 +14,8 @@ unreachable the message in hand is retried with backoff and nothing is
 acknowledged, so RabbitMQ keeps the rest. A message the store refuses for
 good (e.g. a score off its scale) goes to the durable ``<queue>.rejected``
 queue and is acknowledged; the log names the error, not the customer's text.
+Events arrive masked, a ticket's contact encrypted with the data key
+(:func:`bot.stored_events.queued_event`); the contact is decrypted here.
 Messages are applied one at a time in queue order, so a customer's message
 is stored before the reply to it. Run one consumer per queue: the translation
 remembers each customer's open conversation.
@@ -46,7 +48,7 @@ from aiohttp import web
 # The translation and the "store is down" test are the embedded capture's own.
 from bot.capture import SWEEP_INTERVAL_S, EventTranslator, store_unavailable
 from bot.settings import env_or
-from bot.stored_events import spooled_event
+from bot.stored_events import received_event, spooled_event
 from cxm_store.pii import mask_pii
 from cxm_store.touchpoints import INACTIVITY_WINDOW, close_idle_conversations
 
@@ -218,7 +220,7 @@ class CaptureConsumer:
 
     def _apply(self, event: Dict[str, Any]) -> None:
         # Every write de-duplicated: a redelivered message may already be stored.
-        self._translator.apply(event, dedupe=True)
+        self._translator.apply(received_event(event), dedupe=True)
 
     async def _reject(self, message: aio_pika.abc.AbstractIncomingMessage, error: BaseException) -> None:
         # The error's type only: its message may quote what the customer typed.

@@ -36,6 +36,9 @@ from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 
+from bot.stored_events import queued_event
+from cxm_store.encryption import KEYS_VARIABLE, keyring
+
 logger = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT_S = 10.0
@@ -51,10 +54,18 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
         super().__init__(*args, **kwargs)
         # References to running publishes, so none is garbage-collected midway.
         self._publishing: Set["asyncio.Task[bool]"] = set()
+        if keyring()[0] is None:
+            logger.warning("%s is unset: tickets' contacts cross RabbitMQ masked, so the team cannot answer"
+                           " tickets left in this topology; set a data key (docs/privacy.md)", KEYS_VARIABLE)
 
     def publish(self, event: Dict[Text, Any], headers: Optional[Dict[Text, Text]] = None) -> None:
-        """Publish ``event`` in the background, as Rasa does; remembered by the request being handled."""
-        task = self._loop.create_task(self._publish(event, headers))
+        """Publish ``event`` in the background, as Rasa does; remembered by the request being handled.
+
+        What is published, and kept in memory to be sent again, is the masked
+        copy (:func:`bot.stored_events.queued_event`): no personal data leaves
+        the process in clear.
+        """
+        task = self._loop.create_task(self._publish(queued_event(event), headers))
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)
         publishes = _REQUEST_PUBLISHES.get()
