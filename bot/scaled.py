@@ -138,6 +138,8 @@ class ScaledSettings:
             "LOCK_STORE_HOST": self.redis_host,
             "LOCK_STORE_PORT": str(self.redis_port),
             "WEBCHAT_PUSH_URL": self.webchat_push_url,
+            # Order look-up and login limits: one allowance across processes.
+            "RATE_LIMIT_REDIS_URL": env_or("RATE_LIMIT_REDIS_URL", f"redis://{self.redis_host}:{self.redis_port}/0"),
             "RABBITMQ_HOST": self.rabbitmq_host,
             "RABBITMQ_PORT": str(self.rabbitmq_port),
             "RABBITMQ_USERNAME": env_or("RABBITMQ_USERNAME", "guest"),

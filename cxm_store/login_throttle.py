@@ -13,15 +13,15 @@ whether the username exists, so throttled answers (429 with ``Retry-After``)
 are the same for known and unknown usernames.
 
 Counts live in the web process's memory (bounded; forgotten an hour after
-the last failure). With several web processes each keeps its own, so an
-attacker gets that many times the attempts: still exponential.
+the last failure), or in Redis when ``RATE_LIMIT_REDIS_URL`` is set
+(:mod:`cxm_store.rate_limits`), so that several console processes share
+them instead of each granting the free attempts again.
 """
 import math
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
+
+from cxm_store.rate_limits import Counters, counters_for
 
 # Failures allowed before delays start, per address + username and per address.
 FREE_FAILURES_PER_USERNAME = 3
@@ -29,66 +29,44 @@ FREE_FAILURES_PER_ADDRESS = 20
 FIRST_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 15 * 60.0
 FORGET_AFTER_SECONDS = 60 * 60.0
-MAX_TRACKED = 100_000
-
-
-@dataclass
-class _Failures:
-    count: int
-    last: float
 
 
 class LoginThrottle:
     """Counts failed logins and says how long the next attempt must wait.
 
-    Thread-safe; ``clock`` is injectable for tests.
+    Thread-safe. Args: ``clock`` (wall-clock seconds, shared by every process
+    when the counts are in Redis; injectable for tests) and ``counters``
+    (default: :func:`cxm_store.rate_limits.counters_for` ``"login"``).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, counters: Optional[Counters] = None) -> None:
         self._clock = clock
-        self._failures: "OrderedDict[Tuple[str, ...], _Failures]" = OrderedDict()
-        self._lock = threading.Lock()
+        self._counters = counters if counters is not None else counters_for("login")
 
     @staticmethod
-    def _keys(address: str, username: str) -> Tuple[Tuple[Tuple[str, ...], int], ...]:
+    def _keys(address: str, username: str) -> Tuple[Tuple[str, int], ...]:
         return (
-            (("user", address, username.strip().lower()), FREE_FAILURES_PER_USERNAME),
-            (("address", address), FREE_FAILURES_PER_ADDRESS),
+            (f"user:{address}:{username.strip().lower()}", FREE_FAILURES_PER_USERNAME),
+            (f"address:{address}", FREE_FAILURES_PER_ADDRESS),
         )
 
     def retry_after(self, address: str, username: str) -> int:
         """Whole seconds before ``address`` may try ``username`` again (0: now)."""
         now = self._clock()
         wait = 0.0
-        with self._lock:
-            for key, free in self._keys(address, username):
-                record = self._live(key, now)
-                if record is not None and record.count >= free:
-                    delay = min(FIRST_DELAY_SECONDS * 2 ** (record.count - free), MAX_DELAY_SECONDS)
-                    wait = max(wait, record.last + delay - now)
+        for key, free in self._keys(address, username):
+            count, last = self._counters.failures(key, now, FORGET_AFTER_SECONDS)
+            if count >= free:
+                delay = min(FIRST_DELAY_SECONDS * 2 ** (count - free), MAX_DELAY_SECONDS)
+                wait = max(wait, last + delay - now)
         return math.ceil(wait) if wait > 0 else 0
 
     def failed(self, address: str, username: str) -> None:
         """Count a failed attempt."""
         now = self._clock()
-        with self._lock:
-            for key, _ in self._keys(address, username):
-                record = self._live(key, now) or _Failures(0, now)
-                record.count += 1
-                record.last = now
-                self._failures[key] = record
-                self._failures.move_to_end(key)
-            while len(self._failures) > MAX_TRACKED:
-                self._failures.popitem(last=False)
+        for key, _ in self._keys(address, username):
+            self._counters.add_failure(key, now, FORGET_AFTER_SECONDS)
 
     def succeeded(self, address: str, username: str) -> None:
         """Forget this address's failures on this username (not its failures on others)."""
-        with self._lock:
-            self._failures.pop(self._keys(address, username)[0][0], None)
-
-    def _live(self, key: Tuple[str, ...], now: float) -> "_Failures | None":
-        record = self._failures.get(key)
-        if record is not None and now - record.last > FORGET_AFTER_SECONDS:
-            del self._failures[key]
-            return None
-        return record
+        self._counters.clear(self._keys(address, username)[0][0])

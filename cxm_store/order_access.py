@@ -14,10 +14,9 @@ customer says it once). Look-ups per sender are limited
 the general status.
 """
 import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Deque, Optional
+from typing import Optional
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
@@ -28,6 +27,7 @@ from cxm_store.journey_models import OrderProof
 from cxm_store.models import CustomerIdentity
 from cxm_store.orders import OrderView, find_order
 from cxm_store.pii import find_personal_data
+from cxm_store.rate_limits import Counters, counters_for
 
 # What a look-up by a stranger shows instead of the tracking number.
 WITHHELD = None
@@ -93,27 +93,17 @@ def look_up_order(
 
 
 class LookupLimiter:
-    """At most ``limit`` order look-ups per sender in any ``window_s`` seconds (in memory).
+    """At most ``limit`` order look-ups per sender in any ``window_s`` seconds.
 
-    Per process, like the console's login throttling: with several action
-    servers a sender gets ``limit`` per server, still far from walking the
-    order numbers. Old senders are forgotten past ``max_senders``.
+    Counted in this process's memory, or in Redis when ``RATE_LIMIT_REDIS_URL``
+    is set (:mod:`cxm_store.rate_limits`): with several action servers a
+    sender then has one allowance across all of them, not one per server.
     """
 
-    def __init__(self, limit: int = 10, window_s: float = 600.0, max_senders: int = 100_000) -> None:
-        self.limit, self.window_s, self.max_senders = limit, window_s, max_senders
-        self._seen: "OrderedDict[str, Deque[float]]" = OrderedDict()
+    def __init__(self, limit: int = 10, window_s: float = 600.0, counters: Optional[Counters] = None) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._counters = counters if counters is not None else counters_for("order-lookup")
 
     def allow(self, sender: str, now: Optional[float] = None) -> bool:
         """Count one look-up by ``sender``; False when over the limit (then not counted)."""
-        now = time.monotonic() if now is None else now
-        times = self._seen.pop(sender, None) or deque()
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        allowed = len(times) < self.limit
-        if allowed:
-            times.append(now)
-        self._seen[sender] = times
-        if len(self._seen) > self.max_senders:
-            self._seen.popitem(last=False)
-        return allowed
+        return self._counters.take(sender, self.limit, self.window_s, time.time() if now is None else now)
