@@ -37,13 +37,14 @@ from contract.metrics import (
     HANDOFF_WAIT_P90_S,
     SURVEY_RESPONSE_RATE,
 )
-from cxm_store import rollup_figures, shoptime
+from cxm_store import duration_figures, rollup_figures, shoptime
 from cxm_store.db import default_engine, utc_naive
 from cxm_store.metric_sql import (  # noqa: F401 (the metrics' interface: callers import these here)
     BUILDERS,
     GRAINS,
     GROUPINGS,
     METRICS,
+    PERCENTILES,
     MetricFilter,
     Number,
     aggregates,
@@ -144,32 +145,58 @@ def fallback_rate(flt: MetricFilter = MetricFilter(), engine: Engine = None) -> 
     return metric_value(FALLBACK_RATE, flt, engine)
 
 
+def _percentile(metric: str, flt: MetricFilter, engine: Optional[Engine]) -> Optional[float]:
+    # The same histograms as summary and breakdown, so the figures agree.
+    with (engine or default_engine()).connect() as connection:
+        return duration_figures.percentile_values(connection, flt, None)[None][metric]
+
+
 def handoff_wait_median_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
-    """Median seconds from handoff request to an agent claiming it (claimed handoffs only)."""
-    return metric_value(HANDOFF_WAIT_MEDIAN_S, flt, engine)
+    """Median seconds from handoff request to an agent claiming it (claimed handoffs only).
+
+    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
+    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
+    """
+    return _percentile(HANDOFF_WAIT_MEDIAN_S, flt, engine)
 
 
 def handoff_wait_p90_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
-    """90th percentile of seconds from handoff request to claim (claimed handoffs only)."""
-    return metric_value(HANDOFF_WAIT_P90_S, flt, engine)
+    """90th percentile of seconds from handoff request to claim (claimed handoffs only).
+
+    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
+    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
+    """
+    return _percentile(HANDOFF_WAIT_P90_S, flt, engine)
 
 
 def handoff_resolution_median_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
-    """Median seconds from handoff request to resolution (resolved handoffs only)."""
-    return metric_value(HANDOFF_RESOLUTION_MEDIAN_S, flt, engine)
+    """Median seconds from handoff request to resolution (resolved handoffs only).
+
+    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
+    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
+    """
+    return _percentile(HANDOFF_RESOLUTION_MEDIAN_S, flt, engine)
 
 
 def handoff_resolution_p90_seconds(
     flt: MetricFilter = MetricFilter(), engine: Engine = None
 ) -> Optional[float]:
-    """90th percentile of seconds from handoff request to resolution (resolved handoffs only)."""
-    return metric_value(HANDOFF_RESOLUTION_P90_S, flt, engine)
+    """90th percentile of seconds from handoff request to resolution (resolved handoffs only).
+
+    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
+    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
+    """
+    return _percentile(HANDOFF_RESOLUTION_P90_S, flt, engine)
 
 
 # --- Views over all metrics ---------------------------------------------------
@@ -180,21 +207,22 @@ def summary(
 ) -> Dict[str, Optional[Number]]:
     """Every metric for ``flt``, in the order of :data:`METRICS`.
 
-    Two queries: one aggregate over the selected conversations (their counter
-    columns) for all metrics but the handoff percentiles, and one for the
-    four percentiles (two ranked subqueries over the selected handoffs).
+    The counter-based metrics from the daily rollups (cxm_store.rollup_figures),
+    the four handoff percentiles from the duration histograms
+    (cxm_store.duration_figures); both read the window's edge days raw.
     """
     with (engine or default_engine()).connect() as connection:
         values = dict(rollup_figures.aggregates(connection, flt, None)[None])
-        values.update(percentile_values(connection, flt, None).get(None, {}))
+        values.update(duration_figures.percentile_values(connection, flt, None)[None])
     return {metric: values.get(metric) for metric in METRICS}
 
 
 def breakdown(
     flt: MetricFilter, by: str, engine: Engine = None
 ) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
-    """Every metric per channel, language, topic or agent (one GROUP BY query for the
-    counter-based metrics, one per handoff duration for the percentiles).
+    """Every metric per channel, language, topic or agent (one GROUP BY over the daily
+    rollups for the counter-based metrics, one over the duration histograms for the
+    percentiles, plus the window's edge days).
 
     Groups are those with at least one selected conversation; a conversation
     without agent (or language) falls in the None group. By topic, a
@@ -204,7 +232,7 @@ def breakdown(
         raise ValueError(f"by must be one of {GROUPINGS}, not {by!r}")
     with (engine or default_engine()).connect() as connection:
         per_group = rollup_figures.aggregates(connection, flt, by)
-        percentiles = percentile_values(connection, flt, by)
+        percentiles = duration_figures.percentile_values(connection, flt, by)
     groups = sorted(per_group, key=lambda key: (key is None, key or ""))
     return {
         group: {
@@ -230,7 +258,12 @@ def timeseries(
         raise ValueError(f"unknown metric {metric!r}; use one of {METRICS}")
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}, not {grain!r}")
-    values = rollup_figures.grouped_values(metric, flt, grain, engine)
+    if metric in PERCENTILES:
+        with (engine or default_engine()).connect() as connection:
+            per_period = duration_figures.percentile_values(connection, flt, grain)
+        values = {period: figures[metric] for period, figures in per_period.items()}
+    else:
+        values = rollup_figures.grouped_values(metric, flt, grain, engine)
     if flt.start is not None and flt.end is not None:
         empty = 0 if metric == CONVERSATION_COUNT else None
         for period in periods(flt, grain):

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import ColumnElement
 
 from contract.metrics import (
     ABANDONMENT_RATE,
@@ -73,7 +74,8 @@ def whole_days(flt: MetricFilter) -> Tuple[Optional[date], Optional[date]]:
     return first, after
 
 
-def _key(value, by: Optional[str]):
+def group_key(value, by: Optional[str]):
+    """A rollup or raw row's group as the metrics name it (a week's Monday, None for '')."""
     if by in GRAINS:
         day = value if isinstance(value, date) else date.fromisoformat(str(value))
         if by == "week":
@@ -88,24 +90,33 @@ def _add(into: Dict, key, names: List[str], values) -> None:
         totals[name] += int(value or 0)
 
 
-def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],
-                 first: Optional[date], after: Optional[date], into: Dict) -> None:
-    grouping = {"day": _r.c.day, "week": _r.c.day, None: None}.get(by, _r.c.get(by))
-    query = select(*(func.sum(_r.c[m]) for m in rollups.MEASURES))
-    conditions = [_r.c.topic == (flt.topic or rollups.ALL_TOPICS)]
+def rollup_selection(rollup, flt: MetricFilter, by: Optional[str], first: Optional[date],
+                     after: Optional[date]) -> Tuple[Optional[ColumnElement], List[ColumnElement]]:
+    """The grouping column and the conditions selecting ``flt``'s whole days ``[first, after)``
+    in a rollup table keyed by day, channel, language, agent and topic.
+    """
+    grouping = {"day": rollup.c.day, "week": rollup.c.day, None: None}.get(by, rollup.c.get(by))
+    conditions = [rollup.c.topic == (flt.topic or rollups.ALL_TOPICS)]
     if by == "topic":
-        conditions = [_r.c.topic != rollups.ALL_TOPICS]
+        conditions = [rollup.c.topic != rollups.ALL_TOPICS]
     if first is not None:
-        conditions.append(_r.c.day >= first)
+        conditions.append(rollup.c.day >= first)
     if after is not None:
-        conditions.append(_r.c.day < after)
+        conditions.append(rollup.c.day < after)
     for name in ("channel", "language", "agent"):
         if getattr(flt, name) is not None:
-            conditions.append(_r.c[name] == getattr(flt, name))
+            conditions.append(rollup.c[name] == getattr(flt, name))
+    return grouping, conditions
+
+
+def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],
+                 first: Optional[date], after: Optional[date], into: Dict) -> None:
+    grouping, conditions = rollup_selection(_r, flt, by, first, after)
+    query = select(*(func.sum(_r.c[m]) for m in rollups.MEASURES))
     if grouping is not None:
         query = query.add_columns(grouping).group_by(grouping)
     for row in connection.execute(query.where(*conditions)):
-        key = _key(row[-1], by) if grouping is not None else None
+        key = group_key(row[-1], by) if grouping is not None else None
         _add(into, key, list(rollups.MEASURES), row)
 
 
@@ -117,28 +128,40 @@ def _from_conversations(connection: Connection, flt: MetricFilter, by: Optional[
     query = select(*(func.sum(values[m]) for m in rollups.MEASURES),
                    *metric_sql.shown_keys(keys)).select_from(s).group_by(*keys)
     for row in connection.execute(query):
-        key = _key(row[-1], by) if keys else None
+        key = group_key(row[-1], by) if keys else None
         _add(into, key, list(rollups.MEASURES), row)
 
 
-def totals(connection: Connection, flt: MetricFilter, by: Optional[str]) -> Dict:
-    """Summed measures per group (key None without ``by``): rollup days + raw edges."""
+def window_parts(flt: MetricFilter) -> Tuple[Optional[Tuple[Optional[date], Optional[date]]],
+                                               List[MetricFilter]]:
+    """The whole local days ``(first, after)`` inside the window (None: there are none),
+    and the filters of the partial days at its edges, to be read from the rows.
+    """
     first, after = whole_days(flt)
-    into: Dict = {}
     if first is not None and after is not None and first >= after:
-        _from_conversations(connection, flt, by, into)
-        return into
-    _from_rollup(connection, flt, by, first, after, into)
+        return None, [flt]
+    edges = []
     if first is not None:
         assert flt.start is not None  # whole days start after a bounded start
         edge_end = shoptime.local_midnight_utc(first, flt.zone)
         if utc_naive(flt.start) < edge_end:
-            _from_conversations(connection, replace(flt, end=edge_end), by, into)
+            edges.append(replace(flt, end=edge_end))
     if after is not None:
         assert flt.end is not None  # whole days end before a bounded end
         edge_start = shoptime.local_midnight_utc(after, flt.zone)
         if edge_start < utc_naive(flt.end):
-            _from_conversations(connection, replace(flt, start=edge_start), by, into)
+            edges.append(replace(flt, start=edge_start))
+    return (first, after), edges
+
+
+def totals(connection: Connection, flt: MetricFilter, by: Optional[str]) -> Dict:
+    """Summed measures per group (key None without ``by``): rollup days + raw edges."""
+    days, edges = window_parts(flt)
+    into: Dict = {}
+    if days is not None:
+        _from_rollup(connection, flt, by, *days, into)
+    for edge in edges:
+        _from_conversations(connection, edge, by, into)
     return into
 
 

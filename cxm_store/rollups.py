@@ -37,9 +37,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from contract.vocabulary import ABANDONED, ESCALATED, RESOLVED
-from cxm_store import shoptime
+from cxm_store import duration_rollups
 from cxm_store.db import Base
 from cxm_store.models import SURVEY_COUNTERS
+from cxm_store.sqlfuncs import create_row_trigger, drop_row_trigger, literal_sql, local_day_sql
 
 KEYS = ("day", "channel", "language", "agent", "topic")
 ALL_TOPICS = ""  # the topic of the rows that count every conversation once
@@ -107,18 +108,7 @@ def measure_values(c) -> Dict[str, ColumnElement]:
     return values
 
 
-def local_day_sql(moment: str, zone: str, dialect: str) -> str:
-    """SQL for the shop-local date of the naive UTC timestamp ``moment`` (SQL text)."""
-    shoptime.zone_info(zone)  # refuses unknown names before they reach SQL
-    if dialect == "postgresql":
-        return f"CAST(({moment} AT TIME ZONE 'UTC') AT TIME ZONE '{zone}' AS DATE)"
-    spans = shoptime.offset_spans(zone)
-    if len(spans) > 1:
-        raise ValueError(f"{zone} has summer time: SQLite rollups need a fixed UTC offset")
-    return f"date({moment}, '{spans[0][1]:+d} minutes')"
-
-
-TABLES = (daily_rollups, rollup_settings)
+TABLES = (daily_rollups, rollup_settings, duration_rollups.handoff_durations)
 
 
 def create_tables(connection: Connection) -> None:
@@ -127,13 +117,8 @@ def create_tables(connection: Connection) -> None:
 
 def drop(connection: Connection) -> None:
     _drop_triggers(connection)
+    duration_rollups.drop_triggers(connection)
     metadata.drop_all(connection, tables=TABLES)
-
-
-def _sql(element, connection: Connection) -> str:
-    return str(
-        element.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
-    )
 
 
 def _upsert(connection: Connection, row: str, sign: str, topic: str, source: str, zone: str) -> str:
@@ -142,7 +127,7 @@ def _upsert(connection: Connection, row: str, sign: str, topic: str, source: str
     (SQL: ``''`` for the all-topics row).
     """
     c = conversation_table(row)
-    values = [_sql(value, connection) for value in measure_values(c).values()]
+    values = [literal_sql(value, connection) for value in measure_values(c).values()]
     if sign == "-":
         values = [f"-({value})" for value in values]
     keys = [
@@ -200,37 +185,19 @@ def _statements(connection: Connection, steps, zone: str) -> List[str]:
 def install_triggers(connection: Connection, zone: str) -> None:
     """(Re-)create the triggers that keep ``daily_rollups`` for local days of ``zone``."""
     _drop_triggers(connection)
-    postgres = connection.dialect.name == "postgresql"
     for name, (on, timing, steps) in _TRIGGERS.items():
-        body = ";\n".join(_statements(connection, steps, zone)) + ";"
-        if postgres:
-            back = "OLD" if "DELETE" in timing else "NEW"  # plpgsql: return the row
-            connection.exec_driver_sql(
-                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-                f"BEGIN\n{body}\nRETURN {back};\nEND $$"
-            )
-            connection.exec_driver_sql(
-                f"CREATE TRIGGER {name} {timing} ON {on} FOR EACH ROW EXECUTE FUNCTION {name}()"
-            )
-        else:
-            connection.exec_driver_sql(
-                f"CREATE TRIGGER {name} {timing} ON {on} FOR EACH ROW BEGIN\n{body}\nEND"
-            )
+        create_row_trigger(connection, name, on, timing, _statements(connection, steps, zone))
 
 
 def _drop_triggers(connection: Connection) -> None:
-    postgres = connection.dialect.name == "postgresql"
     for name, (on, _, _) in _TRIGGERS.items():
-        if postgres:
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {on}")
-            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
-        else:
-            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+        drop_row_trigger(connection, name, on)
 
 
 def rebuild(connection: Connection, zone: str) -> int:
-    """Recompute ``daily_rollups`` from the conversations for ``zone``'s days, and re-create
-    the triggers for that zone. Returns the number of rollup rows.
+    """Recompute ``daily_rollups`` and the handoff-duration histograms
+    (:mod:`cxm_store.duration_rollups`) for ``zone``'s days, and re-create the
+    triggers for that zone. Returns the number of daily rollup rows.
     """
     dialect = connection.dialect.name
     connection.execute(daily_rollups.delete())
@@ -238,7 +205,7 @@ def rebuild(connection: Connection, zone: str) -> int:
     connection.execute(rollup_settings.insert().values(zone=zone))
     c = conversation_table()
     sums = ", ".join(
-        f"SUM({_sql(value, connection)})" for value in measure_values(c).values()
+        f"SUM({literal_sql(value, connection)})" for value in measure_values(c).values()
     )
     day = local_day_sql("conversations.started_at", zone, dialect)
     keys = f"{day}, channel, COALESCE(language, ''), COALESCE(agent, '')"
@@ -253,6 +220,7 @@ def rebuild(connection: Connection, zone: str) -> int:
         f"GROUP BY {keys}, t.topic"
     )
     install_triggers(connection, zone)
+    duration_rollups.rebuild(connection, zone)
     return connection.execute(select(func.count()).select_from(daily_rollups)).scalar()
 
 

@@ -4,11 +4,12 @@ Metrics are written once in SQLAlchemy Core; only date arithmetic and local
 days (the shop's time zone) need a dialect-specific rendering, kept here.
 """
 from datetime import datetime
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlalchemy import Float, Integer, String
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ClauseElement, ColumnElement, FunctionElement
 
 from cxm_store import shoptime
 
@@ -118,3 +119,62 @@ def _period_label_sqlite(element, compiler, **kw) -> str:
 @compiles(period_label, "postgresql")
 def _period_label_postgresql(element, compiler, **kw) -> str:
     return "to_char(%s, 'YYYY-MM-DD')" % compiler.process(list(element.clauses)[0], **kw)
+
+
+def local_day_sql(moment: str, zone: str, dialect: str) -> str:
+    """SQL text for the shop-local date of the naive UTC timestamp ``moment`` (SQL text),
+    for the rollups' triggers (SQLite has no zone database: a fixed UTC offset only).
+    """
+    shoptime.zone_info(zone)  # refuses unknown names before they reach SQL
+    if dialect == "postgresql":
+        return f"CAST(({moment} AT TIME ZONE 'UTC') AT TIME ZONE '{zone}' AS DATE)"
+    spans = shoptime.offset_spans(zone)
+    if len(spans) > 1:
+        raise ValueError(f"{zone} has summer time: SQLite rollups need a fixed UTC offset")
+    return f"date({moment}, '{spans[0][1]:+d} minutes')"
+
+
+def literal_sql(element: ClauseElement, connection: Connection) -> str:
+    """``element`` as SQL text for ``connection``'s dialect, values inlined (trigger bodies
+    take no parameters).
+    """
+    return str(
+        element.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    )
+
+
+def create_row_trigger(connection: Connection, name: str, table: str, timing: str,
+                       statements: Sequence[str], changed: Optional[Sequence[str]] = None) -> None:
+    """A FOR EACH ROW trigger ``name`` on ``table`` running ``statements`` (which read the row
+    as NEW / OLD) at ``timing`` (``AFTER INSERT``, ``BEFORE DELETE``...), only when one of the
+    ``changed`` columns changed if given. On PostgreSQL a plpgsql function of the same name
+    holds the statements.
+    """
+    body = ";\n".join(statements) + ";"
+    if connection.dialect.name == "postgresql":
+        back = "OLD" if "DELETE" in timing else "NEW"  # a BEFORE trigger must return the row
+        when = "" if not changed else "WHEN (" + " OR ".join(
+            f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in changed) + ") "
+        connection.exec_driver_sql(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{body}\nRETURN {back};\nEND $$"
+        )
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW {when}"
+            f"EXECUTE FUNCTION {name}()"
+        )
+        return
+    when = "" if not changed else "WHEN " + " OR ".join(
+        f"old.{c} IS NOT new.{c}" for c in changed) + " "
+    connection.exec_driver_sql(
+        f"CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW {when}BEGIN\n{body}\nEND"
+    )
+
+
+def drop_row_trigger(connection: Connection, name: str, table: str) -> None:
+    """Drop the trigger ``name`` on ``table`` (and its PostgreSQL function), if there is one."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
+    else:
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")

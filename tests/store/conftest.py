@@ -39,6 +39,7 @@ TABLES = (
     "customer_identities",
     "customers",
     "daily_rollups",  # TRUNCATE fires no row trigger: the rollup is emptied with its facts
+    "handoff_durations",
 )
 
 

@@ -1,0 +1,108 @@
+"""Handoff-duration percentiles read from the daily histograms, whatever the range.
+
+Like :mod:`cxm_store.rollup_figures`: the whole shop-local days inside the
+window are summed from ``handoff_durations`` (counts per bucket, a few
+hundred thousand rows at most over a year of a million conversations), the
+partial days at its edges are counted from the handoffs themselves in the
+same buckets, and each percentile is read from the summed counts
+(:func:`cxm_store.duration_rollups.percentile`: within 1 s + 5 % of the exact
+value). When the store's rollup does not serve the filter (no rollup, another
+zone's days, topics of topic-filtered conversations), the exact percentiles
+are computed from the handoffs (:func:`cxm_store.metric_sql.percentile_values`).
+"""
+from collections import Counter
+from typing import Dict, Optional, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from cxm_store import metric_sql, rollup_figures
+from cxm_store.duration_rollups import CLOCKS, bucket_of, handoff_durations, percentile
+from cxm_store.metric_sql import PERCENTILES, MetricFilter, Number
+from cxm_store.models import Handoff
+from cxm_store.sqlfuncs import seconds_between
+
+# group -> clock -> bucket -> handoffs
+Histograms = Dict[Optional[str], Dict[str, Counter]]
+_d = handoff_durations
+_h = Handoff.__table__
+_CLOCK_OF = {until: clock for clock, until in CLOCKS.items()}
+
+
+def _add(into: Histograms, group, clock: str, bucket: int, handoffs) -> None:
+    into.setdefault(group, {}).setdefault(clock, Counter())[bucket] += int(handoffs or 0)
+
+
+def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str], days,
+                 clocks: Sequence[str], into: Histograms) -> None:
+    grouping, conditions = rollup_figures.rollup_selection(_d, flt, by, *days)
+    keys = [_d.c.clock, _d.c.bucket] + ([grouping] if grouping is not None else [])
+    query = (select(*keys, func.sum(_d.c.handoffs))
+             .where(_d.c.clock.in_(clocks), *conditions).group_by(*keys))
+    for row in connection.execute(query):
+        group = rollup_figures.group_key(row[2], by) if grouping is not None else None
+        _add(into, group, row[0], row[1], row[-1])
+
+
+def _from_handoffs(connection: Connection, flt: MetricFilter, by: Optional[str],
+                   clocks: Sequence[str], into: Histograms) -> None:
+    s = metric_sql.scope(flt, by)
+    keys = metric_sql.group_keys(s)
+    for clock in clocks:
+        until = CLOCKS[clock]
+        durations = (
+            select(*keys, seconds_between(_h.c[until], _h.c.requested_at).label("s"))
+            .select_from(s.join(_h, _h.c.conversation_id == s.c.conversation_id))
+            .where(s.c.has_handoff == True, _h.c[until].isnot(None))  # noqa: E712 (index)
+            .subquery("durations")
+        )
+        groups = [durations.c[key.name] for key in keys]
+        bucket = bucket_of(durations.c.s)
+        query = (select(bucket, func.count(), *metric_sql.shown_keys(groups))
+                 .group_by(bucket, *groups))
+        for row in connection.execute(query):
+            group = rollup_figures.group_key(row[-1], by) if groups else None
+            _add(into, group, clock, row[0], row[1])
+
+
+def histograms(connection: Connection, flt: MetricFilter, by: Optional[str],
+               clocks: Sequence[str]) -> Histograms:
+    """Handoffs per bucket of each clock, per group (key None without ``by``): histogram
+    days + raw edges. Only groups with a stopped clock are present.
+    """
+    days, edges = rollup_figures.window_parts(flt)
+    into: Histograms = {}
+    if days is not None:
+        _from_rollup(connection, flt, by, days, clocks, into)
+    for edge in edges:
+        _from_handoffs(connection, edge, by, clocks, into)
+    return into
+
+
+def percentile_values(connection: Connection, flt: MetricFilter,
+                      by: Optional[str]) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
+    """The handoff percentiles (:data:`cxm_store.metric_sql.PERCENTILES`) per group (key None
+    without ``by``), from the histograms when the rollup serves ``flt``.
+    """
+    if not rollup_figures.usable(connection, flt, by):
+        return metric_sql.percentile_values(connection, flt, by)
+    clocks = sorted({_CLOCK_OF[until] for until, _ in PERCENTILES.values()})
+    found = histograms(connection, flt, by, clocks)
+    if by is None:
+        found.setdefault(None, {})
+    return {
+        group: {
+            metric: percentile(per_clock.get(_CLOCK_OF[until], Counter()), pct)
+            for metric, (until, pct) in PERCENTILES.items()
+        }
+        for group, per_clock in found.items()
+    }
+
+
+def clock_percentile(connection: Connection, flt: MetricFilter, clock: str,
+                     pct: float) -> Optional[float]:
+    """One clock's ``pct``-th percentile over ``flt`` from the histograms (the caller has
+    checked that the rollup serves ``flt``: :func:`cxm_store.rollup_figures.usable`).
+    """
+    found = histograms(connection, flt, None, (clock,))
+    return percentile(found.get(None, {}).get(clock, Counter()), pct)
