@@ -48,6 +48,7 @@ from cxm_store.handoff_queue import (  # noqa: F401 (re-exported: callers import
     waiting_queue,
     within_business_hours,
 )
+from cxm_store.metric_counters import count_handoff
 from cxm_store.models import (
     Conversation,
     Handoff,
@@ -85,18 +86,8 @@ def request_handoff(
         )
         session.add(handoff)
         session.flush()
-        _note_handoff(session, conversation_id)
+        count_handoff(session, conversation_id)
         return handoff.id
-
-
-def _note_handoff(session, conversation_id: int) -> None:
-    """Set the conversation's ``has_handoff`` counter (metrics), in the caller's transaction."""
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.has_handoff.is_(False))
-        .values(has_handoff=True)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def claim_handoff(handoff_id: int, agent: str, at: datetime, engine: Engine = None) -> bool:
@@ -212,7 +203,7 @@ def leave_message(
             session.add(handoff)
         handoff.status = TICKET
         session.flush()
-        _note_handoff(session, conversation_id)
+        count_handoff(session, conversation_id)
         session.add(
             HandoffTicket(
                 handoff_id=handoff.id,

@@ -36,9 +36,10 @@ from cxm_store.journey_models import (
     LinkCode,
     OrderProof,
 )
+from cxm_store.metric_counters import REPEAT_CONTACT_WINDOW
 from cxm_store.models import Conversation, Customer, CustomerIdentity, Order, SurveyAnswer
 from cxm_store.orders import normalise_order_id
-from cxm_store.touchpoints import REPEAT_CONTACT_WINDOW, _customer_for
+from cxm_store.touchpoints import _customer_for
 
 CODE_LIFETIME = timedelta(minutes=10)
 # Failed codes an identity may type per window before it must wait: with

@@ -6,14 +6,14 @@ Scales: ``resolved`` 0/1 (no/yes), ``csat`` 1-5, ``ces`` 1-7 (7 = very easy),
 from datetime import datetime, timedelta
 from typing import Optional, Tuple, Union
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.engine import Engine
 
 from contract.vocabulary import SCALES, SURVEY_KINDS, SURVEY_STATUSES
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.follow_ups import on_survey_answer
+from cxm_store.metric_counters import count_survey
 from cxm_store.models import (
-    SURVEY_COUNTERS,
     Conversation,
     SurveyAnswer,
     survey_tally,
@@ -82,7 +82,7 @@ def record_survey_answer(
         if kind == "resolved" and status == "answered":
             conversation.resolved_confirmed = score == 1
         session.flush()
-        _count(session, conversation_id, survey_tally(kind, status, score))
+        count_survey(session, conversation_id, survey_tally(kind, status, score))
         on_survey_answer(session, conversation, kind, status, score, answer.answered_at or asked_at)
         return answer.id
 
@@ -140,7 +140,7 @@ def record_survey_question(
         )
         session.add(answer)
         session.flush()
-        _count(session, conversation_id, survey_tally(kind, "unanswered", None))
+        count_survey(session, conversation_id, survey_tally(kind, "unanswered", None))
         return answer.id
 
 
@@ -218,32 +218,12 @@ def record_survey_response(
         session.flush()
         after = survey_tally(kind, status, score)
         if before is None:
-            _count(session, conversation_id, after)
+            count_survey(session, conversation_id, after)
         else:
             # The question was counted when asked: add only what the reply changes.
-            _count(session, conversation_id, tuple(n - o for n, o in zip(after, before)))
+            count_survey(session, conversation_id, tuple(n - o for n, o in zip(after, before)))
         on_survey_answer(session, conversation, kind, status, score, at)
         return row.id
-
-
-def _count(session, conversation_id: int, deltas: tuple) -> None:
-    """Add ``deltas`` (``SURVEY_COUNTERS`` order) to the conversation's survey tallies.
-
-    An UPDATE of ``column = column + n``, in the caller's transaction, so
-    concurrent writes to the same conversation never lose a count.
-    """
-    changes = {
-        name: getattr(Conversation, name) + delta
-        for name, delta in zip(SURVEY_COUNTERS, deltas)
-        if delta
-    }
-    if changes:
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(changes)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _pending(session, conversation_id: int, kind: str) -> Optional[SurveyAnswer]:

@@ -6,7 +6,7 @@ transaction touching a handful of indexed rows.
 from datetime import datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from contract.vocabulary import (
     ABANDONED,
     INACTIVITY_WINDOW,  # noqa: F401 (re-exported)
-    SMALL_TALK_INTENTS,
 )
 from cxm_store import sentiment
 from cxm_store.conversation_outcomes import (  # noqa: F401 (re-exported: callers import them from here)
@@ -24,19 +23,14 @@ from cxm_store.conversation_outcomes import (  # noqa: F401 (re-exported: caller
 )
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.follow_ups import on_customer_sentiment
+from cxm_store.metric_counters import count_topic
 from cxm_store.models import (
     Conversation,
-    ConversationTopic,
     Customer,
     CustomerIdentity,
     Message,
 )
 from cxm_store.pii import mask_pii
-
-
-def is_chitchat(topic: str) -> bool:
-    """Return True for small-talk topics (``greet``, ``thanks``...): never a primary topic."""
-    return topic in SMALL_TALK_INTENTS
 
 
 def record_customer_message(
@@ -135,7 +129,7 @@ def record_customer_message(
                 if language:
                     conversation.language = language
                 if topic and not is_fallback:
-                    _note_topic(session, conversation, topic, at)
+                    count_topic(session, conversation, topic, at)
                 return conversation.id
         except IntegrityError:
             if attempt == 2:
@@ -273,61 +267,3 @@ def _current_conversation(
     session.add(conversation)
     session.flush()
     return conversation
-
-
-def _note_topic(session: Session, conversation: Conversation, topic: str, at: datetime) -> None:
-    seen = session.scalar(
-        select(ConversationTopic.id).where(
-            ConversationTopic.conversation_id == conversation.id, ConversationTopic.topic == topic
-        )
-    )
-    if seen is None:
-        session.add(
-            ConversationTopic(conversation_id=conversation.id, topic=topic, first_seen_at=at)
-        )
-    if conversation.primary_topic is None and not is_chitchat(topic):
-        conversation.primary_topic = topic
-        _note_repeat(session, conversation)
-
-
-# A conversation followed within this window by another one of the same
-# customer with the same primary topic is no first-contact resolution.
-REPEAT_CONTACT_WINDOW = timedelta(days=7)
-
-
-def _note_repeat(session: Session, conversation: Conversation) -> None:
-    """Keep ``repeat_within_7d`` (FCR) current once ``conversation`` has its primary topic.
-
-    Both directions: the customer's earlier conversations with that topic
-    started at most 7 days before this one are now repeated; and this one is
-    repeated if a later one with the topic already exists (an import, or a
-    primary topic found late). Served by ix_conversations_customer_topic_started.
-    """
-    same = (
-        Conversation.customer_id == conversation.customer_id,
-        Conversation.primary_topic == conversation.primary_topic,
-        Conversation.id != conversation.id,
-    )
-    start = conversation.started_at
-    session.execute(
-        update(Conversation)
-        .where(
-            *same,
-            Conversation.started_at < start,
-            Conversation.started_at >= start - REPEAT_CONTACT_WINDOW,
-            Conversation.repeat_within_7d.is_(False),
-        )
-        .values(repeat_within_7d=True)
-        .execution_options(synchronize_session=False)
-    )
-    later = session.scalar(
-        select(Conversation.id)
-        .where(
-            *same,
-            Conversation.started_at > start,
-            Conversation.started_at <= start + REPEAT_CONTACT_WINDOW,
-        )
-        .limit(1)
-    )
-    if later is not None:
-        conversation.repeat_within_7d = True
