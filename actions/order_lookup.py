@@ -55,13 +55,21 @@ def order_for_sender(tracker: Tracker, order_id: Text) -> Optional[OrderLookup]:
 
 
 # The answers that name the tracking number (domain.yml).
-TRACKING_RESPONSES = frozenset({"utter_order_status_shipped", "utter_order_status_delivered"})
+TRACKING_RESPONSES = frozenset({
+    "utter_order_status_shipped", "utter_order_status_delivered",
+    "utter_order_cancel_too_late", "utter_order_address_too_late",
+})
+# What stands where the tracking number would be, for whoever has not proved the order theirs.
+TRACKING_WITHHELD = {"id": "(khusus pemesan)", "en": "(for the buyer only)"}
 
 
 def tell_order(dispatcher: CollectingDispatcher, lookup: OrderLookup, answer: Dict[Text, Any], language: Text) -> None:
     """Utter an order answer; after one whose tracking number was withheld, say how to see it."""
+    withheld = lookup.tracking_withheld and answer.get("response") in TRACKING_RESPONSES
+    if withheld:
+        answer = {**answer, "tracking_number": TRACKING_WITHHELD.get(language, TRACKING_WITHHELD["en"])}
     dispatcher.utter_message(**answer)
-    if lookup.tracking_withheld and answer.get("response") in TRACKING_RESPONSES:
+    if withheld:
         dispatcher.utter_message(text=OWNER_ONLY.get(language, OWNER_ONLY["en"]))
 
 

@@ -21,12 +21,21 @@ def ask(make_tracker, domain, sender, text, intent="check_order_status", action=
     return [m.get("tracking_number") or m.get("text") or m.get("response") for m in dispatcher.messages], dispatcher
 
 
+def rendered(domain, message):
+    """The Indonesian text of a response as the customer reads it."""
+    params = {key: value for key, value in message.items() if key != "response"}
+    return domain["responses"][message["response"]][0]["text"].format(**params)
+
+
 def test_a_stranger_hears_only_the_general_status(make_tracker, domain, orders_db):
     said, dispatcher = ask(make_tracker, domain, "stranger-1", f"cek pesanan {ORDER}")
     assert dispatcher.messages[0]["response"] == "utter_order_status_shipped"
-    assert dispatcher.messages[0]["eta"] and dispatcher.messages[0]["tracking_number"] == "-"
+    assert dispatcher.messages[0]["eta"] and dispatcher.messages[0]["tracking_number"] == "(khusus pemesan)"
     assert TRACKING not in str(dispatcher.messages)
     assert said[1] == order_lookup.OWNER_ONLY["id"]
+    # What the customer reads: the number's place says why it is missing, not "No. resi: -".
+    shown = rendered(domain, dispatcher.messages[0])
+    assert "No. resi: (khusus pemesan)." in shown and "-." not in shown
     # Nor through the FAQ's order-aware answers ("when will it arrive?").
     _, faq = ask(make_tracker, domain, "stranger-1", f"{ORDER} kapan sampai?", "faq/shipping_time",
                  ActionAnswerFaq())
@@ -47,8 +56,8 @@ def test_the_customer_who_placed_it_sees_the_tracking_number_from_then_on(make_t
 def test_walking_order_numbers_is_stopped_per_sender(make_tracker, domain, orders_db):
     for _ in range(order_lookup.LIMITER.limit):
         said, _ = ask(make_tracker, domain, "walker", f"cek {ORDER}")
-        assert said[0] == "-"
+        assert said[0] == "(khusus pemesan)"
     said, _ = ask(make_tracker, domain, "walker", f"cek {ORDER}")
     assert said == [order_lookup.TOO_MANY["id"]]
     said, _ = ask(make_tracker, domain, "someone-else", f"cek {ORDER}")
-    assert said[0] == "-"  # the limit is per sender
+    assert said[0] == "(khusus pemesan)"  # the limit is per sender
