@@ -42,7 +42,9 @@ from sqlalchemy.sql import ColumnElement
 from contract.metrics import CSAT_PERCENT, ESCALATION_RATE
 from contract.vocabulary import CSAT, CSAT_SATISFIED
 from cxm_store import metrics
+from cxm_store.customer_images import PHOTO_LINE, conversation_images
 from cxm_store.db import default_engine
+from cxm_store.handoff_notes import conversation_notes
 from cxm_store.metrics import MetricFilter, filter_conditions, interpolated_percentile
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
 from cxm_store.sqlfuncs import period_label, seconds_between
@@ -265,7 +267,14 @@ def first_response_median_seconds(flt: MetricFilter, engine: Engine = None) -> O
 
 
 def transcript(conversation_id: int, engine: Engine = None) -> Optional[Dict[str, Any]]:
-    """A conversation's header and its (PII-masked) transcript, for the read-only lead view."""
+    """A conversation's header and its (PII-masked) transcript, for the read-only lead view.
+
+    ``messages`` holds, oldest first, what the customer, the bot and the agents
+    wrote, each ``[photo]`` line with its picture under ``image`` (the n-th
+    photo line shows the n-th picture, as in the console), and the agents-only
+    notes and transfers under ``note`` (sender ``note``), each after the lines
+    written before it.
+    """
     with _engine(engine).connect() as connection:
         head = connection.execute(select(_c).where(_c.c.id == conversation_id)).mappings().first()
         if head is None:
@@ -280,8 +289,19 @@ def transcript(conversation_id: int, engine: Engine = None) -> Optional[Dict[str
             .where(_a.c.conversation_id == conversation_id)
             .order_by(_a.c.asked_at, _a.c.id)
         ).mappings().all()
+    pictures = iter(conversation_images(conversation_id, engine=engine))
+    shown: List[Dict[str, Any]] = [
+        {**line, "image": next(pictures, None) if line["sender"] == "customer" and line["text"] == PHOTO_LINE else None}
+        for line in lines
+    ]
+    notes = [
+        {"at": note["at"], "sender": "note", "text": note["text"], "note": note}
+        for note in conversation_notes(conversation_id, engine=engine)
+    ]
+    # Stable: a note follows the lines written at or before its time.
+    timeline = sorted(shown + notes, key=lambda entry: entry["at"])
     return {
         "conversation": {k: _iso(v) for k, v in head.items()},
-        "messages": [{**line, "at": _iso(line["at"])} for line in lines],
+        "messages": [{**entry, "at": _iso(entry["at"])} for entry in timeline],
         "survey": [dict(answer) for answer in answers],
     }

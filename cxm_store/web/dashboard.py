@@ -105,6 +105,11 @@ TEXT: Dict[str, Dict[str, str]] = {
         "nav.Conversations": "Percakapan", "nav.Dashboard": "Dasbor",
         "negative_topics": "Topik dengan percakapan negatif terbanyak",
         "scored": "Dinilai", "negative": "Negatif",
+        "note_from": "Catatan dari {author}", "transferred": "Dialihkan oleh {from_agent} ke {to_agent}",
+        "the_queue": "antrean", "agents_only": "catatan internal · hanya agen yang melihat ini",
+        "photo_alt": "Foto dari pelanggan ({width}×{height})",
+        "claim.faq/item_damaged": "disimpan bersama klaim barang rusak",
+        "claim.faq/wrong_item": "disimpan bersama klaim barang salah kirim",
     },
     "en": {
         "title": "CX dashboard", "filters": "Filters", "range": "Range", "days": "{n} days",
@@ -131,6 +136,11 @@ TEXT: Dict[str, Dict[str, str]] = {
         "nav.Conversations": "Conversations", "nav.Dashboard": "Dashboard",
         "negative_topics": "Topics with the most negative conversations",
         "scored": "Scored", "negative": "Negative",
+        "note_from": "Note from {author}", "transferred": "Transferred by {from_agent} to {to_agent}",
+        "the_queue": "the queue", "agents_only": "internal note · only agents see this",
+        "photo_alt": "Photo from the customer ({width}×{height})",
+        "claim.faq/item_damaged": "kept with the damaged item claim",
+        "claim.faq/wrong_item": "kept with the wrong item claim",
     },
 }
 # Metric labels come from the registry, under "m.<metric>" (the page reads them from here).
