@@ -92,7 +92,7 @@ def _view(row: CustomerImage, folder: Path) -> StoredImage:
 
 def receive_photo(
     bot_channel: str, sender_id: str, photo: Any, at: datetime,
-    thanks: Callable[[Optional[str], bool], str], engine: Engine = None,
+    thanks: Callable[[Optional[str], bool], str], language: Optional[str] = None, engine: Engine = None,
 ) -> Dict[str, Any]:
     """The channels' image sink: keep the photo in the customer's conversation and thank them.
 
@@ -102,6 +102,7 @@ def receive_photo(
         photo: The cleaned photo (``data``, ``content_type``, ``width``, ``height``).
         at: When it arrived.
         thanks: ``thanks(language, for_claim)``: the channel's words of thanks.
+        language: The language the bot answers the customer in; None: the conversation's stored one.
         engine: Store engine (default: the configured one).
 
     Returns:
@@ -111,8 +112,9 @@ def receive_photo(
         store_channel(bot_channel), sender_id, PHOTO_LINE, at, None, engine=engine
     )
     stored = save_image(conversation_id, photo, at, engine=engine)
-    with session_factory(engine)() as session:
-        language = session.scalar(select(Conversation.language).where(Conversation.id == conversation_id))
+    if language is None:
+        with session_factory(engine)() as session:
+            language = session.scalar(select(Conversation.language).where(Conversation.id == conversation_id))
     for_claim = stored.claim_topic is not None
     text = thanks(language, for_claim)
     record_bot_message(conversation_id, text, at, engine=engine)
@@ -123,14 +125,19 @@ def receive_photo(
 
 
 def conversation_images(conversation_id: int, engine: Engine = None) -> List[Dict]:
-    """The pictures of a conversation, oldest first (no file contents)."""
+    """The pictures of a conversation, oldest first (no file contents).
+
+    A picture sent before the customer said what was wrong ("[photo]", then
+    "it arrived broken") belongs to the claim they opened after it.
+    """
     with session_factory(engine)() as session:
         rows = session.scalars(
             select(CustomerImage).where(CustomerImage.conversation_id == conversation_id).order_by(CustomerImage.at)
         ).all()
+        later_claim = _claim_topic(session, conversation_id) if any(r.claim_topic is None for r in rows) else None
         return [
             {"id": r.id, "at": r.at, "content_type": r.content_type, "size_bytes": r.size_bytes,
-             "width": r.width, "height": r.height, "claim_topic": r.claim_topic}
+             "width": r.width, "height": r.height, "claim_topic": r.claim_topic or later_claim}
             for r in rows
         ]
 

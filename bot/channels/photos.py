@@ -5,6 +5,9 @@ an *image sink*, a function named by import path (``CXM_IMAGE_SINK``, default
 :func:`cxm_store.customer_images.receive_photo`) that keeps it with the
 customer's conversation and thanks the customer with :func:`thanks`, in
 their language, saying so when the photo joins a damaged- or wrong-item claim.
+Their language is the one the bot answers the conversation in (its tracker's
+``language`` slot, :func:`conversation_language`), for a refusal too; only a
+customer the bot has not met yet is answered in their device's language.
 
 Checks: at most :data:`MAX_PHOTO_BYTES` (10 MB) as sent; a JPEG, PNG or WebP
 picture by its content (Pillow reads it; the file name and the declared type
@@ -15,11 +18,16 @@ still shows upright.
 """
 import importlib
 import io
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Text
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from contract.dialogue import LANGUAGE_SLOT
+
+logger = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
@@ -104,8 +112,26 @@ def clean_photo(data: bytes) -> CleanPhoto:
     return CleanPhoto(out.getvalue(), FORMATS[kind], bare.width, bare.height)
 
 
-# sink(bot channel, sender id, photo, when, thanks) -> {"image_id", "conversation_id", "thanks", ...}
+# sink(bot channel, sender id, photo, when, thanks, language=None) -> {"image_id", "conversation_id", "thanks", ...}
 PhotoSink = Callable[..., Dict[Text, Any]]
+
+
+async def conversation_language(app: Any, sender: Text) -> Optional[Text]:
+    """The language the bot answers ``sender`` in (their tracker's slot); None if the bot has not met them.
+
+    Args:
+        app: The Rasa server's Sanic app (its agent holds the tracker store).
+        sender: The customer's sender id.
+    """
+    tracker_store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
+    if tracker_store is None:
+        return None
+    try:
+        tracker = await tracker_store.retrieve(sender)
+    except Exception:  # noqa: BLE001 - an outage must not cost the customer their answer
+        logger.warning("Language of %s not read (tracker store unavailable)", sender, exc_info=True)
+        return None
+    return tracker.get_slot(LANGUAGE_SLOT) if tracker else None
 
 
 def photo_sink() -> PhotoSink:

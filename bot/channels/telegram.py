@@ -64,6 +64,7 @@ from telegram.error import (
 
 from bot.channels.json_body import json_object
 from bot.channels.message_length import length_problem, max_message_chars
+from bot.channels.photos import conversation_language
 from bot.channels.telegram_output import TelegramOutput
 from bot.channels.telegram_photos import file_url_for, is_photo, receive_photo
 from bot.channels.telegram_support import (  # noqa: F401 (tests import some of them here)
@@ -130,6 +131,7 @@ class TelegramInput(InputChannel):
         self.chat_locks = KeyedLocks()
         self._tasks: Set[asyncio.Task] = set()
         self._poller: Optional[asyncio.Task] = None
+        self.app: Optional[Sanic] = None
         self.bot: Optional[Bot] = (
             Bot(self.token, base_url=self.base_url, base_file_url=file_url_for(self.base_url)) if self.token else None
         )
@@ -195,7 +197,8 @@ class TelegramInput(InputChannel):
             return response.json({"ok": True})
 
         @telegram.listener("after_server_start")
-        async def start_polling(_: Sanic, __: Any) -> None:
+        async def start_polling(app: Sanic, __: Any) -> None:
+            self.app = app  # its agent knows the language each conversation is answered in
             if self.active and self.mode == "polling":
                 self._poller = asyncio.create_task(self.poll(on_new_message))
 
@@ -289,8 +292,13 @@ class TelegramInput(InputChannel):
         output = self.get_output_channel()
         if message.text is None and is_photo(message):
             if not edited:
+                # The caption ("the screen arrived cracked") is the customer's words: the bot
+                # answers them first, so the photo finds the claim they open.
+                if (message.caption or "").strip():
+                    await self._handle_text(update, message, message.caption, edited, on_new_message)
                 user = update.effective_user
-                await receive_photo(self.bot, message, sender, output, user.language_code if user else None)
+                known = await conversation_language(self.app, sender) if self.app else None
+                await receive_photo(self.bot, message, sender, output, known, user.language_code if user else None)
             return
         if message.text is None:
             # Sticker, voice, video, document, location, contact... An
@@ -298,7 +306,16 @@ class TelegramInput(InputChannel):
             if not edited:
                 await output.send_text_message(sender, NOT_TEXT_REPLY)
             return
-        text = clean_message_text(message.text)
+        await self._handle_text(update, message, message.text, edited, on_new_message)
+
+    async def _handle_text(
+        self, update: Update, message: Message, typed: Text, edited: bool,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
+        """Hand what the customer typed (a message or a photo's caption) to Rasa, or answer it here."""
+        sender = sender_id_for(message.chat.id)
+        output = self.get_output_channel()
+        text = clean_message_text(typed)
         if not text:
             await output.send_text_message(sender, EMPTY_TEXT_REPLY)
             return

@@ -30,7 +30,9 @@ def file_url_for(base_url: Text) -> Text:
     return f"{head}/file/{tail}"
 
 
-async def receive_photo(bot: Any, message: Any, sender: Text, output: Any, language: Optional[Text]) -> None:
+async def receive_photo(
+    bot: Any, message: Any, sender: Text, output: Any, known: Optional[Text], device: Optional[Text]
+) -> None:
     """Keep the photo of ``message`` (a photo, or an image sent as a file) and thank the customer.
 
     Args:
@@ -38,9 +40,10 @@ async def receive_photo(bot: Any, message: Any, sender: Text, output: Any, langu
         message: The Telegram message with ``photo`` (or an image ``document``).
         sender: The customer's Rasa sender id.
         output: The channel's output, to answer the customer.
-        language: The customer's Telegram language code, for a refusal.
+        known: The language the bot answers this customer in (None: not met yet).
+        device: The customer's Telegram language code, for a customer not met yet.
     """
-    language = "en" if (language or "").lower().startswith("en") else "id"
+    language = known or ("en" if (device or "").lower().startswith("en") else "id")
     attachment = max(message.photo, key=lambda size: size.width * size.height) if message.photo else message.document
     try:
         if attachment.file_size and attachment.file_size > MAX_PHOTO_BYTES:
@@ -57,7 +60,7 @@ async def receive_photo(bot: Any, message: Any, sender: Text, output: Any, langu
         await output.send_text_message(sender, NOT_RECEIVED[language])
         return
     kept = await loop.run_in_executor(
-        None, lambda: photo_sink()(CHANNEL, sender, clean, datetime.now(timezone.utc), thanks)
+        None, lambda: photo_sink()(CHANNEL, sender, clean, datetime.now(timezone.utc), thanks, language=known)
     )
     await output.send_text_message(sender, kept["thanks"])
 

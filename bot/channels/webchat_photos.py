@@ -1,10 +1,11 @@
 """The web chat's photo upload: ``POST /webhooks/webchat/photo/<sender>``.
 
 The body is the picture itself (any ``Content-Type``; the content decides) or
-a multipart form with a ``photo`` file. ``?lang=id|en`` picks the language of
-a refusal. Answers: 200 ``{"messages": [{"text": <thanks>}]}``; 413 too big
-and 415 not a photo, each ``{"error": <what to tell the customer>}`` with
-nothing stored; 400 bad sender.
+a multipart form with a ``photo`` file. The answer is in the language the bot
+answers the conversation in; ``?lang=id|en`` (the browser's) only for a
+customer the bot has not met yet. Answers: 200 ``{"messages": [{"text": <thanks>}],
+"language"}``; 413 too big and 415 not a photo, each ``{"error": <what to tell
+the customer>, "language"}`` with nothing stored; 400 bad sender.
 """
 import asyncio
 import logging
@@ -14,7 +15,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.photos import MAX_PHOTO_BYTES, PhotoRefused, clean_photo, photo_sink, thanks
+from bot.channels.photos import (
+    MAX_PHOTO_BYTES,
+    PhotoRefused,
+    clean_photo,
+    conversation_language,
+    photo_sink,
+    thanks,
+)
 from bot.channels.sender_ids import allowed_for_webchat
 
 logger = logging.getLogger(__name__)
@@ -29,7 +37,8 @@ def add_photo_route(webchat: Blueprint) -> None:
     async def photo(request: Request, sender: str) -> HTTPResponse:
         if not allowed_for_webchat(sender):
             return response.json({"error": "sender must be a web- id"}, status=400)
-        language = request.args.get("lang") if request.args.get("lang") in ("id", "en") else "id"
+        known = await conversation_language(request.app, sender)
+        language = known or (request.args.get("lang") if request.args.get("lang") in ("id", "en") else "id")
         upload = request.files.get("photo") if request.files else None
         data = upload.body if upload else (request.body or b"")
         declared = int(request.headers.get("Content-Length") or 0)
@@ -40,8 +49,10 @@ def add_photo_route(webchat: Blueprint) -> None:
             clean = await loop.run_in_executor(None, clean_photo, data)
         except PhotoRefused as refused:
             status = 413 if refused.reason == "too_big" else 415
-            return response.json({"error": refused.message(language)}, status=status)
+            return response.json({"error": refused.message(language), "language": language}, status=status)
         kept = await loop.run_in_executor(
-            None, lambda: photo_sink()(CHANNEL, sender, clean, datetime.now(timezone.utc), thanks)
+            None, lambda: photo_sink()(CHANNEL, sender, clean, datetime.now(timezone.utc), thanks, language=known)
         )
-        return response.json({"messages": [{"recipient_id": sender, "text": kept["thanks"]}]})
+        return response.json({
+            "messages": [{"recipient_id": sender, "text": kept["thanks"]}], "language": kept["language"] or language,
+        })

@@ -115,7 +115,8 @@ def test_a_30_mb_photo_and_a_renamed_non_image_are_refused_and_nothing_is_stored
     noise.save(big, "PNG", compress_level=0)
     assert len(big.getvalue()) > 30 * 1024 * 1024
     status, body = upload(f"{base}?lang=en", big.getvalue(), "image/png")
-    assert (status, body) == (413, {"error": "Sorry, photos can be at most 10 MB. Please send a smaller one."})
+    assert (status, body) == (413, {"error": "Sorry, photos can be at most 10 MB. Please send a smaller one.",
+                                    "language": "en"})  # a customer not met yet: the browser's language
 
     boundary = "----serambi"
     form = (
@@ -123,7 +124,8 @@ def test_a_30_mb_photo_and_a_renamed_non_image_are_refused_and_nothing_is_stored
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode() + b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n" + f"\r\n--{boundary}--\r\n".encode()
     status, body = upload(base, form, f"multipart/form-data; boundary={boundary}")
-    assert (status, body) == (415, {"error": "Maaf Kak, yang bisa dikirim hanya foto (JPEG, PNG atau WebP)."})
+    assert (status, body) == (415, {"error": "Maaf Kak, yang bisa dikirim hanya foto (JPEG, PNG atau WebP).",
+                                    "language": "id"})
     assert stored_count(engine) == before
 
 

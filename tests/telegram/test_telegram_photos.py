@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.channels.photos import THANKS_FOR_CLAIM
+from bot.channels.photos import NOT_A_PHOTO, THANKS_FOR_CLAIM
 from bot.channels.telegram import sender_id_for
 from bot.channels.telegram_photos import NOT_RECEIVED
-from cxm_store import auth
+from cxm_store import auth, customer_images
 from cxm_store.db import engine_for
 from tests.console.conftest import PASSWORD, Client
 from tests.console.test_customer_photos import damaged_item_topic, photo_with_gps
@@ -77,3 +77,34 @@ def conversation_of(engine: Any, chat: int) -> int:
             .order_by(Conversation.id.desc())
             .limit(1)
         )
+
+
+def _photo(fake_telegram: FakeTelegram, data: bytes) -> list:
+    file_id = f"photo{uuid.uuid4().hex[:8]}"
+    fake_telegram.add_file(file_id, data)
+    return [{"file_id": file_id, "file_unique_id": file_id, "width": 640, "height": 480}]
+
+
+def test_a_refused_telegram_photo_follows_the_conversation_not_the_phones_language(
+    tg_stack: TelegramStack, fake_telegram: FakeTelegram
+) -> None:
+    """A customer whose Telegram is set to Indonesian but who chats in English is refused in English."""
+    customer = Customer(tg_stack, fake_telegram, "id")
+    customer.say("hello, how do I return an item I bought?", "")
+    not_an_image = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    refused = customer.say(None, NOT_A_PHOTO["en"], photo=_photo(fake_telegram, not_an_image))
+    assert NOT_A_PHOTO["id"] not in refused
+
+
+def test_a_photo_whose_caption_reports_the_damage_is_answered_and_kept_with_the_claim(
+    tg_stack: TelegramStack, fake_telegram: FakeTelegram
+) -> None:
+    engine = engine_for(tg_stack.settings.cxm_database_url)
+    customer = Customer(tg_stack, fake_telegram, "id")
+    said = customer.say(None, "fotonya sudah kami terima", photo=_photo(fake_telegram, photo_with_gps((640, 480))),
+                        caption="paket saya datang rusak, layarnya retak")
+    assert "maaf barangnya sampai rusak" in said  # the caption was read as the customer's words
+    assert said.index("maaf barangnya sampai rusak") < said.index("fotonya sudah kami terima")
+    conversation_id = conversation_of(engine, customer.chat)
+    (image,) = customer_images.conversation_images(conversation_id, engine=engine)
+    assert image["claim_topic"] == "faq/item_damaged"
