@@ -8,10 +8,14 @@ local to ``zone`` (``CXM_BUSINESS_HOURS`` in ``CXM_TIMEZONE``).
 """
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import literal
+from sqlalchemy.sql import ColumnElement
+
 from cxm_store.handoffs import parse_business_hours
+from cxm_store.sqlfuncs import clamped, local_seconds, whole_part
 
 _UTC = timezone.utc
 # Guards the walk in ``add_business_time`` against empty business hours.
@@ -47,23 +51,37 @@ def _open_spans(since: datetime, hours: str, zone: ZoneInfo) -> Iterator[Tuple[d
         day += timedelta(days=1)
 
 
-def business_seconds(start: datetime, end: datetime, hours: str, zone: str,
-                     stop_above: float = float("inf")) -> float:
-    """Seconds of ``[start, end)`` that fall in business hours.
+def _seconds_of_day(moment: time) -> int:
+    return 86400 if moment == time.max else moment.hour * 3600 + moment.minute * 60 + moment.second
 
-    With ``stop_above``, the count stops as soon as it exceeds that many
-    seconds (a service-level check needs no more, and a clock left running
-    for months then costs a day or two of spans, not every day).
+
+def business_clock(local: ColumnElement, hours: str) -> ColumnElement:
+    """SQL: business seconds from 1970-01-01 00:00 local time to the local wall clock
+    ``local`` (seconds: :class:`cxm_store.sqlfuncs.local_seconds`).
+
+    A closed form: whole local days times the open hours of a day, plus the open
+    part of its own day. The difference of two is the business time between
+    them, with no walk over the days, so a million handoffs count in one query.
     """
-    if end <= start:
-        return 0.0
-    total = 0.0
-    for open_at, close_at in _open_spans(start, hours, ZoneInfo(zone)):
-        if open_at >= end or total > stop_above:
-            break
-        overlap = min(close_at, end) - max(open_at, start)
-        total += max(overlap.total_seconds(), 0.0)
-    return total
+    windows = [(_seconds_of_day(a), _seconds_of_day(b)) for a, b in _windows(hours)]
+    per_day = sum(close - open_ for open_, close in windows)
+    day = whole_part(local / 86400)
+    of_day = local - day * 86400
+    return day * per_day + sum(
+        (clamped(of_day - open_, 0, close - open_) for open_, close in windows), start=literal(0))
+
+
+def business_seconds_sql(start: ColumnElement, end: ColumnElement, hours: str, zone: str,
+                         window: Tuple[Optional[datetime], Optional[datetime]] = (None, None),
+                         ) -> ColumnElement:
+    """SQL: seconds of ``[start, end)`` (naive UTC columns) that fall in business hours
+    (negative when ``end`` is before ``start``; NULL when either is NULL).
+
+    ``window`` bounds the timestamps (see :class:`cxm_store.sqlfuncs.period_start`);
+    in a zone with summer time, the hour the clocks change counts by the wall clock.
+    """
+    return (business_clock(local_seconds(end, zone, *window), hours)
+            - business_clock(local_seconds(start, zone, *window), hours))
 
 
 def add_business_time(start: datetime, duration: timedelta, hours: str, zone: str) -> datetime:

@@ -1,8 +1,9 @@
 """Handoff-duration percentiles read from the daily histograms, whatever the range.
 
 Like :mod:`cxm_store.rollup_figures`: the whole shop-local days inside the
-window are summed from ``handoff_durations`` (counts per bucket, a few
-hundred thousand rows at most over a year of a million conversations), the
+window are summed from ``handoff_durations`` (counts per bucket: its whole
+local months from the month rows, the days around them from the day rows, so
+any window reads at most about two months of day rows), the
 partial days at its edges are counted from the handoffs themselves in the
 same buckets, and each percentile is read from the summed counts
 (:func:`cxm_store.duration_rollups.percentile`: within 1 s + 5 % of the exact
@@ -11,14 +12,15 @@ zone's days, topics of topic-filtered conversations), the exact percentiles
 are computed from the handoffs (:func:`cxm_store.metric_sql.percentile_values`).
 """
 from collections import Counter
-from typing import Dict, Optional, Sequence
+from datetime import date, timedelta
+from typing import Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select, true, union_all
 from sqlalchemy.engine import Connection
 
 from cxm_store import metric_sql, rollup_figures
 from cxm_store.duration_rollups import CLOCKS, bucket_of, handoff_durations, percentile
-from cxm_store.metric_sql import PERCENTILES, MetricFilter, Number
+from cxm_store.metric_sql import GRAINS, PERCENTILES, MetricFilter, Number
 from cxm_store.models import Handoff
 from cxm_store.sqlfuncs import seconds_between
 
@@ -33,36 +35,62 @@ def _add(into: Histograms, group, clock: str, bucket: int, handoffs) -> None:
     into.setdefault(group, {}).setdefault(clock, Counter())[bucket] += int(handoffs or 0)
 
 
-def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str], days,
+def _pieces(first: Optional[date], after: Optional[date],
+            by: Optional[str]) -> List[Tuple[str, Optional[date], Optional[date]]]:
+    """(span, first, after) pieces covering the whole days ``[first, after)`` (None: open):
+    the whole local months inside from the month rows, the days around them from the day
+    rows. A daily or weekly series reads day rows only.
+    """
+    if by in GRAINS:
+        return [("day", first, after)]
+    months_from = first
+    if first is not None and first.day != 1:
+        months_from = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    months_to = None if after is None else after.replace(day=1)
+    if months_from is not None and months_to is not None and months_from >= months_to:
+        return [("day", first, after)]
+    pieces = [("month", months_from, months_to)]
+    if first is not None and months_from is not None and first < months_from:
+        pieces.append(("day", first, months_from))
+    if after is not None and months_to is not None and months_to < after:
+        pieces.append(("day", months_to, after))
+    return pieces
+
+
+def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],
+                 days: Tuple[Optional[date], Optional[date]],
                  clocks: Sequence[str], into: Histograms) -> None:
-    grouping, conditions = rollup_figures.rollup_selection(_d, flt, by, *days)
-    keys = [_d.c.clock, _d.c.bucket] + ([grouping] if grouping is not None else [])
-    query = (select(*keys, func.sum(_d.c.handoffs))
-             .where(_d.c.clock.in_(clocks), *conditions).group_by(*keys))
-    for row in connection.execute(query):
-        group = rollup_figures.group_key(row[2], by) if grouping is not None else None
-        _add(into, group, row[0], row[1], row[-1])
+    for span, first, after in _pieces(days[0], days[1], by):
+        grouping, conditions = rollup_figures.rollup_selection(_d, flt, by, first, after)
+        keys = [_d.c.clock, _d.c.bucket] + ([grouping] if grouping is not None else [])
+        query = (select(*keys, func.sum(_d.c.handoffs))
+                 .where(_d.c.span == span, _d.c.clock.in_(clocks), *conditions).group_by(*keys))
+        for row in connection.execute(query):
+            group = rollup_figures.group_key(row[2], by) if grouping is not None else None
+            _add(into, group, row[0], row[1], row[-1])
 
 
 def _from_handoffs(connection: Connection, flt: MetricFilter, by: Optional[str],
                    clocks: Sequence[str], into: Histograms) -> None:
     s = metric_sql.scope(flt, by)
     keys = metric_sql.group_keys(s)
-    for clock in clocks:
-        until = CLOCKS[clock]
-        durations = (
-            select(*keys, seconds_between(_h.c[until], _h.c.requested_at).label("s"))
-            .select_from(s.join(_h, _h.c.conversation_id == s.c.conversation_id))
-            .where(s.c.has_handoff == True, _h.c[until].isnot(None))  # noqa: E712 (index)
-            .subquery("durations")
-        )
-        groups = [durations.c[key.name] for key in keys]
-        bucket = bucket_of(durations.c.s)
-        query = (select(bucket, func.count(), *metric_sql.shown_keys(groups))
-                 .group_by(bucket, *groups))
-        for row in connection.execute(query):
-            group = rollup_figures.group_key(row[-1], by) if groups else None
-            _add(into, group, clock, row[0], row[1])
+    # Every clock in one pass over the handoffs: a row per (handoff, clock).
+    which = union_all(*(select(literal(clock).label("clock")) for clock in clocks)).subquery("k")
+    seconds = case(*((which.c.clock == clock,
+                      seconds_between(_h.c[CLOCKS[clock]], _h.c.requested_at)) for clock in clocks))
+    durations = (
+        select(*keys, which.c.clock, seconds.label("s"))
+        .select_from(s.join(_h, _h.c.conversation_id == s.c.conversation_id).join(which, true()))
+        .where(s.c.has_handoff == True)  # noqa: E712 (index)
+        .subquery("durations")
+    )
+    groups = [durations.c[key.name] for key in keys]
+    bucket = bucket_of(durations.c.s)
+    query = (select(durations.c.clock, bucket, func.count(), *metric_sql.shown_keys(groups))
+             .where(durations.c.s.isnot(None)).group_by(durations.c.clock, bucket, *groups))
+    for row in connection.execute(query):
+        group = rollup_figures.group_key(row[-1], by) if groups else None
+        _add(into, group, row[0], row[1], row[2])
 
 
 def histograms(connection: Connection, flt: MetricFilter, by: Optional[str],

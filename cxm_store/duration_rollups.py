@@ -1,10 +1,10 @@
 """Daily histograms of handoff durations, so that their percentiles stay fast whatever the range.
 
 Percentiles do not add up over days, counts in fixed buckets do.
-``handoff_durations`` holds, per shop-local day of the conversation's start,
-channel, language, agent, topic (``''``: every conversation once, as in
-``daily_rollups``), clock and bucket, how many handoffs of those
-conversations took that long. The clocks (:data:`CLOCKS`) run from the
+``handoff_durations`` holds, per shop-local day of the conversation's start
+(and again per local month: :data:`SPANS`), channel, language, agent, topic
+(``''``: every conversation once, as in ``daily_rollups``), clock and bucket,
+how many handoffs of those conversations took that long. The clocks (:data:`CLOCKS`) run from the
 customer's request to an agent claiming it (``wait``), to the agent's first
 reply (``first_response``) and to its resolution (``resolution``); a clock
 that has not stopped is not counted.
@@ -55,13 +55,17 @@ def _bounds() -> Tuple[int, ...]:
 
 # Bucket k holds [BOUNDS[k], BOUNDS[k + 1]) seconds; the last one everything from 90 days.
 BOUNDS = _bounds()
-KEYS = ("topic", "day", "channel", "language", "agent", "clock", "bucket")
+# Each handoff is counted twice: on its local day and on its local month (``day`` is then
+# the month's first day), so a long window reads its whole months, not each of their days.
+SPANS = ("day", "month")
+KEYS = ("topic", "span", "day", "channel", "language", "agent", "clock", "bucket")
 
 handoff_durations = Table(
     "handoff_durations",
     Base.metadata,
     # Topic first: every query asks for one topic ('' or a named one) over a range of days.
     Column("topic", String(80), primary_key=True),
+    Column("span", String(5), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("channel", String(20), primary_key=True),
     Column("language", String(8), primary_key=True),
@@ -140,7 +144,8 @@ def _clock_seconds(connection: Connection, h: str) -> str:
     return f"CASE k.clock {whens} END"
 
 
-_EVERY_CLOCK = "(" + " UNION ALL ".join(f"SELECT '{clock}' AS clock" for clock in CLOCKS) + ") k"
+_CLOCKS_AND_SPANS = "(" + " UNION ALL ".join(f"SELECT '{clock}' AS clock" for clock in CLOCKS) + ") k"
+_CLOCKS_AND_SPANS += " CROSS JOIN (" + " UNION ALL ".join(f"SELECT '{span}' AS span" for span in SPANS) + ") p"
 
 
 def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, source: str,
@@ -149,9 +154,11 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
     handoffs ``h`` of conversations ``c`` under ``topic`` (SQL), read ``source`` (the FROM
     and WHERE, with the clocks as ``k``).
     """
-    day = local_day_sql(f"{c}.started_at", zone, connection.dialect.name)
+    day = "CASE p.span " + " ".join(
+        f"WHEN '{span}' THEN {local_day_sql(f'{c}.started_at', zone, connection.dialect.name, span)}"
+        for span in SPANS) + " END"
     durations = (
-        f"SELECT {topic} AS topic, {day} AS day, {c}.channel AS channel, "
+        f"SELECT {topic} AS topic, p.span AS span, {day} AS day, {c}.channel AS channel, "
         f"COALESCE({c}.language, '') AS language, COALESCE({c}.agent, '') AS agent, "
         f"k.clock AS clock, {_clock_seconds(connection, h)} AS s {source}"
     )
@@ -161,8 +168,9 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
     # may touch each row once. SQLite needs the WHERE before ON CONFLICT.
     return (
         f"INSERT INTO handoff_durations ({keys}, handoffs) "
-        f"SELECT {keys}, {sign}COUNT(*) FROM (SELECT d.topic, d.day, d.channel, d.language, "
-        f"d.agent, d.clock, {bucket} AS bucket FROM ({durations}) d WHERE d.s IS NOT NULL) r "
+        f"SELECT {keys}, {sign}COUNT(*) FROM (SELECT d.topic, d.span, d.day, d.channel, "
+        f"d.language, d.agent, d.clock, {bucket} AS bucket FROM ({durations}) d "
+        f"WHERE d.s IS NOT NULL) r "
         f"WHERE 1 = 1 GROUP BY {keys} "
         f"ON CONFLICT ({keys}) DO UPDATE SET handoffs = handoff_durations.handoffs + excluded.handoffs"
     )
@@ -176,26 +184,26 @@ def _statements(connection: Connection, sign: str, changed: str, row: str, zone:
         where = f"WHERE c.id = {row}.conversation_id"
         return [
             _upsert(connection, sign, row, "c", "''",
-                    f"FROM conversations c CROSS JOIN {_EVERY_CLOCK} {where}", zone),
+                    f"FROM conversations c CROSS JOIN {_CLOCKS_AND_SPANS} {where}", zone),
             _upsert(connection, sign, row, "c", "t.topic",
                     f"FROM conversations c JOIN conversation_topics t ON t.conversation_id = c.id "
-                    f"CROSS JOIN {_EVERY_CLOCK} {where}", zone),
+                    f"CROSS JOIN {_CLOCKS_AND_SPANS} {where}", zone),
         ]
     if changed == "conversation":  # its handoffs, under its keys and each of its topics
         where = f"WHERE h.conversation_id = {row}.id"
         return [
             _upsert(connection, sign, "h", row, "''",
-                    f"FROM handoffs h CROSS JOIN {_EVERY_CLOCK} {where}", zone),
+                    f"FROM handoffs h CROSS JOIN {_CLOCKS_AND_SPANS} {where}", zone),
             _upsert(connection, sign, "h", row, "t.topic",
                     f"FROM handoffs h JOIN conversation_topics t "
-                    f"ON t.conversation_id = h.conversation_id CROSS JOIN {_EVERY_CLOCK} {where}",
+                    f"ON t.conversation_id = h.conversation_id CROSS JOIN {_CLOCKS_AND_SPANS} {where}",
                     zone),
         ]
     # A topic row: its conversation's handoffs under that topic (none once the
     # conversation is gone: its delete trigger took them out).
     return [_upsert(connection, sign, "h", "c", f"{row}.topic",
                     f"FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
-                    f"CROSS JOIN {_EVERY_CLOCK} WHERE h.conversation_id = {row}.conversation_id",
+                    f"CROSS JOIN {_CLOCKS_AND_SPANS} WHERE h.conversation_id = {row}.conversation_id",
                     zone)]
 
 
@@ -238,10 +246,10 @@ def rebuild(connection: Connection, zone: str) -> None:
     connection.execute(handoff_durations.delete())
     every = "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
     for statement in (
-        _upsert(connection, "+", "h", "c", "''", f"{every} CROSS JOIN {_EVERY_CLOCK}", zone),
+        _upsert(connection, "+", "h", "c", "''", f"{every} CROSS JOIN {_CLOCKS_AND_SPANS}", zone),
         _upsert(connection, "+", "h", "c", "t.topic",
                 f"{every} JOIN conversation_topics t ON t.conversation_id = c.id "
-                f"CROSS JOIN {_EVERY_CLOCK}", zone),
+                f"CROSS JOIN {_CLOCKS_AND_SPANS}", zone),
     ):
         connection.exec_driver_sql(statement)
     install_triggers(connection, zone)

@@ -15,90 +15,90 @@ last activity). A handoff counts under its agent (``unassigned`` before
 anyone took it) and its conversation's primary topic (``none`` if unknown).
 """
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Dict, Optional
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.engine import Engine
 
-from cxm_store.business_time import business_seconds
-from cxm_store.db import session_factory, utc_naive
+from cxm_store.business_time import business_clock
+from cxm_store.db import default_engine, utc_naive
 from cxm_store.follow_up_figures import conversation_conditions
 from cxm_store.metrics import MetricFilter
 from cxm_store.models import Conversation, Handoff
 from cxm_store.service_levels import ServiceLevels
+from cxm_store.sqlfuncs import local_seconds
 
 CLOCKS = ("handoff_wait", "first_response", "resolution")
 UNASSIGNED = "unassigned"
 NO_TOPIC = "none"
 _UNSERVED = ("ticket", "abandoned")
+# Clocks are read to the millisecond: a clock that ran exactly its target is no breach.
+_TOLERANCE_S = 0.001
 
 
-def _clock_ends(handoff, last_activity: datetime, now: datetime) -> Dict[str, Optional[datetime]]:
-    if handoff.status in _UNSERVED:
-        waited_until = handoff.claimed_at or last_activity
-        return {"handoff_wait": waited_until, "first_response": None, "resolution": None}
+def _clock_ends(now: datetime) -> Dict[str, object]:
+    """SQL: where each clock of a handoff stops (NULL: the clock does not count)."""
+    h, unserved = Handoff, Handoff.status.in_(_UNSERVED)
     return {
-        "handoff_wait": handoff.claimed_at or now,
-        "first_response": handoff.first_agent_reply_at or now,
-        "resolution": handoff.resolved_at or now,
+        "handoff_wait": case((unserved, func.coalesce(h.claimed_at, Conversation.last_activity_at)),
+                             else_=func.coalesce(h.claimed_at, now)),
+        "first_response": case((unserved, None), else_=func.coalesce(h.first_agent_reply_at, now)),
+        "resolution": case((unserved, None), else_=func.coalesce(h.resolved_at, now)),
     }
-
-
-def breached_clocks(handoff, last_activity: datetime, now: datetime,
-                    levels: ServiceLevels) -> Dict[str, bool]:
-    """Which of a handoff's clocks ran over their targets."""
-    targets: Dict[str, timedelta] = {
-        "handoff_wait": levels.handoff_wait,
-        "first_response": levels.first_response,
-        "resolution": levels.resolution,
-    }
-    breached = {}
-    for clock, end in _clock_ends(handoff, last_activity, now).items():
-        target = targets[clock].total_seconds()
-        # Business time never exceeds the wall clock: most clocks need no counting.
-        if end is None or (end - handoff.requested_at).total_seconds() <= target:
-            breached[clock] = False
-            continue
-        spent = business_seconds(handoff.requested_at, end, levels.business_hours,
-                                 levels.timezone, stop_above=target)
-        breached[clock] = spent > target
-    return breached
 
 
 def service_level_breaches(flt: MetricFilter, now: datetime, engine: Engine = None,
                            levels: Optional[ServiceLevels] = None) -> Dict:
-    """Handoffs, and breaches per clock: in total, by agent and by topic."""
+    """Handoffs, and breaches per clock: in total, by agent and by topic.
+
+    Counted in one SQL query, per agent and topic: each clock's business time is
+    the difference of two closed-form business clocks
+    (:func:`cxm_store.business_time.business_clock`) of the shop's wall clock.
+    """
     levels = levels or ServiceLevels()
     now = utc_naive(now)
-    conditions = conversation_conditions(flt)
-    with session_factory(engine)() as session:
-        # Plain columns, not ORM objects: a long period holds tens of thousands of handoffs.
-        rows = session.execute(
-            select(Handoff.status, Handoff.agent, Handoff.requested_at, Handoff.claimed_at,
-                   Handoff.first_agent_reply_at, Handoff.resolved_at,
-                   Conversation.primary_topic, Conversation.last_activity_at)
-            .join(Conversation, Conversation.id == Handoff.conversation_id)
-            .where(*conditions)
-        ).all()
+    targets = {
+        "handoff_wait": levels.handoff_wait.total_seconds(),
+        "first_response": levels.first_response.total_seconds(),
+        "resolution": levels.resolution.total_seconds(),
+    }
+    window = (None if flt.start is None else utc_naive(flt.start), now)
+    # The wall clocks once per handoff, in a subquery; business time is arithmetic on them.
+    moments = {"requested": Handoff.requested_at, **_clock_ends(now)}
+    clocks = (
+        select(func.coalesce(Handoff.agent, UNASSIGNED).label("agent"),
+               func.coalesce(Conversation.primary_topic, NO_TOPIC).label("topic"),
+               *(local_seconds(moment, levels.timezone, *window).label(name)
+                 for name, moment in moments.items()))
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(*conversation_conditions(flt))
+        .subquery("clocks")
+    )
+    start = business_clock(clocks.c.requested, levels.business_hours)
+    breaches = [
+        func.sum(case((business_clock(clocks.c[clock], levels.business_hours) - start
+                       > targets[clock] + _TOLERANCE_S, 1), else_=literal(0)))
+        for clock in CLOCKS
+    ]
+    query = (select(clocks.c.agent, clocks.c.topic, func.count(), *breaches)
+             .group_by(clocks.c.agent, clocks.c.topic))
+    with (engine or default_engine()).connect() as connection:
+        rows = connection.execute(query).all()
+    handoffs = 0
     total = dict.fromkeys(CLOCKS, 0)
     by_agent: Dict[str, Dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLOCKS, 0))
     by_topic: Dict[str, Dict[str, int]] = defaultdict(lambda: dict.fromkeys(CLOCKS, 0))
-    for row in rows:
-        agent_counts = by_agent[row.agent or UNASSIGNED]
-        topic_counts = by_topic[row.primary_topic or NO_TOPIC]
-        for clock, breached in breached_clocks(row, row.last_activity_at, now, levels).items():
-            total[clock] += breached
-            agent_counts[clock] += breached
-            topic_counts[clock] += breached
+    for agent, topic, count, *breached in rows:
+        handoffs += count
+        for clock, n in zip(CLOCKS, breached):
+            total[clock] += int(n or 0)
+            by_agent[agent][clock] += int(n or 0)
+            by_topic[topic][clock] += int(n or 0)
     return {
-        "handoffs": len(rows),
+        "handoffs": handoffs,
         "breaches": total,
-        "targets_seconds": {
-            "handoff_wait": levels.handoff_wait.total_seconds(),
-            "first_response": levels.first_response.total_seconds(),
-            "resolution": levels.resolution.total_seconds(),
-        },
+        "targets_seconds": targets,
         "by_agent": {name: dict(counts) for name, counts in sorted(by_agent.items())},
         "by_topic": {name: dict(counts) for name, counts in sorted(by_topic.items())},
     }

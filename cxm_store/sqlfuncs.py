@@ -4,7 +4,7 @@ Metrics are written once in SQLAlchemy Core; only date arithmetic and local
 days (the shop's time zone) need a dialect-specific rendering, kept here.
 """
 from datetime import datetime
-from typing import Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.engine import Connection
@@ -73,10 +73,11 @@ class period_start(FunctionElement):  # noqa: N801
         super().__init__(moment)
 
 
-@compiles(period_start, "sqlite")
-def _period_start_sqlite(element, compiler, **kw) -> str:
-    moment = compiler.process(list(element.clauses)[0], **kw)
-    spans = shoptime.offset_spans(element.zone, *element.window)
+def _sqlite_offset_minutes(moment: str, zone: str, window) -> str:
+    """SQLite: the zone's UTC offset in minutes at ``moment`` (SQL text), for timestamps
+    in ``window`` (start, end: naive UTC or None).
+    """
+    spans = shoptime.offset_spans(zone, *window)
     offset = "%d" % spans[-1][1]
     if len(spans) > 1:
         # Summer time: one branch per offset change inside the window. Stored
@@ -86,6 +87,13 @@ def _period_start_sqlite(element, compiler, **kw) -> str:
             for (_, before), (change, _) in zip(spans, spans[1:])
         )
         offset = "CASE %s ELSE %s END" % (branches, offset)
+    return offset
+
+
+@compiles(period_start, "sqlite")
+def _period_start_sqlite(element, compiler, **kw) -> str:
+    moment = compiler.process(list(element.clauses)[0], **kw)
+    offset = _sqlite_offset_minutes(moment, element.zone, element.window)
     # A Julian day starts at noon: + 0.5 and truncation give the local date's
     # day number. Day 0 was a Monday, so whole weeks start on Mondays.
     day = "CAST(julianday(%s) + (%s) / 1440.0 + 0.5 AS INTEGER)" % (moment, offset)
@@ -101,6 +109,59 @@ def _period_start_postgresql(element, compiler, **kw) -> str:
     if element.grain == "day":
         return "CAST(%s AS DATE)" % local
     return "CAST(date_trunc('week', %s) AS DATE)" % local
+
+
+class local_seconds(FunctionElement):  # noqa: N801
+    """The shop's wall clock at a naive UTC timestamp, as seconds since 1970-01-01 00:00
+    local time (a float; NULL for NULL). ``start`` and ``end`` bound the timestamps as
+    for :class:`period_start`.
+    """
+
+    type = Float()
+    name = "local_seconds"
+    inherit_cache = False  # the zone lives outside the clause list
+
+    def __init__(self, moment: ColumnElement, zone: str, start: Optional[datetime] = None,
+                 end: Optional[datetime] = None) -> None:
+        shoptime.zone_info(zone)  # refuses unknown names before they reach SQL
+        self.zone, self.window = zone, (start, end)
+        super().__init__(moment)
+
+
+@compiles(local_seconds, "sqlite")
+def _local_seconds_sqlite(element, compiler, **kw) -> str:
+    moment = compiler.process(list(element.clauses)[0], **kw)
+    offset = _sqlite_offset_minutes(moment, element.zone, element.window)
+    # Julian day 2440587.5 is 1970-01-01 00:00; rounding to the millisecond hides float noise.
+    return "round((julianday(%s) - 2440587.5) * 86400.0 + (%s) * 60.0, 3)" % (moment, offset)
+
+
+@compiles(local_seconds, "postgresql")
+def _local_seconds_postgresql(element, compiler, **kw) -> str:
+    moment = compiler.process(list(element.clauses)[0], **kw)
+    return "EXTRACT(EPOCH FROM (%s AT TIME ZONE 'UTC') AT TIME ZONE '%s')" % (moment, element.zone)
+
+
+def _portable_function(name: str, type_, doc: str, renderings: Dict[str, str]):
+    """A SQL function ``name`` written per dialect from ``renderings`` (templates over its
+    arguments ``{0}``, ``{1}``...).
+    """
+    element = type(name, (FunctionElement,), {"type": type_, "name": name, "inherit_cache": True,
+                                               "__doc__": doc})
+    for dialect, template in renderings.items():
+        def render(element, compiler, template=template, **kw) -> str:
+            return template.format(*(compiler.process(c, **kw) for c in element.clauses))
+
+        compiles(element, dialect)(render)
+    return element
+
+
+clamped = _portable_function(
+    "clamped", Float(), "``value`` held within ``[low, high]`` (NULL for NULL).",
+    {"sqlite": "min(max({0}, {1}), {2})", "postgresql": "LEAST(GREATEST({0}, {1}), {2})"})
+whole_part = _portable_function(
+    "whole_part", Integer(), "The integer part of a non-negative number (its floor).",
+    {"sqlite": "CAST({0} AS INTEGER)", "postgresql": "FLOOR({0})"})
 
 
 class period_label(FunctionElement):  # noqa: N801
@@ -121,17 +182,23 @@ def _period_label_postgresql(element, compiler, **kw) -> str:
     return "to_char(%s, 'YYYY-MM-DD')" % compiler.process(list(element.clauses)[0], **kw)
 
 
-def local_day_sql(moment: str, zone: str, dialect: str) -> str:
-    """SQL text for the shop-local date of the naive UTC timestamp ``moment`` (SQL text),
-    for the rollups' triggers (SQLite has no zone database: a fixed UTC offset only).
+def local_day_sql(moment: str, zone: str, dialect: str, span: str = "day") -> str:
+    """SQL text for the shop-local date of the naive UTC timestamp ``moment`` (SQL text), or
+    with ``span`` "month" the first day of its local month, for the rollups' triggers (SQLite
+    has no zone database: a fixed UTC offset only).
     """
     shoptime.zone_info(zone)  # refuses unknown names before they reach SQL
+    if span not in ("day", "month"):
+        raise ValueError(f"span must be 'day' or 'month', not {span!r}")
     if dialect == "postgresql":
-        return f"CAST(({moment} AT TIME ZONE 'UTC') AT TIME ZONE '{zone}' AS DATE)"
+        local = f"({moment} AT TIME ZONE 'UTC') AT TIME ZONE '{zone}'"
+        return f"CAST({local} AS DATE)" if span == "day" else (
+            f"CAST(date_trunc('month', {local}) AS DATE)")
     spans = shoptime.offset_spans(zone)
     if len(spans) > 1:
         raise ValueError(f"{zone} has summer time: SQLite rollups need a fixed UTC offset")
-    return f"date({moment}, '{spans[0][1]:+d} minutes')"
+    month = ", 'start of month'" if span == "month" else ""
+    return f"date({moment}, '{spans[0][1]:+d} minutes'{month})"
 
 
 def literal_sql(element: ClauseElement, connection: Connection) -> str:

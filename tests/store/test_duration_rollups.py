@@ -55,6 +55,7 @@ def test_hand_computed_percentiles_within_the_bound(waits):
         counted = connection.execute(
             select(duration_rollups.handoff_durations.c.handoffs).where(
                 duration_rollups.handoff_durations.c.topic == "",
+                duration_rollups.handoff_durations.c.span == "day",
                 duration_rollups.handoff_durations.c.clock == "wait")
         ).scalars().all()
     assert sum(counted) == 5
@@ -98,7 +99,7 @@ def test_histogram_percentiles_match_the_exact_ones_within_the_bound(history, wi
 def _rows(connection):
     d = duration_rollups.handoff_durations
     return sorted(
-        (row.topic, str(row.day), *row[2:])
+        (row.topic, row.span, str(row.day), *row[3:])
         for row in connection.execute(select(d).where(d.c.handoffs != 0)).all()
     )
 
@@ -122,5 +123,5 @@ def test_rebuild_gives_the_rows_the_triggers_kept(waits):
     with engine.connect() as connection:
         rebuilt = _rows(connection)
     assert kept and rebuilt == kept
-    assert sum(r[-1] for r in kept if r[0] == "" and r[5] == "wait") == 4
-    assert {(r[4], r[5]) for r in kept if r[0] == "faq/returns"} == {("ani", "wait")}
+    assert sum(r[-1] for r in kept if r[:2] == ("", "month") and r[6] == "wait") == 4
+    assert {(r[5], r[6]) for r in kept if r[0] == "faq/returns"} == {("ani", "wait")}
