@@ -8,7 +8,6 @@ about the order in this message, else the last one of the conversation;
 without one, with the shop's policy. A message with two questions ("bs cod
 ga? trs ongkir ke bekasi brp?") gets both answers, in order.
 """
-import datetime as dt
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -19,74 +18,27 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
+from actions.order_answers import (
+    ORDER_ANSWERS,
+    ORDER_STATUS_INTENT,
+    order_answer,
+    previous_topic,
+    typed_order_id,
+)
 from actions.order_lookup import TooManyLookups, order_for_sender, tell_order
-from actions.orders import ORDER_ID_SLOT, format_date, status_answer, typed_order_id
 from bot.nlu.parse_keys import QUESTIONS_KEY
-from contract.dialogue import ACTION_ANSWER_FAQ
-from cxm_store.orders import OrderView, normalise_order_id
+from contract.dialogue import ACTION_ANSWER_FAQ, ORDER_ID_SLOT
+from cxm_store.orders import normalise_order_id
 
 logger = logging.getLogger(__name__)
 
 RETRIEVAL_INTENT = "faq"
-ORDER_STATUS_INTENT = "check_order_status"
-# Days after delivery in which an item can be returned (utter_faq/returns).
-RETURN_WINDOW_DAYS = 7
-
-# Topic -> order status -> the response that answers it about that order.
-# A status not listed gets the order's status answer.
-ORDER_ANSWERS: Dict[Text, Dict[Text, Text]] = {
-    "faq/cancel_order": {
-        "processing": "utter_order_cancel_possible",
-        "packed": "utter_order_cancel_too_late",
-        "shipped": "utter_order_cancel_too_late",
-        "delivered": "utter_order_cancel_delivered",
-        "cancelled": "utter_order_already_cancelled",
-    },
-    "faq/refunds": {
-        "processing": "utter_order_refund_none",
-        "packed": "utter_order_refund_none",
-        "shipped": "utter_order_refund_none",
-        "delivered": "utter_order_refund_none",
-        "cancelled": "utter_order_refund_cancelled",
-    },
-    "faq/returns": {
-        "processing": "utter_order_return_not_yet",
-        "packed": "utter_order_return_not_yet",
-        "shipped": "utter_order_return_not_yet",
-        "cancelled": "utter_order_already_cancelled",
-    },
-    "faq/change_address": {
-        "processing": "utter_order_address_changeable",
-        "packed": "utter_order_address_too_late",
-        "shipped": "utter_order_address_too_late",
-    },
-    "faq/delivery_late": {},
-    "faq/shipping_time": {},
-    # "is INV-... shipped? and can I still change the address?"
-    ORDER_STATUS_INTENT: {},
-}
-
-
 # "How long?" / "when?" questions that, right after a topic with a timeline
 # of its own, ask about that topic: "how many days do I have?" after a
 # return question is about the return window, not about shipping.
 TIME_QUESTIONS = ("faq/shipping_time", "faq/delivery_late")
 OWN_TIMELINE = ("faq/returns", "faq/refunds", "faq/wrong_item", "faq/item_damaged", "faq/warranty")
 _SHIPPING_WORDS = re.compile(r"\b(ship\w*|deliver\w*|kirim\w*|pengiriman|ongkir|kurir|courier|ekspedisi)\b", re.I)
-
-
-# How many earlier messages a topic carries over ("ok", "yes I have photos").
-CARRY_OVER_MESSAGES = 3
-
-
-def previous_topic(tracker: Tracker) -> Optional[Text]:
-    """The last FAQ topic among the customer's few messages before the latest one."""
-    users = [e for e in tracker.events if e.get("event") == "user"][:-1]
-    for event in reversed(users[-CARRY_OVER_MESSAGES:]):
-        topic = ((event.get("parse_data") or {}).get("intent") or {}).get("full_retrieval_intent_name")
-        if topic:
-            return topic
-    return None
 
 
 def carried_topic(topic: Text, tracker: Tracker) -> Text:
@@ -110,29 +62,6 @@ def asked_topics(tracker: Tracker) -> List[Text]:
     selected = ((message.get("response_selector") or {}).get(RETRIEVAL_INTENT) or {}).get("response") or {}
     topic = selected.get("intent_response_key")
     return [carried_topic(topic, tracker)] if topic else []
-
-
-def _return_answer(order: OrderView, language: Text) -> Dict[Text, Any]:
-    """Whether a delivered order is still inside the return window."""
-    delivered = order.eta or order.ordered_on
-    last_day = delivered + dt.timedelta(days=RETURN_WINDOW_DAYS)
-    still_open = dt.date.today() <= last_day
-    return {
-        "response": "utter_order_return_window_open" if still_open else "utter_order_return_window_closed",
-        "order_id": order.order_id,
-        "last_day": format_date(last_day, language),
-    }
-
-
-def order_answer(topic: Text, order: OrderView, language: Text) -> Dict[Text, Any]:
-    """The answer to ``topic`` about ``order``, as keyword arguments for ``utter_message``."""
-    if topic == "faq/returns" and order.status == "delivered":
-        return _return_answer(order, language)
-    answer = status_answer(order, language)
-    specific = ORDER_ANSWERS.get(topic, {}).get(order.status)
-    if specific:
-        answer["response"] = specific
-    return answer
 
 
 def _order_in_context(tracker: Tracker) -> Optional[Text]:

@@ -1,7 +1,10 @@
-"""Order status: the customer gives an order number and hears where the order is."""
-import datetime as dt
+"""Order status: the customer gives an order number and hears where the order is.
+
+A bare number right after an order-aware question ("cara batalin INV-…?",
+then "trus kalau INV-…?") gets that question's answer about the new order.
+"""
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -9,54 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
+from actions.order_answers import ORDER_STATUS_INTENT, follow_up_topic, order_answer, typed_order_id
 from actions.order_lookup import TooManyLookups, order_for_sender, tell_order, tell_too_many
 from contract.dialogue import ACTION_CHECK_ORDER_STATUS, ORDER_ID_SLOT
-from cxm_store.orders import OrderView, normalise_order_id
+from cxm_store.orders import normalise_order_id
 
 logger = logging.getLogger(__name__)
-
-
-_MONTHS = {
-    "id": ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"),
-    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}
-_NO_DATE = {"id": "belum tersedia", "en": "not available yet"}
-
-
-def format_date(day: Optional[dt.date], language: Text) -> Text:
-    """Return ``day`` as customers read it ("24 Nov 2026"; "24 Agu 2026" in Indonesian)."""
-    if day is None:
-        return _NO_DATE[language]
-    return f"{day.day} {_MONTHS[language][day.month - 1]} {day.year}"
-
-
-# One answer per order status (named in full so readers and the data
-# validation test can find every response an action uses).
-STATUS_RESPONSES = {
-    "processing": "utter_order_status_processing",
-    "packed": "utter_order_status_packed",
-    "shipped": "utter_order_status_shipped",
-    "delivered": "utter_order_status_delivered",
-    "cancelled": "utter_order_status_cancelled",
-}
-
-
-def status_answer(order: OrderView, language: Text) -> Dict[Text, Any]:
-    """The order's status answer, as keyword arguments for ``utter_message``."""
-    return {
-        "response": STATUS_RESPONSES[order.status],
-        "order_id": order.order_id,
-        "courier": order.courier or "-",
-        "tracking_number": order.tracking_number or "-",
-        "eta": format_date(order.eta, language),
-        "item_count": order.item_count,
-    }
-
-
-def typed_order_id(tracker: Tracker) -> Optional[Text]:
-    """The order number in this message, else the last one given in the conversation."""
-    typed = next(tracker.get_latest_entity_values(ORDER_ID_SLOT), None)
-    return typed or tracker.get_slot(ORDER_ID_SLOT)
 
 
 class ActionCheckOrderStatus(Action):
@@ -93,5 +54,6 @@ class ActionCheckOrderStatus(Action):
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
             return [SlotSet(ORDER_ID_SLOT, None)]
 
-        tell_order(dispatcher, lookup, status_answer(lookup.order, language), language)
+        topic = follow_up_topic(tracker) or ORDER_STATUS_INTENT
+        tell_order(dispatcher, lookup, order_answer(topic, lookup.order, language), language)
         return [SlotSet(ORDER_ID_SLOT, order_id)]

@@ -7,7 +7,7 @@ from typing import Dict, Set
 import pytest
 import yaml
 
-from actions.orders import STATUS_RESPONSES
+from actions.order_answers import STATUS_RESPONSES
 from actions.suggestions import MENU_TOPICS, RETRIEVAL_INTENT
 from actions.topics import TOPICS
 

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 
 from action_helpers import message, order_entity, parse_data, run_action
 from actions.faq import ActionAnswerFaq
-from actions.orders import format_date
+from actions.order_answers import format_date
 
 
 @pytest.fixture

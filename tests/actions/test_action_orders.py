@@ -16,7 +16,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from action_helpers import message, order_entity, parse_data, run_action
-from actions.orders import ActionCheckOrderStatus, format_date
+from actions.order_answers import format_date
+from actions.orders import ActionCheckOrderStatus
 
 
 @pytest.fixture
@@ -324,3 +325,41 @@ def test_format_date(month, indonesian, english):
 def test_format_missing_date():
     assert format_date(None, "id") == "belum tersedia"
     assert format_date(None, "en") == "not available yet"
+
+
+# --- A bare number after an order-aware question: the same question about it ----------
+
+def user_event(text, topic=None):
+    intent = {"name": "faq", "full_retrieval_intent_name": topic} if topic else {"name": "check_order_status"}
+    return {"event": "user", "text": text, "parse_data": {"intent": intent, "entities": []}}
+
+
+@pytest.mark.parametrize(
+    ("before", "topic", "follow_up", "order_id", "language", "response"),
+    [
+        ("cara batalin pesanan INV-2024-00124", "faq/cancel_order", "trus kalau INV-2024-00127?",
+         "INV-2024-00127", "id", "utter_order_cancel_too_late"),
+        ("refund INV-2024-00126 udh masuk blm", "faq/refunds", "kalo yg INV-2024-00123 gmn kak",
+         "INV-2024-00123", "id", "utter_order_refund_none"),
+        ("can I still cancel INV-2024-00124?", "faq/cancel_order", "and what about INV-2024-00126?",
+         "INV-2024-00126", "en", "utter_order_already_cancelled"),
+        # A question of its own is answered as asked.
+        ("cara batalin pesanan INV-2024-00124", "faq/cancel_order", "trus INV-2024-00127 sampai mana?",
+         "INV-2024-00127", "id", "utter_order_status_packed"),
+        # After a topic whose answer is the status anyway, the status.
+        ("berapa lama pengiriman ke bekasi", "faq/shipping_time", "kalau INV-2024-00127?",
+         "INV-2024-00127", "id", "utter_order_status_packed"),
+    ],
+)
+def test_a_bare_order_number_carries_the_previous_question(
+    action, dispatcher, make_tracker, domain, orders_db, before, topic, follow_up, order_id, language, response
+):
+    latest = order_message(follow_up, order_id)
+    tracker = make_tracker(
+        slots={"language": language, "order_id": order_id},
+        latest_message=latest,
+        events=[user_event(before, topic), {"event": "user", "text": follow_up, "parse_data": latest}],
+    )
+    assert run_action(action, dispatcher, tracker, domain) == [SlotSet("order_id", order_id)]
+    assert [m.get("response") for m in dispatcher.messages][0] == response
+    assert dispatcher.messages[0]["order_id"] == order_id
