@@ -41,7 +41,7 @@ from sqlalchemy.sql import ColumnElement
 
 from contract.metrics import CSAT_PERCENT, ESCALATION_RATE
 from contract.vocabulary import CSAT, CSAT_SATISFIED
-from cxm_store import metrics
+from cxm_store import duration_figures, metrics, rollup_figures
 from cxm_store.customer_images import PHOTO_LINE, conversation_images
 from cxm_store.db import default_engine
 from cxm_store.handoff_notes import conversation_notes
@@ -247,7 +247,14 @@ def topics_by_negative_sentiment(
 
 
 def first_response_median_seconds(flt: MetricFilter, engine: Engine = None) -> Optional[float]:
-    """Median seconds from handoff request to the first agent reply (replied handoffs only)."""
+    """Median seconds from handoff request to the first agent reply (replied handoffs only).
+
+    From the duration histograms when the rollup serves ``flt`` (within 1 s + 5 %
+    of the exact value: cxm_store.duration_rollups), else exactly from the handoffs.
+    """
+    with _engine(engine).connect() as connection:
+        if rollup_figures.usable(connection, flt):
+            return duration_figures.clock_percentile(connection, flt, "first_response", 50)
     seconds = seconds_between(_h.c.first_agent_reply_at, _h.c.requested_at)
     ranked = (
         select(

@@ -5,6 +5,7 @@ resolutions, agent and topic changes and erasure (SQLite and PostgreSQL).
 
 Hand-computed set (May 2024, one web customer each, all claimed by ani):
   waits 10, 45, 130, 1,000 and 7,200 s; the last two also resolved after 2 h and 30 h.
+  First agent replies 30 s after each claim: median 160 s.
   Wait median: the 3rd of 5 = 130 s; p90: position 0.9 * 4 = 3.6 -> 1,000 + 0.6 * 6,200 = 4,720 s.
   Resolution median (7,200, 108,000): 57,600 s; p90: 7,200 + 0.9 * 100,800 = 97,920 s.
 """
@@ -13,10 +14,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cxm_store import duration_rollups, metric_sql, rollup_figures, rollups
+from cxm_store import duration_rollups, metric_sql, rollup_figures, rollups, voice
 from cxm_store import metrics as m
 from cxm_store.duration_figures import percentile_values
-from cxm_store.handoffs import claim_handoff, request_handoff, resolve_handoff
+from cxm_store.handoffs import (
+    claim_handoff,
+    record_first_agent_reply,
+    request_handoff,
+    resolve_handoff,
+)
 from cxm_store.metrics import GROUPINGS, MetricFilter
 from cxm_store.touchpoints import record_customer_message
 from tests.store.test_rollups import WINDOWS
@@ -38,6 +44,7 @@ def waits(engine):
                                                intent="complain", engine=engine)
         handoff = request_handoff(conversation, start, reason="request", engine=engine)
         claim_handoff(handoff, "ani", start + timedelta(seconds=wait), engine=engine)
+        record_first_agent_reply(handoff, start + timedelta(seconds=wait + 30), engine=engine)
         if resolved is not None:
             resolve_handoff(handoff, start + timedelta(seconds=resolved), engine=engine)
     return engine
@@ -49,6 +56,7 @@ def test_hand_computed_percentiles_within_the_bound(waits):
     assert values["handoff_wait_p90_s"] == within_bound(4720)
     assert values["handoff_resolution_median_s"] == within_bound(57600)
     assert values["handoff_resolution_p90_s"] == within_bound(97920)
+    assert voice.first_response_median_seconds(MAY, waits) == within_bound(160)
     # The bound is tight enough to matter: 1 s + 5 % of 130 s is 7.5 s.
     assert duration_rollups.error_bound(130) == pytest.approx(7.5)
     with waits.connect() as connection:
@@ -124,4 +132,5 @@ def test_rebuild_gives_the_rows_the_triggers_kept(waits):
         rebuilt = _rows(connection)
     assert kept and rebuilt == kept
     assert sum(r[-1] for r in kept if r[:2] == ("", "month") and r[6] == "wait") == 4
-    assert {(r[5], r[6]) for r in kept if r[0] == "faq/returns"} == {("ani", "wait")}
+    assert {(r[5], r[6]) for r in kept if r[0] == "faq/returns"} == {
+        ("ani", "wait"), ("ani", "first_response")}
