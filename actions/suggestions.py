@@ -1,4 +1,5 @@
 """Topic suggestions as buttons: the help menu, and clarification when the bot is unsure."""
+import re
 from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -7,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.language import reply_language
 from actions.topics import TOPICS
 from contract.dialogue import ACTION_CLARIFY, ACTION_SHOW_MENU, FALLBACK_INTENT
+from cxm_store.pii import mask_pii
 
 RETRIEVAL_INTENT = "faq"
 
@@ -62,6 +64,29 @@ def _first_unique(topics: Iterable[Text], count: int) -> List[Text]:
     return chosen
 
 
+# The words around a customer's introduction ("halo kak, saya Budi, no hp saya
+# 0812…", "hi, my name is Sarah and my email is …"): with personal data and
+# nothing else, a message introduces its writer, it asks nothing.
+INTRODUCTION_WORDS = frozenset(
+    "halo hai hallo hi hello pagi siang sore malam selamat kak kakak min admin gan sis "
+    "saya aku sy nama namaku nm no nomor nomer hp wa whatsapp telp telepon email e-mail alamat dari di "
+    "ini adalah ya yg yang dan sama my name is i i'm im am and this here from at number phone "
+    "mobile address please".split()
+)
+_WORD = re.compile(r"\[[a-z_]+\]|[^\W\d_][\w'-]*")
+# Words an introduction may hold that nothing above knows: a town ("dari Bekasi").
+_OTHER_WORDS_IN_AN_INTRODUCTION = 2
+
+
+def is_introduction(text: Text) -> bool:
+    """Whether a message only introduces the customer: personal data, greeting words, a place at most."""
+    masked = mask_pii(text).strip()
+    if masked == text.strip() or "?" in text:
+        return False
+    words = [w for w in _WORD.findall(masked.lower()) if not w.startswith("[")]
+    return sum(w not in INTRODUCTION_WORDS for w in words) <= _OTHER_WORDS_IN_AN_INTRODUCTION
+
+
 def _previous_message_missed(tracker: Tracker) -> bool:
     """Whether the customer's message before the latest one was not understood either."""
     user_turns = [e for e in tracker.events if e.get("event") == "user"]
@@ -96,12 +121,17 @@ class ActionClarify(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        if is_introduction(text):
+            # Nothing was asked yet: invite the question instead of guessing topics.
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return []
         if _previous_message_missed(tracker):
             dispatcher.utter_message(response="utter_offer_human")
             return []
         language = reply_language(tracker)
         buttons = [topic_button(t, language) for t in likeliest_topics(tracker.latest_message)]
-        empty = not (tracker.latest_message.get("text") or "").strip()
+        empty = not text.strip()
         dispatcher.utter_message(
             response="utter_empty_message" if empty else "utter_clarify", buttons=buttons
         )

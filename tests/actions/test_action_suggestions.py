@@ -323,3 +323,35 @@ class TestClarify:
             assert dispatcher.messages == [
                 message("utter_clarify", buttons=buttons("id", "check_order_status", "faq/refunds"))
             ]
+
+
+# --- An introduction is not a question -------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("halo kak, saya Budi Santoso dari Bekasi, no hp saya 081234567890", "id"),
+        ("nama saya Rina, email rina.w@gmail.com", "id"),
+        ("hi, my name is Sarah and my email is sarah@example.com", "en"),
+    ],
+)
+def test_an_introduction_is_invited_to_ask_not_clarified(dispatcher, make_tracker, domain, text, language):
+    latest = fallback_parse(text, [("nlu_fallback", 0.6), ("greet", 0.3)], selector(("faq/refunds", 0.5)))
+    # Even after a miss: an introduction is no second failure to understand.
+    tracker = make_tracker(slots={"language": language}, latest_message=latest,
+                           events=conversation(("zzzz", "nlu_fallback"), (text, "nlu_fallback")))
+
+    assert run_action(ActionClarify(), dispatcher, tracker, domain) == []
+    assert dispatcher.messages == [message("utter_how_can_i_help")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["kak barang saya belum sampai padahal sudah seminggu 081234567890", "0812345678901 bisa bantu?", "Budi"],
+)
+def test_a_message_with_more_than_an_introduction_is_clarified(dispatcher, make_tracker, domain, text):
+    latest = fallback_parse(text, [("nlu_fallback", 0.6), ("greet", 0.3)], selector(("faq/refunds", 0.5)))
+    tracker = make_tracker(latest_message=latest, events=conversation((text, "nlu_fallback")))
+
+    run_action(ActionClarify(), dispatcher, tracker, domain)
+    assert dispatcher.messages[0]["response"] == "utter_clarify"
