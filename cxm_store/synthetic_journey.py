@@ -4,8 +4,9 @@ Called by :func:`cxm_store.synthetic.generate` once the conversations are
 written. A few customers who wrote on the web are proved to be customers who
 wrote on Telegram (as a one-time code would; the merge is the live one,
 :func:`cxm_store.identity.merge_customers`); every unhappy conversation gets
-its follow-up (the rules of :mod:`cxm_store.follow_ups`), most of the older
-ones closed, some late, the last day's still open.
+its follow-up (the rules of :mod:`cxm_store.follow_ups`). The team keeps up:
+every follow-up past its due time is closed (nine in ten in time) but the
+latest few (:data:`OVERDUE_LEFT_OPEN`), and about half of those not yet due.
 """
 import random
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from cxm_store.service_levels import ServiceLevels
 LINK_SHARE, MAX_LINKS = 0.03, 500
 OWNERS = ("rina", "budi", "sari", "dewi")
 OUTCOMES = (("reached", 0.5), ("resolved", 0.35), ("unreachable", 0.15))
+# Follow-ups left open past their due time: a handful for the demo to highlight.
+OVERDUE_LEFT_OPEN = 4
 
 
 def add_journeys(engine: Engine, start: datetime, end: datetime, rng: random.Random) -> Dict[str, int]:
@@ -55,6 +58,19 @@ def _link_customers(engine: Engine, rng: random.Random, now: datetime) -> int:
             merge_customers(session, tg_customer, web_customer, "code", "telegram", "web",
                             external, now)
         return pairs
+
+
+def _close(row: Dict, now: datetime, levels: ServiceLevels, rng: random.Random) -> None:
+    """Close a demo follow-up: in time (before it is due) nine times out of ten."""
+    hours = levels.follow_up.total_seconds() / 3600
+    spent = rng.uniform(0.1, 0.95) * hours if rng.random() < 0.9 else rng.uniform(1.05, 3) * hours
+    closed = add_business_time(row["opened_at"], timedelta(hours=spent), levels.business_hours,
+                               levels.timezone)
+    if closed > now:  # not late yet: closed in time instead, before now
+        closed = row["opened_at"] + (min(now, row["due_at"]) - row["opened_at"]) * rng.random()
+    owner = row["owner"] or rng.choice(OWNERS)
+    outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
+    row.update(owner=owner, closed_at=closed, outcome=outcome, closed_by=owner)
 
 
 def _follow_ups(engine: Engine, start: datetime, end: datetime, now: datetime,
@@ -87,19 +103,16 @@ def _follow_ups(engine: Engine, start: datetime, end: datetime, now: datetime,
             if reason is None or at is None or at > now:
                 continue
             due = add_business_time(at, levels.follow_up, levels.business_hours, levels.timezone)
-            row = {"conversation_id": c.id, "customer_id": c.customer_id, "reason": reason,
-                   "score": score, "opened_at": at, "due_at": due, "owner": c.agent,
-                   "closed_at": None, "outcome": None, "closed_by": None}
-            if now - at > timedelta(days=1) and rng.random() < 0.85:
-                in_time = rng.random() < 0.7
-                hours = rng.uniform(0.5, 7.5) if in_time else rng.uniform(8.5, 30)
-                closed = add_business_time(at, timedelta(hours=hours), levels.business_hours,
-                                           levels.timezone)
-                if closed <= now:
-                    owner = c.agent or rng.choice(OWNERS)
-                    outcome = rng.choices([o for o, _ in OUTCOMES], [w for _, w in OUTCOMES])[0]
-                    row.update(owner=owner, closed_at=closed, outcome=outcome, closed_by=owner)
-            rows.append(row)
+            rows.append({"conversation_id": c.id, "customer_id": c.customer_id, "reason": reason,
+                         "score": score, "opened_at": at, "due_at": due, "owner": c.agent,
+                         "closed_at": None, "outcome": None, "closed_by": None})
+        # A team that keeps up: every follow-up past its due time is closed, most in
+        # time, but for the latest few; half of those not yet due are done already.
+        overdue = sorted((r for r in rows if r["due_at"] <= now), key=lambda r: r["due_at"])
+        left_open = {id(r) for r in overdue[-OVERDUE_LEFT_OPEN:]}
+        for row in rows:
+            if id(row) not in left_open and (row["due_at"] <= now or rng.random() < 0.5):
+                _close(row, now, levels, rng)
         if rows:
             session.execute(insert(FollowUp), rows)
         return len(rows)
