@@ -22,10 +22,11 @@ from typing import Any, Callable, Dict, List, Optional
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store.channels import store_channel
 from cxm_store.console_models import CustomerImage
 from cxm_store.db import session_factory, utc_naive
-from cxm_store.models import Conversation, ConversationTopic
+from cxm_store.models import Conversation, ConversationTopic, Handoff
 from cxm_store.touchpoints import record_bot_message, record_customer_message
 
 CLAIM_TOPICS = ("faq/item_damaged", "faq/wrong_item")
@@ -92,7 +93,7 @@ def _view(row: CustomerImage, folder: Path) -> StoredImage:
 
 def receive_photo(
     bot_channel: str, sender_id: str, photo: Any, at: datetime,
-    thanks: Callable[[Optional[str], bool], str], language: Optional[str] = None, engine: Engine = None,
+    thanks: Callable[[Optional[str], bool, bool], str], language: Optional[str] = None, engine: Engine = None,
 ) -> Dict[str, Any]:
     """The channels' image sink: keep the photo in the customer's conversation and thank them.
 
@@ -101,26 +102,32 @@ def receive_photo(
         sender_id: The customer's sender id on it.
         photo: The cleaned photo (``data``, ``content_type``, ``width``, ``height``).
         at: When it arrived.
-        thanks: ``thanks(language, for_claim)``: the channel's words of thanks.
+        thanks: ``thanks(language, for_claim, team_on_it)``: the channel's words of thanks
+            (``team_on_it``: an agent has the conversation, or it waits in the queue for one).
         language: The language the bot answers the customer in; None: the conversation's stored one.
         engine: Store engine (default: the configured one).
 
     Returns:
-        ``{"image_id", "conversation_id", "language", "for_claim", "thanks"}``.
+        ``{"image_id", "conversation_id", "language", "for_claim", "team_on_it", "thanks"}``.
     """
     conversation_id = record_customer_message(
         store_channel(bot_channel), sender_id, PHOTO_LINE, at, None, engine=engine
     )
     stored = save_image(conversation_id, photo, at, engine=engine)
-    if language is None:
-        with session_factory(engine)() as session:
+    with session_factory(engine)() as session:
+        if language is None:
             language = session.scalar(select(Conversation.language).where(Conversation.id == conversation_id))
+        team_on_it = session.scalar(
+            select(Handoff.id)
+            .where(Handoff.conversation_id == conversation_id, Handoff.status.in_((REQUESTED, CLAIMED)))
+            .limit(1)
+        ) is not None
     for_claim = stored.claim_topic is not None
-    text = thanks(language, for_claim)
+    text = thanks(language, for_claim, team_on_it)
     record_bot_message(conversation_id, text, at, engine=engine)
     return {
         "image_id": stored.id, "conversation_id": conversation_id, "language": language,
-        "for_claim": for_claim, "thanks": text,
+        "for_claim": for_claim, "team_on_it": team_on_it, "thanks": text,
     }
 
 

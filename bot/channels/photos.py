@@ -49,6 +49,19 @@ THANKS_FOR_CLAIM = {
     ),
     "en": "Thank you, we have received the photo and kept it with your claim. Our team will look at it.",
 }
+# A claim's photo while no agent has the conversation: nobody looks at it until
+# the customer asks for one, so the thanks says how (words the bot understands
+# as asking for a person).
+THANKS_FOR_CLAIM_ASK_FOR_TEAM = {
+    "id": (
+        "Terima kasih Kak, fotonya sudah kami terima dan kami simpan bersama klaim Kakak. "
+        "Supaya tim CS kami langsung memeriksanya, ketik \"mau bicara dengan CS\" ya."
+    ),
+    "en": (
+        "Thank you, we have received the photo and kept it with your claim. "
+        "To have our team look at it now, type \"talk to an agent\"."
+    ),
+}
 THANKS = {
     "id": "Terima kasih Kak, fotonya sudah kami terima. Ada yang bisa kami bantu terkait foto ini?",
     "en": "Thank you, we have received the photo. How can we help with it?",
@@ -78,9 +91,19 @@ class CleanPhoto:
     height: int
 
 
-def thanks(language: Optional[Text], for_claim: bool) -> Text:
-    """The thanks for a kept photo, in the customer's language; a claim's photo is said to be kept with it."""
-    texts = THANKS_FOR_CLAIM if for_claim else THANKS
+def thanks(language: Optional[Text], for_claim: bool, team_on_it: bool = True) -> Text:
+    """The thanks for a kept photo, in the customer's language.
+
+    Args:
+        language: The language the bot answers the customer in.
+        for_claim: The photo joins a damaged- or wrong-item claim: the thanks says so.
+        team_on_it: An agent has the conversation or it waits for one; if not, a
+            claim's thanks tells the customer how to have the team look at the photo.
+    """
+    if for_claim:
+        texts = THANKS_FOR_CLAIM if team_on_it else THANKS_FOR_CLAIM_ASK_FOR_TEAM
+    else:
+        texts = THANKS
     return texts.get(language or "id", texts["id"])
 
 

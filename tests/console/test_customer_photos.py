@@ -92,7 +92,9 @@ def test_web_chat_photo_for_a_damaged_item_is_kept_with_the_claim_without_gps(st
         time.sleep(0.1)
     status, body = upload(f"{base}/photo/{sender}", photo_with_gps())
     assert status == 200, body
-    assert body["messages"][0]["text"] == thanks("id", for_claim=True)
+    # No agent has the conversation: the thanks says how to have the team look at the photo.
+    assert body["messages"][0]["text"] == thanks("id", for_claim=True, team_on_it=False)
+    assert 'ketik "mau bicara dengan CS"' in body["messages"][0]["text"]
     with session_factory(engine)() as session:
         row = session.scalars(select(CustomerImage).order_by(CustomerImage.id.desc()).limit(1)).one()
     assert row.claim_topic == "faq/item_damaged"
@@ -100,7 +102,12 @@ def test_web_chat_photo_for_a_damaged_item_is_kept_with_the_claim_without_gps(st
     assert dict(kept.getexif()) == {} and kept.size == (320, 240)
     assert b"SpyCam" not in (customer_images.image_dir() / row.path).read_bytes()
     lines = [(m["sender"], m["text"]) for m in messages_since(row.conversation_id, engine=engine)]
-    assert lines[-2:] == [("customer", "[photo]"), ("bot", thanks("id", for_claim=True))]
+    assert lines[-2:] == [("customer", "[photo]"), ("bot", thanks("id", for_claim=True, team_on_it=False))]
+
+    # The words it suggests are understood as asking for a person (the queue, or a message
+    # to leave when nobody is online); tests/console/test_photo_claims.py: the thanks then.
+    replies = post_json(f"{base}/webhook", {"sender": sender, "message": "mau bicara dengan CS"})
+    assert any(w in (r.get("text") or "") for r in replies for w in ("antrean", "tinggalkan pesan")), replies
 
 
 @pytest.mark.stack

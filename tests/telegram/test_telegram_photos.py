@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.channels.photos import NOT_A_PHOTO, THANKS_FOR_CLAIM
+from bot.channels.photos import NOT_A_PHOTO, THANKS_FOR_CLAIM_ASK_FOR_TEAM
 from bot.channels.telegram import sender_id_for
 from bot.channels.telegram_photos import NOT_RECEIVED
 from cxm_store import auth, customer_images
@@ -36,7 +36,7 @@ def test_a_telegram_photo_of_a_damaged_item_reaches_the_console_without_gps(
     fake_telegram.add_file(file_id, photo_with_gps((640, 480)))
     sizes = [{"file_id": "thumb", "file_unique_id": "t", "width": 90, "height": 68},
              {"file_id": file_id, "file_unique_id": file_id, "width": 640, "height": 480}]
-    assert THANKS_FOR_CLAIM["id"] in customer.say(None, "Terima kasih Kak, fotonya", photo=sizes)
+    assert THANKS_FOR_CLAIM_ASK_FOR_TEAM["id"] in customer.say(None, "Terima kasih Kak, fotonya", photo=sizes)
     assert fake_telegram.calls_to("getFile")[-1].params["file_id"] == file_id  # the largest size
 
     # The console: a lead opens the conversation and sees the photo, without its GPS.
@@ -46,7 +46,7 @@ def test_a_telegram_photo_of_a_damaged_item_reaches_the_console_without_gps(
     client.login(lead)
     conversation_id = conversation_of(engine, customer.chat)
     transcript = client.get(f"/api/conversations/{conversation_id}").json()["transcript"]
-    assert [m["text"] for m in transcript[-2:]] == ["[photo]", THANKS_FOR_CLAIM["id"]]
+    assert [m["text"] for m in transcript[-2:]] == ["[photo]", THANKS_FOR_CLAIM_ASK_FOR_TEAM["id"]]
     (image,) = client.get(f"/api/conversations/{conversation_id}/images").json()["images"]
     assert (image["width"], image["height"], image["claim_topic"]) == (640, 480, "faq/item_damaged")
     served = client.get(f"/api/images/{image['id']}")
