@@ -15,7 +15,6 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
 from actions.order_answers import (
@@ -28,6 +27,7 @@ from actions.order_answers import (
 from actions.order_lookup import TooManyLookups, order_for_sender, tell_order
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import ACTION_ANSWER_FAQ, ORDER_ID_SLOT
+from cxm_store.errors import StoreUnavailable
 from cxm_store.orders import normalise_order_id
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class ActionAnswerFaq(Action):
         except TooManyLookups:
             # The policy still answers, without looking more orders up.
             order_id = None
-        except SQLAlchemyError:
+        except StoreUnavailable:
             # The policy still answers; the order is just not read now.
             logger.exception("Order look-up failed for %s", order_id)
             order_id = None

@@ -16,7 +16,6 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.survey_answers import SCALES, is_refusal, is_remark, is_unhappy, read_score
 from actions.survey_wording import ask as ask_survey_question
@@ -35,8 +34,9 @@ from contract.dialogue import (
     DECLINED_ANSWER as DECLINED,
 )
 from contract.vocabulary import CES, CSAT, NPS, SURVEY_COMMENT, SURVEY_KINDS, SURVEY_RESOLVED
+from cxm_store.assistant_services import nps_due
 from cxm_store.channels import store_channel
-from cxm_store.surveys import nps_due
+from cxm_store.errors import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def _nps_is_due(tracker: Tracker) -> bool:
     channel = store_channel(tracker.get_latest_input_channel())
     try:
         return nps_due((channel, tracker.sender_id), dt.datetime.now(dt.timezone.utc))
-    except SQLAlchemyError:
+    except StoreUnavailable:
         # Unknown is treated as asked recently: better one question fewer than twice.
         logger.exception("Could not check whether NPS is due for %s", tracker.sender_id)
         return False

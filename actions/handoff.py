@@ -18,7 +18,6 @@ from typing import Any, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from contract.dialogue import (
     ACTION_CLARIFY,
@@ -32,7 +31,9 @@ from contract.dialogue import (
 )
 from contract.vocabulary import REASON_COMPLAINT, REASON_REPEATED_MISS
 from cxm_store import settings as store_settings
-from cxm_store.handoffs import agents_online, estimated_wait_seconds, waiting_queue, within_business_hours
+from cxm_store.assistant_services import agents_online, estimated_wait_seconds, waiting_queue
+from cxm_store.errors import StoreUnavailable
+from cxm_store.handoff_queue import within_business_hours
 from cxm_store.pii import find_contact
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class ActionRequestHandoff(Action):
         in_hours = within_business_hours(now, settings)
         try:
             answering, waiting, minutes = queue_state(now) if in_hours else (False, 0, 0)
-        except SQLAlchemyError:
+        except StoreUnavailable:
             logger.exception("Handoff queue unavailable; offering to take a message")
             answering, waiting, minutes = False, 0, 0
 

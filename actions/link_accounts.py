@@ -13,12 +13,12 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
 from contract.dialogue import ACTION_LINK_ACCOUNTS
-from cxm_store import identity
+from cxm_store import assistant_services, identity
 from cxm_store.channels import store_channel
+from cxm_store.errors import StoreUnavailable
 from cxm_store.pii import find_contact
 
 logger = logging.getLogger(__name__)
@@ -60,15 +60,15 @@ class ActionLinkAccounts(Action):
         order, contact = _typed_order(tracker), find_contact(text)
         try:
             if identity.find_link_code(text):
-                result = identity.redeem_link_code(channel, tracker.sender_id, text, now)
+                result = assistant_services.redeem_link_code(channel, tracker.sender_id, text, now)
             elif order and contact:
-                result = identity.prove_order(channel, tracker.sender_id, order, contact, now)
+                result = assistant_services.prove_order(channel, tracker.sender_id, order, contact, now)
             else:
-                code = identity.issue_link_code(channel, tracker.sender_id, now)
+                code = assistant_services.issue_link_code(channel, tracker.sender_id, now)
                 dispatcher.utter_message(response="utter_link_code", code=code,
                                          minutes=int(identity.CODE_LIFETIME.total_seconds() // 60))
                 return []
-        except SQLAlchemyError:
+        except StoreUnavailable:
             logger.exception("Could not link the accounts of %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_link_unavailable")
             return []

@@ -11,8 +11,9 @@ from typing import Any, Dict, Optional, Text
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from cxm_store.assistant_services import look_up_order
 from cxm_store.channels import store_channel
-from cxm_store.order_access import LookupLimiter, OrderLookup, look_up_order
+from cxm_store.order_access import LookupLimiter, OrderLookup
 
 # One process's memory: 10 look-ups per sender per 10 minutes.
 LIMITER = LookupLimiter(limit=10, window_s=600)
@@ -41,7 +42,7 @@ def order_for_sender(tracker: Tracker, order_id: Text) -> Optional[OrderLookup]:
 
     Raises:
         TooManyLookups: The sender looked up too many orders lately.
-        SQLAlchemyError: The store is unreachable.
+        StoreUnavailable: The store cannot answer now.
     """
     if not LIMITER.allow(tracker.sender_id):
         raise TooManyLookups(tracker.sender_id)

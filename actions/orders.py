@@ -9,12 +9,12 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.language import reply_language
 from actions.order_answers import ORDER_STATUS_INTENT, follow_up_topic, order_answer, typed_order_id
 from actions.order_lookup import TooManyLookups, order_for_sender, tell_order, tell_too_many
 from contract.dialogue import ACTION_CHECK_ORDER_STATUS, ORDER_ID_SLOT
+from cxm_store.errors import StoreUnavailable
 from cxm_store.orders import normalise_order_id
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class ActionCheckOrderStatus(Action):
         except TooManyLookups:
             tell_too_many(dispatcher, language)
             return [SlotSet(ORDER_ID_SLOT, order_id)]
-        except SQLAlchemyError:
+        except StoreUnavailable:
             logger.exception("Order look-up failed for %s", order_id)
             dispatcher.utter_message(response="utter_order_lookup_unavailable", order_id=order_id)
             return [SlotSet(ORDER_ID_SLOT, order_id)]

@@ -12,10 +12,10 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from contract.dialogue import LANGUAGE_SLOT
-from cxm_store.survey_texts import current_wording
+from cxm_store.assistant_services import current_wording
+from cxm_store.errors import StoreUnavailable
 
 
 def _built_in(domain: Optional[Dict[Text, Any]], response: Text, language: Text) -> Dict[Text, Any]:
@@ -43,7 +43,7 @@ def ask(dispatcher: CollectingDispatcher, tracker: Optional[Tracker], domain: Op
     language = (tracker.get_slot(LANGUAGE_SLOT) if tracker else None) or "id"
     try:
         wording = current_wording(kind, language, at=first_asked_at) if domain is not None else None
-    except SQLAlchemyError:
+    except StoreUnavailable:
         wording = None
     if wording is None:
         dispatcher.utter_message(response=response)

@@ -35,3 +35,9 @@ class InvalidInput(DomainError, ValueError):
     """What was given cannot be used (empty, too long, malformed)."""
 
     status_code = 400
+
+
+class StoreUnavailable(DomainError):
+    """The store cannot answer now (database down, timed out); worth trying again soon."""
+
+    status_code = 503
