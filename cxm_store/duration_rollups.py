@@ -58,6 +58,9 @@ BOUNDS = _bounds()
 # Each handoff is counted twice: on its local day and on its local month (``day`` is then
 # the month's first day), so a long window reads its whole months, not each of their days.
 SPANS = ("day", "month")
+# Topic rows are also kept with this channel, language and agent: "any" (a topic breakdown or
+# filter without those filters reads them; every other query leaves them out).
+ANY = "*"
 KEYS = ("topic", "span", "day", "channel", "language", "agent", "clock", "bucket")
 
 handoff_durations = Table(
@@ -144,8 +147,19 @@ def _clock_seconds(connection: Connection, h: str) -> str:
     return f"CASE k.clock {whens} END"
 
 
-_CLOCKS_AND_SPANS = "(" + " UNION ALL ".join(f"SELECT '{clock}' AS clock" for clock in CLOCKS) + ") k"
-_CLOCKS_AND_SPANS += " CROSS JOIN (" + " UNION ALL ".join(f"SELECT '{span}' AS span" for span in SPANS) + ") p"
+def _expanded(per_topic: bool) -> str:
+    """SQL: the clocks ``k`` and spans ``p`` of each handoff, and whether the row is the
+    handoff's own (``w.anyone`` 0) or, for a topic, also the one of any channel, language
+    and agent (1: a topic breakdown without those filters reads far fewer rows).
+    """
+    clocks = " UNION ALL ".join(f"SELECT '{clock}' AS clock" for clock in CLOCKS)
+    spans = " UNION ALL ".join(f"SELECT '{span}' AS span" for span in SPANS)
+    whose = "SELECT 0 AS anyone" + (" UNION ALL SELECT 1" if per_topic else "")
+    return f"({clocks}) k CROSS JOIN ({spans}) p CROSS JOIN ({whose}) w"
+
+
+def _own_or_any(value: str) -> str:
+    return f"CASE w.anyone WHEN 1 THEN '{ANY}' ELSE {value} END"
 
 
 def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, source: str,
@@ -157,9 +171,11 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
     day = "CASE p.span " + " ".join(
         f"WHEN '{span}' THEN {local_day_sql(f'{c}.started_at', zone, connection.dialect.name, span)}"
         for span in SPANS) + " END"
+    channel, language, agent = (_own_or_any(value) for value in (
+        f"{c}.channel", f"COALESCE({c}.language, '')", f"COALESCE({c}.agent, '')"))
     durations = (
-        f"SELECT {topic} AS topic, p.span AS span, {day} AS day, {c}.channel AS channel, "
-        f"COALESCE({c}.language, '') AS language, COALESCE({c}.agent, '') AS agent, "
+        f"SELECT {topic} AS topic, p.span AS span, {day} AS day, {channel} AS channel, "
+        f"{language} AS language, {agent} AS agent, "
         f"k.clock AS clock, {_clock_seconds(connection, h)} AS s {source}"
     )
     bucket = literal_sql(bucket_of(literal_column("d.s")), connection)
@@ -184,26 +200,26 @@ def _statements(connection: Connection, sign: str, changed: str, row: str, zone:
         where = f"WHERE c.id = {row}.conversation_id"
         return [
             _upsert(connection, sign, row, "c", "''",
-                    f"FROM conversations c CROSS JOIN {_CLOCKS_AND_SPANS} {where}", zone),
+                    f"FROM conversations c CROSS JOIN {_expanded(False)} {where}", zone),
             _upsert(connection, sign, row, "c", "t.topic",
                     f"FROM conversations c JOIN conversation_topics t ON t.conversation_id = c.id "
-                    f"CROSS JOIN {_CLOCKS_AND_SPANS} {where}", zone),
+                    f"CROSS JOIN {_expanded(True)} {where}", zone),
         ]
     if changed == "conversation":  # its handoffs, under its keys and each of its topics
         where = f"WHERE h.conversation_id = {row}.id"
         return [
             _upsert(connection, sign, "h", row, "''",
-                    f"FROM handoffs h CROSS JOIN {_CLOCKS_AND_SPANS} {where}", zone),
+                    f"FROM handoffs h CROSS JOIN {_expanded(False)} {where}", zone),
             _upsert(connection, sign, "h", row, "t.topic",
                     f"FROM handoffs h JOIN conversation_topics t "
-                    f"ON t.conversation_id = h.conversation_id CROSS JOIN {_CLOCKS_AND_SPANS} {where}",
+                    f"ON t.conversation_id = h.conversation_id CROSS JOIN {_expanded(True)} {where}",
                     zone),
         ]
     # A topic row: its conversation's handoffs under that topic (none once the
     # conversation is gone: its delete trigger took them out).
     return [_upsert(connection, sign, "h", "c", f"{row}.topic",
                     f"FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
-                    f"CROSS JOIN {_CLOCKS_AND_SPANS} WHERE h.conversation_id = {row}.conversation_id",
+                    f"CROSS JOIN {_expanded(True)} WHERE h.conversation_id = {row}.conversation_id",
                     zone)]
 
 
@@ -246,10 +262,10 @@ def rebuild(connection: Connection, zone: str) -> None:
     connection.execute(handoff_durations.delete())
     every = "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
     for statement in (
-        _upsert(connection, "+", "h", "c", "''", f"{every} CROSS JOIN {_CLOCKS_AND_SPANS}", zone),
+        _upsert(connection, "+", "h", "c", "''", f"{every} CROSS JOIN {_expanded(False)}", zone),
         _upsert(connection, "+", "h", "c", "t.topic",
                 f"{every} JOIN conversation_topics t ON t.conversation_id = c.id "
-                f"CROSS JOIN {_CLOCKS_AND_SPANS}", zone),
+                f"CROSS JOIN {_expanded(True)}", zone),
     ):
         connection.exec_driver_sql(statement)
     install_triggers(connection, zone)

@@ -132,5 +132,6 @@ def test_rebuild_gives_the_rows_the_triggers_kept(waits):
         rebuilt = _rows(connection)
     assert kept and rebuilt == kept
     assert sum(r[-1] for r in kept if r[:2] == ("", "month") and r[6] == "wait") == 4
+    # The added topic: under its own agent, and under any channel, language and agent.
     assert {(r[5], r[6]) for r in kept if r[0] == "faq/returns"} == {
-        ("ani", "wait"), ("ani", "first_response")}
+        ("ani", "wait"), ("ani", "first_response"), ("*", "wait"), ("*", "first_response")}
