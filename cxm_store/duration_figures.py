@@ -19,7 +19,7 @@ from sqlalchemy import case, func, literal, select, true, union_all
 from sqlalchemy.engine import Connection
 
 from cxm_store import metric_sql, rollup_figures
-from cxm_store.duration_rollups import ANY, CLOCKS, bucket_of, handoff_durations, percentile
+from cxm_store.duration_rollups import CLOCKS, bucket_of, handoff_durations, percentile
 from cxm_store.metric_sql import GRAINS, PERCENTILES, MetricFilter, Number
 from cxm_store.models import Handoff
 from cxm_store.sqlfuncs import seconds_between
@@ -63,7 +63,7 @@ def _whose(flt: MetricFilter, by: Optional[str]):
     """
     anyone = ((flt.topic is not None or by == "topic") and by not in ("channel", "language", "agent")
               and flt.channel is None and flt.language is None and flt.agent is None)
-    return _d.c.channel == ANY if anyone else _d.c.channel != ANY
+    return _d.c.scope == ("any" if anyone else "own")
 
 
 def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],

@@ -58,17 +58,20 @@ BOUNDS = _bounds()
 # Each handoff is counted twice: on its local day and on its local month (``day`` is then
 # the month's first day), so a long window reads its whole months, not each of their days.
 SPANS = ("day", "month")
-# Topic rows are also kept with this channel, language and agent: "any" (a topic breakdown or
-# filter without those filters reads them; every other query leaves them out).
+# Topic rows are also kept for any channel, language and agent (scope "any", those three
+# keys "*"): a topic breakdown or filter without those filters reads them, every other
+# query the handoffs' own rows (scope "own").
 ANY = "*"
-KEYS = ("topic", "span", "day", "channel", "language", "agent", "clock", "bucket")
+KEYS = ("span", "scope", "topic", "day", "channel", "language", "agent", "clock", "bucket")
 
 handoff_durations = Table(
     "handoff_durations",
     Base.metadata,
-    # Topic first: every query asks for one topic ('' or a named one) over a range of days.
-    Column("topic", String(80), primary_key=True),
+    # Key order: every query reads one span and scope, one topic ('' or a named one, or
+    # all named ones) and a range of days, so what it reads lies together.
     Column("span", String(5), primary_key=True),
+    Column("scope", String(3), primary_key=True),
+    Column("topic", String(80), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("channel", String(20), primary_key=True),
     Column("language", String(8), primary_key=True),
@@ -174,7 +177,8 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
     channel, language, agent = (_own_or_any(value) for value in (
         f"{c}.channel", f"COALESCE({c}.language, '')", f"COALESCE({c}.agent, '')"))
     durations = (
-        f"SELECT {topic} AS topic, p.span AS span, {day} AS day, {channel} AS channel, "
+        f"SELECT p.span AS span, CASE w.anyone WHEN 1 THEN 'any' ELSE 'own' END AS scope, "
+        f"{topic} AS topic, {day} AS day, {channel} AS channel, "
         f"{language} AS language, {agent} AS agent, "
         f"k.clock AS clock, {_clock_seconds(connection, h)} AS s {source}"
     )
@@ -184,8 +188,8 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
     # may touch each row once. SQLite needs the WHERE before ON CONFLICT.
     return (
         f"INSERT INTO handoff_durations ({keys}, handoffs) "
-        f"SELECT {keys}, {sign}COUNT(*) FROM (SELECT d.topic, d.span, d.day, d.channel, "
-        f"d.language, d.agent, d.clock, {bucket} AS bucket FROM ({durations}) d "
+        f"SELECT {keys}, {sign}COUNT(*) FROM (SELECT d.span, d.scope, d.topic, d.day, "
+        f"d.channel, d.language, d.agent, d.clock, {bucket} AS bucket FROM ({durations}) d "
         f"WHERE d.s IS NOT NULL) r "
         f"WHERE 1 = 1 GROUP BY {keys} "
         f"ON CONFLICT ({keys}) DO UPDATE SET handoffs = handoff_durations.handoffs + excluded.handoffs"

@@ -107,7 +107,7 @@ def test_histogram_percentiles_match_the_exact_ones_within_the_bound(history, wi
 def _rows(connection):
     d = duration_rollups.handoff_durations
     return sorted(
-        (row.topic, row.span, str(row.day), *row[3:])
+        (row.topic, row.span, str(row.day), *row[4:])
         for row in connection.execute(select(d).where(d.c.handoffs != 0)).all()
     )
 
