@@ -193,6 +193,9 @@ class TelegramInput(InputChannel):
             except Exception:  # a malformed update is not worth Telegram's retries
                 logger.exception("Telegram: unreadable update ignored")
                 return response.json({"ok": True})
+            if type(update.update_id) is not int:  # PTB takes any JSON there; de-duplication needs a number
+                logger.warning("Telegram: update without a numeric update_id ignored")
+                return response.json({"ok": True})
             self.accept(update, on_new_message)
             return response.json({"ok": True})
 

@@ -32,7 +32,8 @@ def personal_data(rng: random.Random) -> str:
     kind = rng.randrange(3)
     if kind == 0:
         digits = rng.choice(MOBILE_PREFIXES) + _digits(rng, 8)
-        return rng.choice((digits, f"{digits[:4]}-{digits[4:8]}-{digits[8:]}", f"+62 {digits[1:4]} {digits[4:8]} {digits[8:]}"))
+        return rng.choice((digits, f"{digits[:4]}-{digits[4:8]}-{digits[8:]}",
+                           f"+62 {digits[1:4]} {digits[4:8]} {digits[8:]}"))
     if kind == 1:
         # A NIK's layout: region (Jakarta Selatan, a district), birth date
         # DDMMYY (day + 40 for women), serial number.
@@ -42,8 +43,9 @@ def personal_data(rng: random.Random) -> str:
 
 
 def chat_text(rng: random.Random, pii: List[str]) -> str:
+    """A chat message of random words with one or two pieces of personal data (appended to ``pii``)."""
     words = [rng.choice(WORDS) for _ in range(rng.randrange(1, 12))]
-    if rng.random() < 0.7:
+    for _ in range(rng.choice((1, 1, 2))):
         value = personal_data(rng)
         pii.append(value)
         at = rng.randrange(len(words) + 1)
