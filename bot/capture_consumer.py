@@ -38,18 +38,18 @@ import asyncio
 import json
 import logging
 import signal
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 import aio_pika
 from aiohttp import web
+from pydantic import Field
 
 # The translation and the "store is down" test are the embedded capture's own.
 from bot.capture import SWEEP_INTERVAL_S, EventTranslator, store_unavailable
-from bot.settings import env_or
 from bot.stored_events import received_event, spooled_event
 from cxm_store.pii import mask_pii
+from cxm_store.settings import EnvSettings
 from cxm_store.touchpoints import INACTIVITY_WINDOW, close_idle_conversations
 
 logger = logging.getLogger(__name__)
@@ -73,19 +73,18 @@ def _masked_body(body: bytes) -> bytes:
         return mask_pii(body.decode("utf-8", "replace")).encode()
 
 
-@dataclass(frozen=True)
-class ConsumerSettings:
+class ConsumerSettings(EnvSettings):
     """Where the consumer reads from and writes to (environment, else defaults)."""
 
-    database_url: str = field(default_factory=lambda: env_or("CXM_DATABASE_URL", "sqlite:///var/cxm.db"))
-    rabbitmq_host: str = field(default_factory=lambda: env_or("RABBITMQ_HOST", "127.0.0.1"))
-    rabbitmq_port: int = field(default_factory=lambda: int(env_or("RABBITMQ_PORT", "5672")))
-    rabbitmq_username: str = field(default_factory=lambda: env_or("RABBITMQ_USERNAME", "guest"))
-    rabbitmq_password: str = field(default_factory=lambda: env_or("RABBITMQ_PASSWORD", "guest"), repr=False)
-    exchange: str = field(default_factory=lambda: env_or("CAPTURE_EXCHANGE", "serambi.events"))
-    queue: str = field(default_factory=lambda: env_or("CAPTURE_QUEUE", "serambi.capture"))
-    health_host: str = field(default_factory=lambda: env_or("BIND_HOST", "127.0.0.1"))
-    health_port: int = field(default_factory=lambda: int(env_or("CAPTURE_HEALTH_PORT", "5070")))
+    database_url: str = Field(default="sqlite:///var/cxm.db", env="CXM_DATABASE_URL")
+    rabbitmq_host: str = Field(default="127.0.0.1", env="RABBITMQ_HOST")
+    rabbitmq_port: int = Field(default=5672, env="RABBITMQ_PORT")
+    rabbitmq_username: str = Field(default="guest", env="RABBITMQ_USERNAME")
+    rabbitmq_password: str = Field(default="guest", env="RABBITMQ_PASSWORD", repr=False)
+    exchange: str = Field(default="serambi.events", env="CAPTURE_EXCHANGE")
+    queue: str = Field(default="serambi.capture", env="CAPTURE_QUEUE")
+    health_host: str = Field(default="127.0.0.1", env="BIND_HOST")
+    health_port: int = Field(default=5070, env="CAPTURE_HEALTH_PORT")
 
 
 class CaptureConsumer:

@@ -22,15 +22,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
+from pydantic import Field
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.settings import env_or, tensorflow_env
 from bot.stack import StackError, answers, port_in_use, prepare_store, serve
+from cxm_store.settings import EnvSettings
 
 logger = logging.getLogger(__name__)
 
@@ -39,43 +40,45 @@ DEPLOY = ROOT / "deploy"
 START_TIMEOUT_SECONDS = 300
 
 
-@dataclass(frozen=True)
-class ScaledSettings:
+def _port_pair(first: Tuple[str, int], second: Tuple[str, int]) -> Tuple[int, int]:
+    """The ports of the two servers of a kind: each its own variable (docs/deploy.md names them)."""
+    one, two = (int(os.environ.get(name) or default) for name, default in (first, second))
+    return one, two
+
+
+class ScaledSettings(EnvSettings):
     """Ports and services of the scaled topology (environment, else these defaults)."""
 
-    host: str = field(default_factory=lambda: env_or("BIND_HOST", "127.0.0.1"))
-    rasa_port: int = field(default_factory=lambda: int(env_or("RASA_PORT", "5005")))
-    rasa_ports: Tuple[int, int] = field(
-        default_factory=lambda: (int(env_or("RASA_1_PORT", "5011")), int(env_or("RASA_2_PORT", "5012")))
+    host: str = Field(default="127.0.0.1", env="BIND_HOST")
+    rasa_port: int = Field(default=5005, env="RASA_PORT")
+    rasa_ports: Tuple[int, int] = Field(
+        default_factory=lambda: _port_pair(("RASA_1_PORT", 5011), ("RASA_2_PORT", 5012)), env="RASA_PORTS"
     )
-    action_port: int = field(default_factory=lambda: int(env_or("ACTION_PORT", "5055")))
-    action_ports: Tuple[int, int] = field(
-        default_factory=lambda: (int(env_or("ACTIONS_1_PORT", "5061")), int(env_or("ACTIONS_2_PORT", "5062")))
+    action_port: int = Field(default=5055, env="ACTION_PORT")
+    action_ports: Tuple[int, int] = Field(
+        default_factory=lambda: _port_pair(("ACTIONS_1_PORT", 5061), ("ACTIONS_2_PORT", 5062)), env="ACTIONS_PORTS"
     )
-    web_port: int = field(default_factory=lambda: int(env_or("WEB_PORT", "8000")))
-    capture_health_port: int = field(default_factory=lambda: int(env_or("CAPTURE_HEALTH_PORT", "5070")))
-    haproxy_stats_port: int = field(default_factory=lambda: int(env_or("HAPROXY_STATS_PORT", "5080")))
-    model_path: str = field(default_factory=lambda: env_or("RASA_MODEL", "models/serambi.tar.gz"))
-    tracker_store_url: str = field(
-        default_factory=lambda: env_or("TRACKER_STORE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_tracker")
+    web_port: int = Field(default=8000, env="WEB_PORT")
+    capture_health_port: int = Field(default=5070, env="CAPTURE_HEALTH_PORT")
+    haproxy_stats_port: int = Field(default=5080, env="HAPROXY_STATS_PORT")
+    model_path: str = Field(default="models/serambi.tar.gz", env="RASA_MODEL")
+    tracker_store_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/serambi_tracker", env="TRACKER_STORE_URL"
     )
-    cxm_database_url: str = field(
-        default_factory=lambda: env_or("CXM_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/serambi_cxm")
-    )
-    redis_host: str = field(default_factory=lambda: env_or("LOCK_STORE_HOST", "127.0.0.1"))
-    redis_port: int = field(default_factory=lambda: int(env_or("LOCK_STORE_PORT", "6379")))
-    webchat_push_url: str = field(default_factory=lambda: env_or("WEBCHAT_PUSH_URL", "redis://127.0.0.1:6379/0"))
-    rabbitmq_host: str = field(default_factory=lambda: env_or("RABBITMQ_HOST", "127.0.0.1"))
-    rabbitmq_port: int = field(default_factory=lambda: int(env_or("RABBITMQ_PORT", "5672")))
-    capture_exchange: str = field(default_factory=lambda: env_or("CAPTURE_EXCHANGE", "serambi.events"))
-    capture_queue: str = field(default_factory=lambda: env_or("CAPTURE_QUEUE", "serambi.capture"))
+    cxm_database_url: str = Field(default="postgresql://postgres@127.0.0.1:5432/serambi_cxm", env="CXM_DATABASE_URL")
+    redis_host: str = Field(default="127.0.0.1", env="LOCK_STORE_HOST")
+    redis_port: int = Field(default=6379, env="LOCK_STORE_PORT")
+    webchat_push_url: str = Field(default="redis://127.0.0.1:6379/0", env="WEBCHAT_PUSH_URL")
+    rabbitmq_host: str = Field(default="127.0.0.1", env="RABBITMQ_HOST")
+    rabbitmq_port: int = Field(default=5672, env="RABBITMQ_PORT")
+    capture_exchange: str = Field(default="serambi.events", env="CAPTURE_EXCHANGE")
+    capture_queue: str = Field(default="serambi.capture", env="CAPTURE_QUEUE")
     # Guards Rasa's HTTP API; generated per start when unset, as in the embedded stack.
-    rasa_auth_token: str = field(
-        default_factory=lambda: env_or("RASA_AUTH_TOKEN", secrets.token_urlsafe(24)), repr=False
-    )
-    run_dir: Path = field(default_factory=lambda: Path(env_or("SCALED_RUN_DIR", str(ROOT / "var" / "scaled"))))
-    # Further variables for every process (tests pin business hours this way).
-    extra_env: Dict[str, str] = field(default_factory=dict)
+    rasa_auth_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24), env="RASA_AUTH_TOKEN", repr=False)
+    run_dir: Path = Field(default=ROOT / "var" / "scaled", env="SCALED_RUN_DIR")
+    # Further variables for every process (tests pin business hours this way); never from the environment.
+    extra_env: Dict[str, str] = Field(default_factory=dict, env="_SCALED_EXTRA_ENV_NOT_FROM_ENVIRONMENT")
+
 
     @property
     def rasa_url(self) -> str:

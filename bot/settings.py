@@ -1,8 +1,11 @@
 """Settings of the bot processes (Rasa server, action server, launcher), read once from the environment."""
 import os
 import secrets
-from dataclasses import dataclass, field
 from typing import Dict, List
+
+from pydantic import Field
+
+from cxm_store.settings import EnvSettings
 
 TELEGRAM_VARIABLES = (
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
@@ -29,8 +32,7 @@ def tensorflow_env() -> Dict[str, str]:
     return {name: env_or(name, default) for name, default in TENSORFLOW_DEFAULTS.items()}
 
 
-@dataclass(frozen=True)
-class BotSettings:
+class BotSettings(EnvSettings):
     """Where the processes listen and which stores they use.
 
     The defaults run everything on one machine with no services: SQLite files
@@ -39,38 +41,31 @@ class BotSettings:
     to ``redis``.
     """
 
-    host: str = field(default_factory=lambda: env_or("BIND_HOST", "127.0.0.1"))
+    host: str = Field(default="127.0.0.1", env="BIND_HOST")
     # The action server answers anyone who reaches it (no auth in rasa-sdk), so
     # it stays on loopback even when BIND_HOST exposes the Rasa server.
-    action_host: str = field(default_factory=lambda: env_or("ACTION_BIND_HOST", "127.0.0.1"))
-    rasa_port: int = field(default_factory=lambda: int(env_or("RASA_PORT", "5005")))
-    action_port: int = field(default_factory=lambda: int(env_or("ACTION_PORT", "5055")))
-    web_port: int = field(default_factory=lambda: int(env_or("WEB_PORT", "8000")))
-    model_path: str = field(default_factory=lambda: env_or("RASA_MODEL", "models/serambi.tar.gz"))
-    tracker_store_url: str = field(
-        default_factory=lambda: env_or("TRACKER_STORE_URL", "sqlite:///var/tracker.db")
-    )
-    lock_store_type: str = field(default_factory=lambda: env_or("LOCK_STORE_TYPE", "in_memory"))
-    lock_store_host: str = field(default_factory=lambda: env_or("LOCK_STORE_HOST", "localhost"))
-    cxm_database_url: str = field(
-        default_factory=lambda: env_or("CXM_DATABASE_URL", "sqlite:///var/cxm.db")
-    )
+    action_host: str = Field(default="127.0.0.1", env="ACTION_BIND_HOST")
+    rasa_port: int = Field(default=5005, env="RASA_PORT")
+    action_port: int = Field(default=5055, env="ACTION_PORT")
+    web_port: int = Field(default=8000, env="WEB_PORT")
+    model_path: str = Field(default="models/serambi.tar.gz", env="RASA_MODEL")
+    tracker_store_url: str = Field(default="sqlite:///var/tracker.db", env="TRACKER_STORE_URL")
+    lock_store_type: str = Field(default="in_memory", env="LOCK_STORE_TYPE")
+    lock_store_host: str = Field(default="localhost", env="LOCK_STORE_HOST")
+    cxm_database_url: str = Field(default="sqlite:///var/cxm.db", env="CXM_DATABASE_URL")
     # Guards Rasa's HTTP API (it can inject any event). Generated per run when
     # unset, so a default start-up never exposes an open API.
-    rasa_auth_token: str = field(
-        default_factory=lambda: env_or("RASA_AUTH_TOKEN", secrets.token_urlsafe(24))
-    )
+    rasa_auth_token: str = Field(default_factory=lambda: secrets.token_urlsafe(24), env="RASA_AUTH_TOKEN", repr=False)
     # Browser origins allowed to call the Rasa server cross-site (space-separated).
     # The web chat page is served by Rasa itself, so its own origin is enough.
-    webchat_origins: str = field(default_factory=lambda: os.environ.get("WEBCHAT_ORIGINS", ""))
+    webchat_origins: str = Field(default="", env="WEBCHAT_ORIGINS")
     # Longest customer message any channel accepts (characters).
-    max_message_chars: int = field(
-        default_factory=lambda: int(env_or("MAX_MESSAGE_CHARS", str(DEFAULT_MAX_MESSAGE_CHARS)))
-    )
+    max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, env="MAX_MESSAGE_CHARS")
     # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
-    rest_webhook_token: str = field(default_factory=lambda: os.environ.get("REST_WEBHOOK_TOKEN", ""))
-    # Further variables for the child processes (tests pin business hours this way).
-    extra_env: Dict[str, str] = field(default_factory=dict)
+    rest_webhook_token: str = Field(default="", env="REST_WEBHOOK_TOKEN", repr=False)
+    # Further variables for the child processes (tests pin business hours this way);
+    # never read from the environment.
+    extra_env: Dict[str, str] = Field(default_factory=dict, env="_BOT_EXTRA_ENV_NOT_FROM_ENVIRONMENT")
 
     @property
     def rasa_url(self) -> str:

@@ -11,7 +11,6 @@
     python -m cxm_store purge | erase | user | audit   personal data and accounts (privacy_cli)
 """
 import argparse
-import dataclasses
 import getpass
 import sys
 from datetime import datetime
@@ -159,7 +158,7 @@ def _accounts(args: argparse.Namespace, url: str) -> int:
 def _serve(args: argparse.Namespace, url: str) -> int:
     from cxm_store.web import create_app
 
-    app = create_app(dataclasses.replace(settings.load(), database_url=url))
+    app = create_app(settings.load().copy(update={"database_url": url}))
     app.run(host=args.host, port=args.port, access_log=False, workers=1)
     return 0
 

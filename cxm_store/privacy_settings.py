@@ -19,25 +19,17 @@ a ticket, the event's time, the entry's time; 0 keeps that kind for ever.
 Conversation rows and their metric counters are never purged: reports over
 old periods stay what they were, without anyone's words in them.
 """
-import os
-from dataclasses import dataclass, field
-from typing import Tuple
+from typing import Any, Tuple
+
+from pydantic import Field
+
+from cxm_store.settings import EnvSettings
+
+# Where copies of personal data may lie: space-separated directories.
+_PATH_LISTS = ("spool_dirs", "log_dirs")
 
 
-def _days(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    days = int(value) if value else default
-    if days < 0:
-        raise ValueError(f"{name} must be 0 (keep) or a number of days, not {days}")
-    return days
-
-
-def _paths(name: str, default: str) -> Tuple[str, ...]:
-    return tuple((os.environ.get(name) or default).split())
-
-
-@dataclass(frozen=True)
-class PrivacySettings:
+class PrivacySettings(EnvSettings):
     """Retention periods (days, 0 = keep) and the places copies of personal data may lie.
 
     Attributes:
@@ -50,18 +42,21 @@ class PrivacySettings:
             0 turns the scheduled job off).
     """
 
-    transcripts_days: int = field(default_factory=lambda: _days("CXM_RETAIN_TRANSCRIPTS", 365))
-    tickets_days: int = field(default_factory=lambda: _days("CXM_RETAIN_TICKETS", 180))
-    tracker_days: int = field(default_factory=lambda: _days("CXM_RETAIN_TRACKER", 90))
-    audit_days: int = field(default_factory=lambda: _days("CXM_RETAIN_AUDIT", 730))
-    tracker_store_url: str = field(
-        default_factory=lambda: os.environ.get("TRACKER_STORE_URL") or "sqlite:///var/tracker.db"
-    )
-    spool_dirs: Tuple[str, ...] = field(default_factory=lambda: _paths("CAPTURE_SPOOL_DIR", "var/capture-spool"))
-    log_dirs: Tuple[str, ...] = field(default_factory=lambda: _paths("CXM_LOG_DIRS", "var/log"))
-    purge_interval_hours: float = field(
-        default_factory=lambda: float(os.environ.get("CXM_PURGE_INTERVAL_HOURS") or 24)
-    )
+    transcripts_days: int = Field(default=365, ge=0, env="CXM_RETAIN_TRANSCRIPTS")
+    tickets_days: int = Field(default=180, ge=0, env="CXM_RETAIN_TICKETS")
+    tracker_days: int = Field(default=90, ge=0, env="CXM_RETAIN_TRACKER")
+    audit_days: int = Field(default=730, ge=0, env="CXM_RETAIN_AUDIT")
+    tracker_store_url: str = Field(default="sqlite:///var/tracker.db", env="TRACKER_STORE_URL")
+    spool_dirs: Tuple[str, ...] = Field(default=("var/capture-spool",), env="CAPTURE_SPOOL_DIR")
+    log_dirs: Tuple[str, ...] = Field(default=("var/log",), env="CXM_LOG_DIRS")
+    purge_interval_hours: float = Field(default=24.0, ge=0, env="CXM_PURGE_INTERVAL_HOURS")
+
+    class Config:
+        @classmethod
+        def parse_env_var(cls, field_name: str, raw_val: str) -> Any:
+            if field_name in _PATH_LISTS:
+                return tuple(raw_val.split())
+            return raw_val
 
 
 def load() -> PrivacySettings:

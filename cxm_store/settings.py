@@ -1,6 +1,14 @@
-"""Settings of the cxm_store process, read once from the environment."""
+"""Settings of the cxm_store process, read once from the environment.
+
+Every process's settings are one :class:`EnvSettings` object (pydantic's
+``BaseSettings``): typed, validated when the process starts, each field
+naming its environment variable. An empty variable counts as unset, and an
+on/off setting is read by :func:`parse_flag`, the same in every process.
+"""
 import os
-from dataclasses import dataclass, field
+from typing import Any, Dict
+
+from pydantic import BaseSettings, Field, root_validator, validator
 
 
 def _default_database_url() -> str:
@@ -8,13 +16,12 @@ def _default_database_url() -> str:
     return "sqlite:///var/cxm.db"
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name) or default
+DEFAULT_SHOP_TIMEZONE = "Asia/Jakarta"
 
 
 def shop_timezone() -> str:
     """The shop's IANA time zone (``CXM_TIMEZONE``, default ``Asia/Jakarta``)."""
-    return _env("CXM_TIMEZONE", "Asia/Jakarta")
+    return os.environ.get("CXM_TIMEZONE") or DEFAULT_SHOP_TIMEZONE
 
 
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -41,12 +48,25 @@ def parse_flag(value: object, default: bool, name: str) -> bool:
     raise ValueError(f"{name} must be one of {TRUE_WORDS + FALSE_WORDS}, not {value!r}")
 
 
-def _flag(name: str, default: bool) -> bool:
-    return parse_flag(os.environ.get(name), default, name)
+class EnvSettings(BaseSettings):
+    """Settings read from the environment when created; immutable afterwards."""
+
+    class Config:
+        frozen = True
+        case_sensitive = True
+
+    @root_validator(pre=True)
+    def _empty_is_unset(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        # ``FOO=`` in a shell or a compose file means "not set", not "empty".
+        return {name: value for name, value in values.items() if value != ""}
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+def flag_setting(field: str, variable: str, default: bool) -> Any:
+    """A validator reading ``field`` with :func:`parse_flag`, naming ``variable`` when refused."""
+    return validator(field, pre=True, allow_reuse=True)(lambda value: parse_flag(value, default, variable))
+
+
+class StoreSettings(EnvSettings):
     """Where the store keeps its data, and how the agent console behaves.
 
     Attributes:
@@ -72,19 +92,17 @@ class StoreSettings:
             events (``CXM_LIVE_REDIS_URL``); empty: each process fans out its own.
     """
 
-    database_url: str = field(
-        default_factory=lambda: os.environ.get("CXM_DATABASE_URL") or _default_database_url()
-    )
-    rasa_url: str = field(default_factory=lambda: _env("RASA_URL", "http://127.0.0.1:5005"))
-    rasa_auth_token: str = field(default_factory=lambda: os.environ.get("RASA_AUTH_TOKEN", ""))
-    session_hours: float = field(default_factory=lambda: float(_env("CXM_SESSION_HOURS", "8")))
-    session_max_hours: float = field(
-        default_factory=lambda: float(_env("CXM_SESSION_MAX_HOURS", "12"))
-    )
-    business_hours: str = field(default_factory=lambda: _env("CXM_BUSINESS_HOURS", "08:00-21:00"))
-    timezone: str = field(default_factory=shop_timezone)
-    secure_cookies: bool = field(default_factory=lambda: _flag("CXM_SECURE_COOKIES", True))
-    live_redis_url: str = field(default_factory=lambda: os.environ.get("CXM_LIVE_REDIS_URL", ""))
+    database_url: str = Field(default_factory=_default_database_url, env="CXM_DATABASE_URL")
+    rasa_url: str = Field(default="http://127.0.0.1:5005", env="RASA_URL")
+    rasa_auth_token: str = Field(default="", env="RASA_AUTH_TOKEN", repr=False)
+    session_hours: float = Field(default=8.0, env="CXM_SESSION_HOURS")
+    session_max_hours: float = Field(default=12.0, env="CXM_SESSION_MAX_HOURS")
+    business_hours: str = Field(default="08:00-21:00", env="CXM_BUSINESS_HOURS")
+    timezone: str = Field(default=DEFAULT_SHOP_TIMEZONE, env="CXM_TIMEZONE")
+    secure_cookies: bool = Field(default=True, env="CXM_SECURE_COOKIES")
+    live_redis_url: str = Field(default="", env="CXM_LIVE_REDIS_URL")
+
+    _secure_cookies = flag_setting("secure_cookies", "CXM_SECURE_COOKIES", True)
 
 
 def load() -> StoreSettings:

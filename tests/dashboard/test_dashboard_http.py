@@ -1,6 +1,5 @@
 """The dashboard over real HTTP: access rules, figures equal to the report CLI, CSV = JSON, OpenAPI."""
 import csv
-import dataclasses
 import io
 import re
 from datetime import timedelta
@@ -193,7 +192,7 @@ def test_openapi_documents_every_dashboard_route(lead, tmp_path) -> None:
     served = lead.get("/api/openapi.json").json()
     assert served["openapi"].startswith("3.")
     assert served == SPEC or served["paths"].keys() == SPEC["paths"].keys()
-    app = create_app(dataclasses.replace(settings.load(), database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    app = create_app(settings.load().copy(update={"database_url": f"sqlite:///{tmp_path / 'x.db'}"}))
     routes = {_openapi_path(route.path) for route in app.router.routes_all.values()
               if route.path.startswith("api/dashboard") or route.path == "api/openapi.json"}
     assert "/api/dashboard/{table}.csv" in routes

@@ -7,7 +7,6 @@ same figures for the period as before.
 import contextlib
 import io
 import json
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -151,7 +150,7 @@ def test_erasure_by_order_keeps_what_other_customers_wrote_about_it(seeded, monk
             {"s": OTHER_SENDER, "t": at.timestamp(), "d": json.dumps({"event": "user", "text": OTHER_WORDS})})
     spool = Path(seeded.privacy.spool_dirs[0]) / "events-pending.jsonl"
     spool.write_text(json.dumps({"event": {"sender_id": OTHER_SENDER, "text": OTHER_WORDS}}) + "\n")
-    seeded.privacy = replace(seeded.privacy, tracker_store_url=tracker_url)
+    seeded.privacy = seeded.privacy.copy(update={"tracker_store_url": tracker_url})
 
     erase(seeded, monkeypatch, "--order", ORDER)
 
