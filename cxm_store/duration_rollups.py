@@ -166,10 +166,11 @@ def _own_or_any(value: str) -> str:
 
 
 def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, source: str,
-            zone: str) -> str:
+            zone: str, ordered: bool = False) -> str:
     """The statement adding (``sign`` '+') or taking out ('-') the stopped clocks of the
     handoffs ``h`` of conversations ``c`` under ``topic`` (SQL), read ``source`` (the FROM
-    and WHERE, with the clocks as ``k``).
+    and WHERE, with the clocks as ``k``). ``ordered``: rows written in key order (a rebuild:
+    on PostgreSQL a query's rows then lie together on disk too).
     """
     day = "CASE p.span " + " ".join(
         f"WHEN '{span}' THEN {local_day_sql(f'{c}.started_at', zone, connection.dialect.name, span)}"
@@ -191,7 +192,7 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
         f"SELECT {keys}, {sign}COUNT(*) FROM (SELECT d.span, d.scope, d.topic, d.day, "
         f"d.channel, d.language, d.agent, d.clock, {bucket} AS bucket FROM ({durations}) d "
         f"WHERE d.s IS NOT NULL) r "
-        f"WHERE 1 = 1 GROUP BY {keys} "
+        f"WHERE 1 = 1 GROUP BY {keys} {'ORDER BY ' + keys if ordered else ''} "
         f"ON CONFLICT ({keys}) DO UPDATE SET handoffs = handoff_durations.handoffs + excluded.handoffs"
     )
 
@@ -266,10 +267,12 @@ def rebuild(connection: Connection, zone: str) -> None:
     connection.execute(handoff_durations.delete())
     every = "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
     for statement in (
-        _upsert(connection, "+", "h", "c", "''", f"{every} CROSS JOIN {_expanded(False)}", zone),
+        _upsert(connection, "+", "h", "c", "''", f"{every} CROSS JOIN {_expanded(False)}", zone,
+                ordered=True),
         _upsert(connection, "+", "h", "c", "t.topic",
                 f"{every} JOIN conversation_topics t ON t.conversation_id = c.id "
-                f"CROSS JOIN {_expanded(True)}", zone),
+                f"CROSS JOIN {_expanded(True)}", zone, ordered=True),
     ):
         connection.exec_driver_sql(statement)
+    connection.exec_driver_sql("ANALYZE handoff_durations")  # the planner's statistics
     install_triggers(connection, zone)
