@@ -36,6 +36,7 @@ import asyncio
 import json
 import logging
 import os
+from datetime import datetime
 from typing import Any, Callable, Dict
 
 from sanic import Sanic, response
@@ -48,6 +49,7 @@ from contract.vocabulary import CHANNELS as DASHBOARD_CHANNELS
 from contract.vocabulary import CONVERSATION_LANGUAGES
 from cxm_store import voice
 from cxm_store.metrics import GROUPINGS
+from cxm_store.shoptime import to_local
 from cxm_store.web.dashboard_figures import (  # noqa: F401 (re-exported: tests and pages import them here)
     ALL_METRICS,
     BREAKDOWN_COLUMNS,
@@ -252,8 +254,15 @@ def _register_pages(app: Sanic) -> None:
         found = await _run(request, voice.transcript, conversation_id)
         if found is None:
             raise SanicException(f"No conversation {conversation_id}", status_code=404)
+        zone = request.app.ctx.settings.timezone
+
+        def shop_time(utc_iso: str) -> str:
+            # Stored as naive UTC; a lead reads the shop's wall clock, as agents do in the console.
+            return to_local(datetime.fromisoformat(utc_iso), zone).strftime("%Y-%m-%d %H:%M:%S") if utc_iso else ""
+
         return render(request, "dashboard_transcript.html", title=TEXT[lang]["transcript"],
-                      lang=lang, t=TEXT[lang], found=found, back=request.args.get("back") or "")
+                      lang=lang, t=TEXT[lang], found=found, back=request.args.get("back") or "",
+                      shop_time=shop_time, zone=zone)
 
 
 def _register_api(app: Sanic) -> None:

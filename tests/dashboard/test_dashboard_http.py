@@ -2,11 +2,13 @@
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from cxm_store import settings, voice
+from cxm_store.db import engine_for
+from cxm_store.events import CustomerSaid, record
 from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
 from cxm_store.web import create_app
 from cxm_store.web.dashboard import CSV_TABLES, SERIES, VOICE_KINDS
@@ -208,3 +210,13 @@ def test_openapi_documents_every_dashboard_route(lead, tmp_path) -> None:
     assert kinds == list(VOICE_KINDS)
     tables = served["paths"]["/api/dashboard/{table}.csv"]["get"]["parameters"][0]["schema"]["enum"]
     assert tables == list(CSV_TABLES)
+
+
+def test_transcript_reads_the_shops_clock(dashboard: Dashboard, lead) -> None:
+    # 23:30 UTC on 1 March is 06:30 on 2 March in Jakarta (UTC+7), as agents see it in the console.
+    late = datetime(2024, 3, 1, 23, 30, 5)
+    engine = engine_for(dashboard.database_url)
+    conversation = record(CustomerSaid("web", "web-clock-1", "halo, paket saya belum datang", late, "id"), engine)
+    page = lead.get(f"/dashboard/conversations/{conversation}").text
+    assert "2024-03-02 06:30:05" in page and "(Asia/Jakarta)" in page
+    assert "2024-03-01 23:30" not in page
