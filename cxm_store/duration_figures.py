@@ -35,25 +35,43 @@ def _add(into: Histograms, group, clock: str, bucket: int, handoffs) -> None:
     into.setdefault(group, {}).setdefault(clock, Counter())[bucket] += int(handoffs or 0)
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def _pieces(first: Optional[date], after: Optional[date],
-            by: Optional[str]) -> List[Tuple[str, Optional[date], Optional[date]]]:
-    """(span, first, after) pieces covering the whole days ``[first, after)`` (None: open):
-    the whole local months inside from the month rows, the days around them from the day
-    rows. A daily or weekly series reads day rows only.
+            by: Optional[str]) -> List[Tuple[str, Optional[date], Optional[date], int]]:
+    """(span, first, after, sign) pieces whose counts, added or taken out, make the whole
+    days ``[first, after)`` (None: open): the whole local months inside from the month
+    rows; a partial month from its day rows, or, when fewer, its month row less the day
+    rows outside the window (counts add up), so any window reads at most about a month of
+    day rows. A daily or weekly series reads day rows only.
     """
     if by in GRAINS:
-        return [("day", first, after)]
-    months_from = first
-    if first is not None and first.day != 1:
-        months_from = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return [("day", first, after, 1)]
+    months_from = first if first is None or first.day == 1 else _next_month(first)
     months_to = None if after is None else after.replace(day=1)
-    if months_from is not None and months_to is not None and months_from >= months_to:
-        return [("day", first, after)]
-    pieces = [("month", months_from, months_to)]
+    if first is not None and after is not None and after.replace(day=1) < first:  # one month
+        start_of, end_of = first.replace(day=1), _next_month(first)
+        if (first - start_of) + (end_of - after) < after - first:
+            return [("month", start_of, end_of, 1), ("day", start_of, first, -1),
+                    ("day", after, end_of, -1)]
+        return [("day", first, after, 1)]
+    pieces = []
+    if months_from is None or months_to is None or months_from < months_to:
+        pieces.append(("month", months_from, months_to, 1))
     if first is not None and months_from is not None and first < months_from:
-        pieces.append(("day", first, months_from))
+        start_of = first.replace(day=1)
+        if first - start_of < months_from - first:
+            pieces += [("month", start_of, months_from, 1), ("day", start_of, first, -1)]
+        else:
+            pieces.append(("day", first, months_from, 1))
     if after is not None and months_to is not None and months_to < after:
-        pieces.append(("day", months_to, after))
+        end_of = _next_month(months_to)
+        if end_of - after < after - months_to:
+            pieces += [("month", months_to, end_of, 1), ("day", after, end_of, -1)]
+        else:
+            pieces.append(("day", months_to, after, 1))
     return pieces
 
 
@@ -69,7 +87,7 @@ def _whose(flt: MetricFilter, by: Optional[str]):
 def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],
                  days: Tuple[Optional[date], Optional[date]],
                  clocks: Sequence[str], into: Histograms) -> None:
-    for span, first, after in _pieces(days[0], days[1], by):
+    for span, first, after, sign in _pieces(days[0], days[1], by):
         grouping, conditions = rollup_figures.rollup_selection(_d, flt, by, first, after)
         conditions.append(_whose(flt, by))
         keys = [_d.c.clock, _d.c.bucket] + ([grouping] if grouping is not None else [])
@@ -77,7 +95,7 @@ def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],
                  .where(_d.c.span == span, _d.c.clock.in_(clocks), *conditions).group_by(*keys))
         for row in connection.execute(query):
             group = rollup_figures.group_key(row[2], by) if grouping is not None else None
-            _add(into, group, row[0], row[1], row[-1])
+            _add(into, group, row[0], row[1], sign * int(row[-1] or 0))
 
 
 def _from_handoffs(connection: Connection, flt: MetricFilter, by: Optional[str],
