@@ -27,19 +27,50 @@ def _digits(rng: random.Random, count: int) -> str:
     return "".join(rng.choice(string.digits) for _ in range(count))
 
 
+_FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _mobile(rng: random.Random) -> str:
+    digits = rng.choice(MOBILE_PREFIXES) + _digits(rng, 8)
+    a, b, c = digits[:4], digits[4:8], digits[8:]
+    return rng.choice((digits, f"{a}-{b}-{c}", f"+62 {a[1:]} {b} {c}", f"+62{digits[1:]}", f"{a}.{b}.{c}",
+                       f"{a}_{b}_{c}", f"{a}\u200b{b}\u200b{c}", digits.translate(_FULL_WIDTH)))
+
+
+def _landline(rng: random.Random) -> str:
+    area = rng.choice(("021", "022", "031", "0274", "0361"))
+    number = _digits(rng, 10 - len(area))
+    return rng.choice((f"({area}) {number}", f"{area}-{number[:3]}-{number[3:]}", f"{area} {number}"))
+
+
+def _nik(rng: random.Random) -> str:
+    # A NIK's layout: region (Jakarta Selatan, a district), birth date
+    # DDMMYY (day + 40 for women), serial number.
+    day = rng.randrange(1, 29) + rng.choice((0, 40))
+    nik = f"317401{day:02d}{rng.randrange(1, 13):02d}{_digits(rng, 2)}{rng.randrange(1, 10_000):04d}"
+    return rng.choice((nik, nik, f"{nik[:4]} {nik[4:8]} {nik[8:12]} {nik[12:]}",
+                       f"{nik[:4]}-{nik[4:8]}-{nik[8:12]}-{nik[12:]}", nik.translate(_FULL_WIDTH)))
+
+
+def _npwp(rng: random.Random) -> str:
+    x = _digits(rng, 15)
+    return f"{x[:2]}.{x[2:5]}.{x[5:8]}.{x[8]}-{x[9:12]}.{x[12:]}"
+
+
+def _email(rng: random.Random) -> str:
+    name = "".join(rng.choice(string.ascii_lowercase) for _ in range(7))
+    return rng.choice((f"{name}.{rng.randrange(99)}@gmail.com", f"{name}@yahoo.co.id",
+                       f"{name} (at) gmail (dot) com", f"{name}[at]yahoo[dot]co[dot]id"))
+
+
 def personal_data(rng: random.Random) -> str:
-    """A phone number, NIK or e-mail address, written as customers write them."""
-    kind = rng.randrange(3)
-    if kind == 0:
-        digits = rng.choice(MOBILE_PREFIXES) + _digits(rng, 8)
-        return rng.choice((digits, f"{digits[:4]}-{digits[4:8]}-{digits[8:]}",
-                           f"+62 {digits[1:4]} {digits[4:8]} {digits[8:]}"))
-    if kind == 1:
-        # A NIK's layout: region (Jakarta Selatan, a district), birth date
-        # DDMMYY (day + 40 for women), serial number.
-        day = rng.randrange(1, 29) + rng.choice((0, 40))
-        return f"317401{day:02d}{rng.randrange(1, 13):02d}{_digits(rng, 2)}{rng.randrange(1, 10_000):04d}"
-    return f"{''.join(rng.choice(string.ascii_lowercase) for _ in range(7))}.{rng.randrange(99)}@gmail.com"
+    """A phone number (mobile or landline), NIK, NPWP or e-mail address, written as customers write them.
+
+    Mobile numbers with dashes, dots, underscores, zero-width spaces or
+    full-width digits; NIKs whole, in groups or full-width; e-mail addresses
+    plain or spelled out ("budi (at) gmail (dot) com").
+    """
+    return rng.choice((_mobile, _mobile, _landline, _nik, _npwp, _email, _email))(rng)
 
 
 def chat_text(rng: random.Random, pii: List[str]) -> str:
@@ -49,7 +80,7 @@ def chat_text(rng: random.Random, pii: List[str]) -> str:
         value = personal_data(rng)
         pii.append(value)
         at = rng.randrange(len(words) + 1)
-        label = rng.choice(("hp saya", "NIK", "email", "no"))
+        label = rng.choice(("hp saya", "NIK", "email", "no", "telp", "npwp"))
         before = [word for word in words[:at] if any(char.isascii() and char.isalpha() for char in word)]
         if label == "no" and before and before[-1] in BUSINESS_WORDS:
             label = "no hp"

@@ -10,6 +10,7 @@ for every personal-data value typed in them. Passes when no payload gets a
 """
 import asyncio
 import itertools
+import json
 import os
 import random
 import re
@@ -84,6 +85,23 @@ def _interleaved(rng: random.Random) -> List[Target]:
     return [item for turn in turns for item in turn if item is not None]
 
 
+def _strings_in(value: object) -> Iterator[str]:
+    """``value`` and, if it is JSON (the tracker's events), every string inside it, unescaped."""
+    if isinstance(value, str):
+        yield value
+        if value[:1] in "{[":
+            try:
+                yield from _strings_in(json.loads(value))
+            except ValueError:
+                pass
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings_in(item)
+
+
 def _stored_strings(*urls: str) -> str:
     texts = []
     for url in urls:
@@ -93,18 +111,25 @@ def _stored_strings(*urls: str) -> str:
         with engine.connect() as connection:
             for table in metadata.sorted_tables:
                 for row in connection.execute(select(table)):
-                    texts.extend(v for v in row if isinstance(v, str))
+                    for value in row:
+                        texts.extend(_strings_in(value))
         engine.dispose()
     return "\n".join(texts)
 
 
 def _leaks(stored: str, typed: List[str]) -> List[str]:
-    """The typed values found in ``stored``: as typed, or (numbers) their digits written any way."""
+    """The typed values found in ``stored``.
+
+    As typed; a number by its digits, however written around them; an e-mail
+    address by the name before its "@" or "(at)".
+    """
     digits_only = re.sub(r"\D", "", stored)
     leaked = []
     for value in set(typed):
         digits = re.sub(r"\D", "", value)
-        if value in stored or (len(digits) >= 10 and "@" not in value and digits in digits_only and digits in stored):
+        name = re.split(r"[@\s\[(.]", value)[0] if "@" in value or "at" in value else ""
+        if (value in stored or (name and name in stored)
+                or (len(digits) >= 10 and not name and digits in digits_only and digits in stored)):
             leaked.append(value)
     return leaked
 
@@ -169,7 +194,8 @@ def test_ten_thousand_payloads_no_5xx_and_no_unmasked_personal_data(fuzz_stack):
     sent = time.perf_counter() - began
     settings = fuzz_stack.settings
     customer_messages = _wait_for_capture(settings.cxm_database_url)
-    leaked = _leaks(_stored_strings(settings.tracker_store_url, settings.cxm_database_url), typed)
+    stored = _stored_strings(settings.tracker_store_url, settings.cxm_database_url)
+    leaked = _leaks(stored, typed)
     took = time.perf_counter() - began
 
     print(f"\nfuzz: {len(payloads)} payloads sent in {sent:.1f} s ({took:.1f} s with the store check); "
@@ -180,6 +206,8 @@ def test_ten_thousand_payloads_no_5xx_and_no_unmasked_personal_data(fuzz_stack):
     assert len(payloads) >= 10_000 and sum(sum(c.values()) for c in statuses.values()) == len(payloads)
     server_errors = {name: {s: n for s, n in c.items() if s >= 500} for name, c in statuses.items()}
     assert not any(server_errors.values()), f"5xx answers: {server_errors}"
-    # Every message with personal data reached the stores (the check below is not vacuous).
+    # Every message with personal data reached the stores, where what masking
+    # keeps is found as written: the check below is not vacuous.
     assert typed and customer_messages >= well_formed, (customer_messages, well_formed)
+    assert "INV-2024-00123" in stored
     assert not leaked, f"stored unmasked: {leaked[:10]}"
