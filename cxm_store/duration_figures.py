@@ -87,8 +87,13 @@ def _whose(flt: MetricFilter, by: Optional[str]):
 def _from_rollup(connection: Connection, flt: MetricFilter, by: Optional[str],
                  days: Tuple[Optional[date], Optional[date]],
                  clocks: Sequence[str], into: Histograms) -> None:
+    topics = None
+    if by == "topic":  # every named topic ever counted (the scope "any" rows hold each)
+        topics = list(connection.execute(
+            select(_d.c.topic).distinct().where(_d.c.span == "month", _d.c.scope == "any")
+        ).scalars())
     for span, first, after, sign in _pieces(days[0], days[1], by):
-        grouping, conditions = rollup_figures.rollup_selection(_d, flt, by, first, after)
+        grouping, conditions = rollup_figures.rollup_selection(_d, flt, by, first, after, topics)
         conditions.append(_whose(flt, by))
         keys = [_d.c.clock, _d.c.bucket] + ([grouping] if grouping is not None else [])
         query = (select(*keys, func.sum(_d.c.handoffs))
