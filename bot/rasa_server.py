@@ -115,12 +115,14 @@ def holding_replies(configure_app: Callable) -> Callable:
 
 def main() -> None:
     """Run Rasa's command line with the action reply check built once, header tokens,
-    the language followed in process (bot/in_process_actions.py) and no blank
+    the language followed in process (bot/in_process_actions.py), an apology
+    when a custom action fails (bot/action_outage.py) and no blank
     conversation while the tracker store is down (bot/tracker_store_outage.py).
     """
     import rasa.core.run
     from rasa.__main__ import main as rasa_main
 
+    from bot.action_outage import apologise_for_failed_actions
     from bot.in_process_actions import run_slot_mappings_in_process
     from bot.tracker_store_outage import refuse_turns_while_tracker_store_down
 
@@ -128,6 +130,7 @@ def main() -> None:
     rasa.server.requires_auth = requires_bearer_token
     rasa.core.run.configure_app = holding_replies(rasa.core.run.configure_app)
     run_slot_mappings_in_process()
+    apologise_for_failed_actions()
     refuse_turns_while_tracker_store_down()
     sys.argv = with_token_from_environment(sys.argv)
     rasa_main()
