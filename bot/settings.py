@@ -10,6 +10,8 @@ from cxm_store.settings import EnvSettings
 TELEGRAM_VARIABLES = (
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
 )
+# Load generators (benches, the scaled fault test) set it to 0: they flood one sender on purpose.
+MESSAGE_RATE_VARIABLE = "MESSAGE_RATE_PER_SENDER"
 # Nobody types more in a support chat; Telegram's own limit is 4,096.
 DEFAULT_MAX_MESSAGE_CHARS = 4000
 
@@ -61,6 +63,8 @@ class BotSettings(EnvSettings):
     webchat_origins: str = Field(default="", env="WEBCHAT_ORIGINS")
     # Longest customer message any channel accepts (characters).
     max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, env="MAX_MESSAGE_CHARS")
+    # Messages one sender may send per minute on any channel (bot/channels/message_rate.py); 0: no limit.
+    message_rate_per_sender: int = Field(default=30, ge=0, env=MESSAGE_RATE_VARIABLE)
     # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
     rest_webhook_token: str = Field(default="", env="REST_WEBHOOK_TOKEN", repr=False)
     # Further variables for the child processes (tests pin business hours this way);

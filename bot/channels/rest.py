@@ -25,7 +25,8 @@ from sanic.response import HTTPResponse, ResponseStream
 from bot import settings
 from bot.channels.json_body import json_object
 from bot.channels.message_length import length_problem, max_message_chars
-from bot.channels.retryable import handle_or_refuse
+from bot.channels.message_rate import RETRY_AFTER_S, SLOW_DOWN, MessageRate
+from bot.channels.retryable import handle_or_refuse, refusal
 from bot.channels.sender_ids import allowed_for_api, sender_problem
 from bot.http_auth import carries_token
 
@@ -36,6 +37,7 @@ class ApiInput(RestInput):
     def __init__(self, token: Optional[Text] = None, max_chars: Optional[int] = None) -> None:
         self.token = settings.load().rest_webhook_token if token is None else token
         self.max_chars = max_message_chars() if max_chars is None else max_chars
+        self.rate = MessageRate()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Rasa's routes, with its POST /webhook replaced by one that refuses
@@ -56,6 +58,8 @@ class ApiInput(RestInput):
             sender = await self._extract_sender(request)
             text = self._extract_message(request)
             channel, metadata = self._extract_input_channel(request), self.get_metadata(request)
+            if not self.rate.allows(channel, str(sender)):
+                return refusal(SLOW_DOWN, status=429, retry_after=RETRY_AFTER_S)
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(
                     self.stream_response(on_new_message, text, sender, channel, metadata),

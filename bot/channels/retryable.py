@@ -48,12 +48,16 @@ def service_unavailable(error: BaseException) -> bool:
     )
 
 
-def refusal(reason: str, status: int = 503) -> HTTPResponse:
-    """The reply to a message that was not handled (``503``: send it again after ``Retry-After`` s)."""
-    if status != 503:
+def refusal(reason: str, status: int = 503, retry_after: int = RETRY_AFTER_S) -> HTTPResponse:
+    """The reply to a message that was not handled.
+
+    ``503`` (not now) and ``429`` (too many) tell the client to send it again
+    after ``Retry-After`` seconds; any other status is final.
+    """
+    if status not in (429, 503):
         return response.json({"error": reason}, status=status)
     return response.json(
-        {"error": reason, "retry_after": RETRY_AFTER_S}, status=503, headers={"Retry-After": str(RETRY_AFTER_S)}
+        {"error": reason, "retry_after": retry_after}, status=status, headers={"Retry-After": str(retry_after)}
     )
 
 

@@ -64,6 +64,7 @@ from telegram.error import (
 
 from bot.channels.json_body import json_object
 from bot.channels.message_length import length_problem, max_message_chars
+from bot.channels.message_rate import SLOW_DOWN, MessageRate
 from bot.channels.photos import conversation_language
 from bot.channels.telegram_output import TelegramOutput
 from bot.channels.telegram_photos import file_url_for, is_photo, receive_photo
@@ -124,7 +125,7 @@ class TelegramInput(InputChannel):
         self.mode = requested or ("webhook" if self.webhook_secret else "polling")
         self.poll_timeout = poll_timeout
         self.backoff = backoff
-        self.max_chars = max_message_chars()
+        self.max_chars, self.rate = max_message_chars(), MessageRate()
         self.payloads = LongPayloads()
         self.recent_updates = RecentIds()
         self.pressed_keyboards = RecentIds()
@@ -322,9 +323,9 @@ class TelegramInput(InputChannel):
         if not text:
             await output.send_text_message(sender, EMPTY_TEXT_REPLY)
             return
-        too_long = length_problem(text, self.max_chars)
-        if too_long:
-            await output.send_text_message(sender, too_long)
+        refused = length_problem(text, self.max_chars) or (None if self.rate.allows(self.name(), sender) else SLOW_DOWN)
+        if refused:
+            await output.send_text_message(sender, refused)
             return
         command = command_of(text)
         if command is not None:

@@ -29,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.message_length import length_problem, max_message_chars
+from bot.channels.message_rate import SLOW_DOWN, MessageRate
 from bot.channels.push import PushHub, hub_from_environment
 from bot.channels.retryable import handle_or_refuse
 from bot.channels.sender_ids import allowed_for_webchat, sender_problem
@@ -78,6 +79,7 @@ class WebchatInput(InputChannel):
     def __init__(self, hub: Optional[PushHub] = None) -> None:
         self.hub = hub or hub_from_environment()
         self.max_chars = max_message_chars()
+        self.rate = MessageRate()
 
     @classmethod
     def name(cls) -> Text:
@@ -126,6 +128,9 @@ class WebchatInput(InputChannel):
             too_long = length_problem(text, self.max_chars)
             if too_long:
                 return response.json({"error": too_long}, status=413)
+            if not self.rate.allows(self.name(), sender):
+                # The page shows a reply, not an HTTP status: the customer reads why.
+                return response.json([{"recipient_id": sender, "text": SLOW_DOWN}])
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Iterator, List
 
 import pytest
-
-from bot.scaled import ScaledSettings, ScaledStack
 from sqlalchemy.engine import make_url
 
+from bot.scaled import ScaledSettings, ScaledStack
+from bot.settings import MESSAGE_RATE_VARIABLE
 from tests.conftest import ARTIFACTS, MODEL, RABBITMQ_HOST, delete_capture_queues
 from tests.tcp_proxy import TcpProxyProcess
 
@@ -78,8 +78,9 @@ def scaled(new_pg_database: Any, redis_url: str, outages: Outages) -> Iterator[S
         rabbitmq_host="127.0.0.1", rabbitmq_port=outages.rabbitmq.port,
         capture_exchange=f"serambi.test.{run}", capture_queue=f"serambi.test.{run}.capture",
         rasa_auth_token="test-token", run_dir=ARTIFACTS / "logs" / "scaled",
-        # Agents work around the clock here, as in the embedded stack's tests.
-        extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59"},
+        # Agents work around the clock here, as in the embedded stack's tests; the
+        # fault test's customers send as fast as they are answered, past a person's rate.
+        extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59", MESSAGE_RATE_VARIABLE: "0"},
     )
     stack = ScaledStack(settings)
     try:

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
+from bot.channels.message_rate import SLOW_DOWN
 from bot.channels.telegram import NOT_TEXT_REPLY, SECRET_HEADER
 from tests.conftest import rasa_api
 from tests.telegram.conftest import SECRET, TOKEN, TelegramStack
@@ -134,6 +135,13 @@ def test_flood_control_delays_but_does_not_lose_the_reply(tg_stack: TelegramStac
     assert attempts[0].result["error_code"] == 429
     assert attempts[1].params["text"] == attempts[0].params["text"]
     assert attempts[1].at - attempts[0].at >= 0.95
+
+
+def test_a_flood_from_one_chat_is_asked_to_slow_down(tg_stack: TelegramStack, fake_telegram: FakeTelegram) -> None:
+    customer = Customer(tg_stack, fake_telegram)
+    for n in range(30):  # a person's pace is far below 30 a minute, the default limit
+        assert customer.deliver(customer.updates.message(customer.chat, f"halo {n}"))[0] == 200
+    assert SLOW_DOWN in customer.say("halo lagi", "Pelan-pelan")
 
 
 def test_a_sticker_gets_the_polite_text_reply(tg_stack: TelegramStack, fake_telegram: FakeTelegram) -> None:
