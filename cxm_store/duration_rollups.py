@@ -25,7 +25,7 @@ rebuilds and drops it with the daily rollup.
 import bisect
 from typing import List, Mapping, Optional, Tuple
 
-from sqlalchemy import Column, Date, Integer, String, Table, case, literal_column
+from sqlalchemy import Column, Date, Integer, String, Table, func, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -83,20 +83,30 @@ handoff_durations = Table(
 )
 
 
+# BOUNDS as a table, for the SQL that sorts durations into buckets (filled by the rebuild).
+duration_buckets = Table(
+    "duration_buckets",
+    Base.metadata,
+    Column("low_seconds", Integer, primary_key=True, autoincrement=False),
+    Column("bucket", Integer, nullable=False),
+)
+
+
 def error_bound(seconds: float) -> float:
     """How far a percentile read from the buckets can be from the exact one (seconds)."""
     return 1.0 + _GROWTH * seconds
 
 
-def bucket_of(seconds: ColumnElement, low: int = 0, high: int = len(BOUNDS) - 1) -> ColumnElement:
-    """The bucket of a duration in seconds, as SQL: a binary search over :data:`BOUNDS`
-    (nine comparisons), identical on SQLite and PostgreSQL.
+def bucket_of(seconds: ColumnElement) -> ColumnElement:
+    """The bucket of a duration in seconds, as SQL: the last of ``duration_buckets`` starting
+    at or below it (one index look-up; a negative duration, which a clock set back could
+    give, counts in bucket 0). A look-up, not an expression over :data:`BOUNDS`: the
+    triggers' SQL stays short, and SQLite parses it on every new connection.
     """
-    if low == high:
-        return literal_column(str(low))
-    middle = (low + high + 1) // 2
-    return case((seconds < BOUNDS[middle], bucket_of(seconds, low, middle - 1)),
-                else_=bucket_of(seconds, middle, high))
+    b = duration_buckets
+    found = (select(b.c.bucket).where(b.c.low_seconds <= seconds)
+             .order_by(b.c.low_seconds.desc()).limit(1).scalar_subquery())
+    return func.coalesce(found, 0)
 
 
 def _value(bucket: int, index: int, count: int) -> float:
@@ -264,6 +274,9 @@ def rebuild(connection: Connection, zone: str) -> None:
     """Recount ``handoff_durations`` from the handoffs for ``zone``'s days, and re-create
     its triggers for that zone.
     """
+    connection.execute(duration_buckets.delete())
+    connection.execute(duration_buckets.insert(),
+                       [{"low_seconds": low, "bucket": n} for n, low in enumerate(BOUNDS)])
     connection.execute(handoff_durations.delete())
     every = "FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
     for statement in (
@@ -274,5 +287,6 @@ def rebuild(connection: Connection, zone: str) -> None:
                 f"CROSS JOIN {_expanded(True)}", zone, ordered=True),
     ):
         connection.exec_driver_sql(statement)
-    connection.exec_driver_sql("ANALYZE handoff_durations")  # the planner's statistics
+    if connection.dialect.name == "postgresql":  # the planner's statistics of the new rows
+        connection.exec_driver_sql("ANALYZE handoff_durations")
     install_triggers(connection, zone)

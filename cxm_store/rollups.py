@@ -108,7 +108,8 @@ def measure_values(c) -> Dict[str, ColumnElement]:
     return values
 
 
-TABLES = (daily_rollups, rollup_settings, duration_rollups.handoff_durations)
+TABLES = (daily_rollups, rollup_settings, duration_rollups.handoff_durations,
+          duration_rollups.duration_buckets)
 
 
 def create_tables(connection: Connection) -> None:

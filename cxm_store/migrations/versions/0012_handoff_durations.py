@@ -28,3 +28,4 @@ def downgrade() -> None:
     bind = op.get_bind()
     duration_rollups.drop_triggers(bind)
     duration_rollups.handoff_durations.drop(bind)
+    duration_rollups.duration_buckets.drop(bind)
