@@ -9,9 +9,9 @@ customer's request to an agent claiming it (``wait``), to the agent's first
 reply (``first_response``) and to its resolution (``resolution``); a clock
 that has not stopped is not counted.
 
-Buckets (:data:`BOUNDS`): whole seconds below 20 s, then each bucket 5 %
-wider than where it starts, up to 90 days (longer counts as 90 days): 284
-buckets. A percentile read from the counts (:func:`percentile`) is within
+Buckets (:data:`BOUNDS`): each at most 5 % of its start wide and at least
+1 s (whole seconds up to 40 s), up to about 92 days (longer counts as 92
+days): 296 buckets. A percentile read from the counts (:func:`percentile`) is within
 **1 s + 5 % of the exact value** (percentile_cont over the raw durations):
 each duration is placed inside its own bucket, so it moves by less than that
 bucket's width, at most 1 s or 5 % of the duration, and the percentile blends
@@ -41,9 +41,8 @@ from cxm_store.sqlfuncs import (
 # Clock -> the handoffs column where it stops (each runs from ``requested_at``).
 CLOCKS = {"wait": "claimed_at", "first_response": "first_agent_reply_at",
           "resolution": "resolved_at"}
-_FINE_UNTIL_S = 20  # whole-second buckets below this
-_GROWTH = 0.05  # then each bucket this much wider than its lower bound
-_CAP_S = 90 * 86400
+_GROWTH = 0.05  # a bucket is at most this share of its lower bound wide (and at least 1 s)
+_CAP_S = 90 * 86400  # the last bucket starts at the first bound past this
 
 
 def _bounds() -> Tuple[int, ...]:
@@ -53,7 +52,7 @@ def _bounds() -> Tuple[int, ...]:
     return tuple(bounds)
 
 
-# Bucket k holds [BOUNDS[k], BOUNDS[k + 1]) seconds; the last one everything from 90 days.
+# Bucket k holds [BOUNDS[k], BOUNDS[k + 1]) seconds; the last one everything from ~92 days.
 BOUNDS = _bounds()
 # Each handoff is counted twice: on its local day and on its local month (``day`` is then
 # the month's first day), so a long window reads its whole months, not each of their days.

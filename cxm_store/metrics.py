@@ -156,8 +156,8 @@ def handoff_wait_median_seconds(
 ) -> Optional[float]:
     """Median seconds from handoff request to an agent claiming it (claimed handoffs only).
 
-    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
-    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    Read from daily histograms in fixed buckets (at most 5 % of their start
+    wide, whole seconds up to 40 s): within 1 s + 5 % of the exact value
     (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
     """
     return _percentile(HANDOFF_WAIT_MEDIAN_S, flt, engine)
@@ -168,8 +168,8 @@ def handoff_wait_p90_seconds(
 ) -> Optional[float]:
     """90th percentile of seconds from handoff request to claim (claimed handoffs only).
 
-    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
-    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    Read from daily histograms in fixed buckets (at most 5 % of their start
+    wide, whole seconds up to 40 s): within 1 s + 5 % of the exact value
     (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
     """
     return _percentile(HANDOFF_WAIT_P90_S, flt, engine)
@@ -180,8 +180,8 @@ def handoff_resolution_median_seconds(
 ) -> Optional[float]:
     """Median seconds from handoff request to resolution (resolved handoffs only).
 
-    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
-    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    Read from daily histograms in fixed buckets (at most 5 % of their start
+    wide, whole seconds up to 40 s): within 1 s + 5 % of the exact value
     (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
     """
     return _percentile(HANDOFF_RESOLUTION_MEDIAN_S, flt, engine)
@@ -192,8 +192,8 @@ def handoff_resolution_p90_seconds(
 ) -> Optional[float]:
     """90th percentile of seconds from handoff request to resolution (resolved handoffs only).
 
-    Read from daily histograms in fixed buckets (whole seconds below 20 s, then
-    each 5 % wider than its start): within 1 s + 5 % of the exact value
+    Read from daily histograms in fixed buckets (at most 5 % of their start
+    wide, whole seconds up to 40 s): within 1 s + 5 % of the exact value
     (cxm_store.duration_rollups); exact when the rollup does not serve the filter.
     """
     return _percentile(HANDOFF_RESOLUTION_P90_S, flt, engine)

@@ -71,7 +71,7 @@ def test_hand_computed_percentiles_within_the_bound(waits):
 
 def test_percentile_of_bucket_counts():
     # Two durations in the 10-11 s bucket sit at 10.25 and 10.75 s; one at 1,000 s
-    # (bucket [990, 1039)) sits in the middle of it.
+    # (bucket [964, 1012)) sits in the middle of it.
     ten = duration_rollups.BOUNDS.index(10)
     thousand = max(b for b, low in enumerate(duration_rollups.BOUNDS) if low <= 1000)
     counts = {ten: 2, thousand: 1}
