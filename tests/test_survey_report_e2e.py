@@ -43,7 +43,9 @@ def report(database_url: str, since: datetime, channel: str, language: str) -> D
     completed = subprocess.run(
         [
             sys.executable, "-m", "cxm_store", "--database-url", database_url, "report",
-            "--since", since.isoformat(timespec="seconds"), "--channel", channel,
+            # Until a moment to come: the conversation may have begun in this very second.
+            "--since", since.isoformat(timespec="seconds"),
+            "--until", (datetime.utcnow() + timedelta(seconds=2)).isoformat(timespec="seconds"), "--channel", channel,
             "--language", language, "--format", "json",
         ],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -92,8 +94,17 @@ def conversation_of(database_url: str, channel: str, sender: str) -> Dict[str, A
 
 
 def window_start() -> datetime:
-    # Stored timestamps are naive UTC; a second of slack for the clock's rounding.
-    return datetime.utcnow().replace(microsecond=0) - timedelta(seconds=1)
+    """The next whole second (naive UTC, as stored), once it has come.
+
+    ``--since`` takes whole seconds. Waiting for the next one keeps the
+    conversations of the test before (which may have ended a few ms ago, in
+    this same second) out of the window; a second of slack before now let
+    them in when the tests ran back to back.
+    """
+    now = datetime.utcnow()
+    start = now.replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep((start - now).total_seconds())
+    return start
 
 
 # --- Indonesian, over REST ---------------------------------------------------------------
