@@ -1,6 +1,6 @@
 """Time from a customer's message to its appearance in agents' console pages, 20 agents connected.
 
-Starts ``python -m cxm_store serve`` (one process, or two sharing events
+Starts ``python -m team_app`` (one process, or two sharing events
 through Redis with ``--redis``), logs in ``--agents`` agents, each holding the
 live stream (``GET /api/live``) as its page does. Then, ``--messages`` times,
 a customer message of a claimed conversation is written into the store the
@@ -47,7 +47,7 @@ from tests.console.conftest import PASSWORD, Client, seed_waiting  # noqa: E402
 def start_console(port: int, database_url: str, redis: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CXM_DATABASE_URL": database_url, "CXM_SECURE_COOKIES": "0",
            "RASA_URL": "http://127.0.0.1:9", "CXM_LIVE_REDIS_URL": redis}
-    process = subprocess.Popen([sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "team_app", "--port", str(port)],
                                cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -4,7 +4,7 @@
 
 Builds (once; cached as var/bench/dashboard-<N>.db) a store with N synthetic
 conversations over the last 180 days (``cxm_store.synthetic.generate``, seed
-7), starts ``python -m cxm_store serve`` on it, logs in as a lead with
+7), starts ``python -m team_app`` on it, logs in as a lead with
 headless Debian Chromium (Playwright) and loads ``/dashboard`` for the default
 filter (last 30 days) and a filtered view (90 days, telegram, en, weekly).
 Prints the median of ``--runs`` loads of: first contentful paint,
@@ -71,7 +71,7 @@ def serve(url: str, port: int, warm: bool) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CXM_DATABASE_URL": url, "CXM_SECURE_COOKIES": "0",
            **({} if warm else {"CXM_DASHBOARD_CACHE_SECONDS": "0"})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],
+        [sys.executable, "-m", "team_app", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60

@@ -32,7 +32,7 @@ from cxm_store import metrics as m
 from cxm_store.db import engine_for
 from cxm_store.follow_up_figures import follow_up_figures
 from cxm_store.service_level_figures import service_level_breaches
-from cxm_store.web.dashboard_figures import parse_filters
+from team_app.dashboard_figures import parse_filters
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(

@@ -114,7 +114,7 @@ class Stack:
         )
         rasa = self._spawn("rasa", self.rasa_arguments(), module="bot.rasa_server")
         console = self._spawn(
-            "console", ["serve", "--host", s.host, "--port", str(s.web_port)], module="cxm_store",
+            "console", ["--host", s.host, "--port", str(s.web_port)], module="team_app",
             env=self.console_environment(),
         )
         self._wait_until_up("action server", actions, f"{s.action_url}/health")

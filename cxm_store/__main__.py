@@ -3,7 +3,6 @@
     python -m cxm_store upgrade                   apply pending migrations
     python -m cxm_store rollups [--rebuild]       daily metric rollups: their zone, or recompute them
     python -m cxm_store report [...]              print CX metrics
-    python -m cxm_store serve [--host --port]     run the agent console (default 127.0.0.1:8000)
     python -m cxm_store create-user --username rina --display-name "Rina" --role agent [--password-stdin]
     python -m cxm_store set-password --username rina [--password-stdin]
     python -m cxm_store demo-data [--conversations 20000] [--months 6] [--force]
@@ -42,9 +41,6 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--channel", help="only this channel")
     rep.add_argument("--language", help="only this language")
     rep.add_argument("--format", choices=report.FORMATS, default="table")
-    serve = commands.add_parser("serve", help="run the agent console web app")
-    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     user = commands.add_parser("create-user", help="create a console account")
     user.add_argument("--username", required=True)
     user.add_argument("--display-name", help="name shown in the console (default: username)")
@@ -155,14 +151,6 @@ def _accounts(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace, url: str) -> int:
-    from cxm_store.web import create_app
-
-    app = create_app(settings.load().copy(update={"database_url": url}))
-    app.run(host=args.host, port=args.port, access_log=False, workers=1)
-    return 0
-
-
 def _rollups(args: argparse.Namespace, url: str) -> int:
     zone = settings.load().timezone
     with engine_for(url).begin() as connection:
@@ -186,8 +174,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         return _rollups(args, url)
     if args.command in ("create-user", "set-password"):
         return _accounts(args, url)
-    if args.command == "serve":
-        return _serve(args, url)
     if args.command == "demo-data":
         return _demo_data(args, url)
     if args.command in privacy_cli.COMMANDS:

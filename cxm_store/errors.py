@@ -1,7 +1,7 @@
 """Typed errors of the store's services, for whoever calls them.
 
 Each names what went wrong for the business and the HTTP status a web caller
-should answer with; the console's one error handler (cxm_store.web) reads
+should answer with; the console's one error handler (team_app) reads
 ``status_code``. ``NotFound`` is also a ``LookupError`` and ``InvalidInput`` a
 ``ValueError``, so callers written against the built-ins keep working.
 """

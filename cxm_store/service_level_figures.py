@@ -65,7 +65,7 @@ def service_level_breaches(flt: MetricFilter, now: datetime, engine: Engine = No
     }
     window = (None if flt.start is None else utc_naive(flt.start), now)
     # The wall clocks once per handoff, in a subquery; business time is arithmetic on them.
-    moments = {"requested": Handoff.requested_at, **_clock_ends(now)}
+    moments = {"request_time": Handoff.requested_at, **_clock_ends(now)}
     clocks = (
         select(func.coalesce(Handoff.agent, UNASSIGNED).label("agent"),
                func.coalesce(Conversation.primary_topic, NO_TOPIC).label("topic"),
@@ -76,11 +76,11 @@ def service_level_breaches(flt: MetricFilter, now: datetime, engine: Engine = No
         # Materialized: inlined, each wall clock would be recomputed wherever it is read.
         .cte("clocks").prefix_with("MATERIALIZED")
     )
-    start = business_clock(clocks.c.requested, levels.business_hours)
+    start = business_clock(clocks.c.request_time, levels.business_hours)
     breaches = [
         func.sum(case(
             # Business time never exceeds the wall clock: most clocks need no counting.
-            (clocks.c[clock] - clocks.c.requested <= targets[clock] + _TOLERANCE_S, literal(0)),
+            (clocks.c[clock] - clocks.c.request_time <= targets[clock] + _TOLERANCE_S, literal(0)),
             (business_clock(clocks.c[clock], levels.business_hours) - start
              > targets[clock] + _TOLERANCE_S, 1),
             else_=literal(0)))

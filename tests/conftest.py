@@ -157,7 +157,7 @@ def as_console(settings: BotSettings, call: Callable[[Any], Any]) -> Any:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from cxm_store.web.rasa import RasaClient
+    from bot.rasa_client import RasaClient
 
     async def run() -> Any:
         client = RasaClient(settings.rasa_url, settings.rasa_auth_token)
@@ -173,7 +173,7 @@ def as_console(settings: BotSettings, call: Callable[[Any], Any]) -> Any:
 
 @contextmanager
 def web_app(name: str, port: int, env: Dict[str, str]) -> Iterator[str]:
-    """Run ``python -m cxm_store serve`` on ``port`` with ``env``; yield its URL once healthy.
+    """Run ``python -m team_app`` on ``port`` with ``env``; yield its URL once healthy.
 
     Its output goes to tests/artifacts/logs/<name>.log.
     """
@@ -184,7 +184,7 @@ def web_app(name: str, port: int, env: Dict[str, str]) -> Iterator[str]:
     (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "logs" / f"{name}.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cxm_store", "serve", "--port", str(port)],
+            [sys.executable, "-m", "team_app", "--port", str(port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"

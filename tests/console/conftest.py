@@ -1,4 +1,4 @@
-"""Console fixtures: a real ``python -m cxm_store serve`` process, a fake Rasa, HTTP clients.
+"""Console fixtures: a real ``python -m team_app`` process, a fake Rasa, HTTP clients.
 
 The console runs as its own process on a test port (``TEST_CONSOLE_PORT``,
 default 8105) over a fresh SQLite file; tests seed that same file through the
@@ -162,7 +162,7 @@ class Console:
 def running_console(
     data: Path, rasa_url: str, port: int, name: str = "console", **env: str
 ) -> Iterator[Console]:
-    """``python -m cxm_store serve`` on ``port`` over a fresh SQLite file in ``data``.
+    """``python -m team_app`` on ``port`` over a fresh SQLite file in ``data``.
 
     Cookies without ``Secure`` (plain http on loopback) unless ``env`` says otherwise.
     """
@@ -188,7 +188,7 @@ def running_console(
 
 @pytest.fixture(scope="session")
 def console(tmp_path_factory: pytest.TempPathFactory, fake_rasa: FakeRasa) -> Iterator[Console]:
-    """``python -m cxm_store serve`` on a test port, fresh SQLite, RASA_URL at the fake."""
+    """``python -m team_app`` on a test port, fresh SQLite, RASA_URL at the fake."""
     port = int(os.environ.get("TEST_CONSOLE_PORT", "8105"))
     with running_console(tmp_path_factory.mktemp("console"), fake_rasa.url, port) as running:
         yield running

@@ -1,12 +1,12 @@
-"""The console over real HTTP: a ``python -m cxm_store serve`` process and a fake Rasa."""
+"""The console over real HTTP: a ``python -m team_app`` process and a fake Rasa."""
 import threading
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
 from cxm_store import handoffs, settings
-from cxm_store.web import create_app
-from cxm_store.web.security import PUBLIC_ROUTES
+from team_app import create_app
+from team_app.security import PUBLIC_ROUTES
 from tests.console.conftest import PASSWORD, RASA_TOKEN, seed_waiting
 
 API_GETS = ["/api/queue", "/api/conversations/1", "/api/conversations/1/messages", "/api/tickets", "/api/users"]

@@ -1,6 +1,6 @@
 """Live events across console processes through Redis (``CXM_LIVE_REDIS_URL``).
 
-Two ``python -m cxm_store serve`` processes over one store: a note written
+Two ``python -m team_app`` processes over one store: a note written
 through one reaches an agent's stream held by the other (notes are announced
 by the route only, so only Redis can carry it), and a page that comes back on
 the other process with its ``Last-Event-ID`` gets what it missed.

@@ -1,6 +1,6 @@
 """Dashboard fixtures: a synthetic demo history in a temp SQLite file, served by a real process.
 
-``python -m cxm_store serve`` runs on ``TEST_DASHBOARD_PORT`` (default 8205)
+``python -m team_app`` runs on ``TEST_DASHBOARD_PORT`` (default 8205)
 over a store holding :data:`CONVERSATIONS` synthetic conversations
 (``cxm_store.synthetic.generate``, seed 7) spread over the 120 days up to
 today, plus a lead, an admin and an agent. Expected figures come from the

@@ -10,7 +10,7 @@ import pytest
 
 from cxm_store import voice
 from cxm_store.metrics import MetricFilter
-from cxm_store.web.dashboard import KPIS
+from team_app.dashboard import KPIS
 from tests.dashboard.conftest import ARTIFACTS, PASSWORD, Dashboard, day_start, today
 
 pytestmark = pytest.mark.browser

@@ -10,9 +10,9 @@ from cxm_store import settings, voice
 from cxm_store.db import engine_for
 from cxm_store.events import CustomerSaid, record
 from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
-from cxm_store.web import create_app
-from cxm_store.web.dashboard import CSV_TABLES, SERIES, VOICE_KINDS
-from cxm_store.web.openapi import SPEC
+from team_app import create_app
+from team_app.dashboard import CSV_TABLES, SERIES, VOICE_KINDS
+from team_app.openapi import SPEC
 from tests.dashboard.conftest import Dashboard, day_start, today
 
 API = ("/api/dashboard/summary", "/api/dashboard/timeseries", "/api/dashboard/breakdown/channel",

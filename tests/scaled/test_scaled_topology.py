@@ -34,7 +34,7 @@ from sqlalchemy import text
 
 from bot.scaled import ScaledStack
 from cxm_store.db import engine_for
-from cxm_store.web.rasa import RasaClient
+from bot.rasa_client import RasaClient
 from tests.conftest import post_json
 from tests.scaled.conftest import Outages
 from tests.scaled.sse import Stream

@@ -1,6 +1,6 @@
 """Issue 12, "any agent reads any conversation": agents see only what their work needs.
 
-Against the real console process (``python -m cxm_store serve``) and its
+Against the real console process (``python -m team_app``) and its
 SQLite store; ids are sequential, so the attack is walking them.
 """
 from datetime import datetime, timedelta

@@ -95,7 +95,7 @@ WRITERS = {
     "set_outcome", "request_handoff", "leave_message", "claim_handoff", "record_first_agent_reply",
     "resolve_handoff", "add_note", "transfer",
 }
-OUTSIDE_THE_STORE = ("bot", "actions", "cxm_store/web", "bench")
+OUTSIDE_THE_STORE = ("bot", "actions", "team_app", "bench")
 
 
 def test_nothing_outside_the_store_writes_around_record():

@@ -13,7 +13,7 @@ import pytest
 from cxm_store import metrics as m
 from cxm_store.shoptime import local_midnight_utc, offset_spans
 from cxm_store.touchpoints import record_customer_message
-from cxm_store.web.dashboard import parse_filters
+from team_app.dashboard import parse_filters
 from tests.store.test_report import REPO_ROOT
 
 JAKARTA = "Asia/Jakarta"

@@ -15,8 +15,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cxm_store import canned, handoffs
-from cxm_store.web.api import ApiError, _readable_conversation
-from cxm_store.web.security import now, require_role, run_db, signed_in
+from team_app.api import ApiError, _readable_conversation
+from team_app.security import now, require_role, run_db, signed_in
 
 LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
 
@@ -24,7 +24,7 @@ LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
 async def _editor(
     request: Request, status: int = 200, error: str = "", form: Optional[Any] = None
 ) -> HTTPResponse:
-    from cxm_store.web import render
+    from team_app import render
 
     responses = await run_db(request, canned.list_canned)
     editing = None

@@ -27,7 +27,7 @@ from sanic.response import HTTPResponse
 
 from cxm_store import audit, retention
 from cxm_store.privacy_settings import PrivacySettings
-from cxm_store.web.security import current_session, require_role, run_db
+from team_app.security import current_session, require_role, run_db
 
 # Route name (without the app's prefix) -> (action, subject template).
 AUDITED_ROUTES = {
@@ -87,7 +87,7 @@ def register(app: Sanic, privacy: Optional[PrivacySettings] = None) -> None:
     @app.get("/console/audit", name="console_audit")
     @require_role("admin")
     async def audit_page(request: Request) -> HTTPResponse:
-        from cxm_store.web import render  # the app's renderer (layout, nav, CSRF)
+        from team_app import render  # the app's renderer (layout, nav, CSRF)
 
         entries = await run_db(request, audit.recent, 500, request.args.get("action") or None)
         return render(request, "audit.html", title="Audit log", entries=entries)

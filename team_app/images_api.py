@@ -11,8 +11,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cxm_store import customer_images
-from cxm_store.web.api import ApiError, _readable_conversation, _reply
-from cxm_store.web.security import require_role, run_db
+from team_app.api import ApiError, _readable_conversation, _reply
+from team_app.security import require_role, run_db
 
 
 def register(app: Sanic) -> None:

@@ -18,7 +18,7 @@ from contract.metrics import (
     NEGATIVE_SENTIMENT_PERCENT,
 )
 from cxm_store.metrics import GROUPINGS, METRICS
-from cxm_store.web.security import require_role
+from team_app.security import require_role
 
 _nullable_number = {"type": "number", "nullable": True}
 _FILTERS = [

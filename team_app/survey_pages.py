@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 
 from contract.vocabulary import CES, CSAT, NPS, SURVEY_COMMENT, SURVEY_RESOLVED
 from cxm_store import survey_texts
-from cxm_store.web.security import now, require_role, run_db, signed_in
+from team_app.security import now, require_role, run_db, signed_in
 
 QUESTION_NAMES = {
     SURVEY_RESOLVED: "Was it resolved?", CSAT: "Satisfaction (CSAT, 1-5)", CES: "Effort (CES, 1-7)",
@@ -19,7 +19,7 @@ QUESTION_NAMES = {
 
 
 async def _page(request: Request, status: int = 200, error: str = "") -> HTTPResponse:
-    from cxm_store.web import render
+    from team_app import render
 
     current = {(w.kind, w.language): w for w in await run_db(request, survey_texts.all_current)}
     return render(

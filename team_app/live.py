@@ -46,7 +46,7 @@ from contract.vocabulary import CLAIMED, REQUESTED
 from cxm_store import auth, handoffs
 from cxm_store.db import session_factory
 from cxm_store.models import Handoff, Message
-from cxm_store.web.security import now, require_role, run_db, signed_in
+from team_app.security import now, require_role, run_db, signed_in
 
 logger = logging.getLogger(__name__)
 

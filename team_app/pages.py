@@ -17,7 +17,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from cxm_store import auth
-from cxm_store.web.security import (
+from team_app.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     clear_cookie,
@@ -38,7 +38,7 @@ def _safe_next(target: Optional[str]) -> str:
 
 
 def _login_form(request: Request, status: int = 200, error: str = "", username: str = "") -> HTTPResponse:
-    from cxm_store.web import render
+    from team_app import render
 
     token = secrets.token_urlsafe(24)
     page = render(
@@ -57,7 +57,7 @@ def _login_form(request: Request, status: int = 200, error: str = "", username: 
 
 
 def register(app: Sanic) -> None:
-    from cxm_store.web import render
+    from team_app import render
 
     @app.get("/", name="root")
     @require_role()

@@ -1,13 +1,13 @@
 """The agent console: a Sanic web app over the store and Rasa's HTTP API.
 
-``create_app(settings)`` builds the app; ``python -m cxm_store serve`` runs it.
+``create_app(settings)`` builds the app; ``python -m team_app`` runs it.
 State lives on ``app.ctx``: ``settings``, ``engine`` (the store), ``rasa``
-(:class:`~cxm_store.web.rasa.RasaClient`), ``templates`` (Jinja2),
+(:class:`~bot.rasa_client.RasaClient`), ``templates`` (Jinja2),
 ``login_throttle`` (:class:`~cxm_store.login_throttle.LoginThrottle`).
 
 Pages (HTML): ``GET /login``, ``POST /login``, ``POST /logout``, ``GET /console``.
-JSON API under ``/api/`` (see :mod:`cxm_store.web.api`). Access rules are in
-:mod:`cxm_store.web.security`. One error handler answers every error: JSON
+JSON API under ``/api/`` (see :mod:`team_app.api`). Access rules are in
+:mod:`team_app.security`. One error handler answers every error: JSON
 ``{"error": ...}`` under ``/api/``, a short page elsewhere (and a redirect to
 the login page when the session is missing).
 
@@ -26,12 +26,13 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_client import RasaClient
 from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.errors import DomainError
 from cxm_store.login_throttle import LoginThrottle
 from cxm_store.settings import StoreSettings
-from cxm_store.web import (
+from team_app import (
     api,
     audit_trail,
     canned_pages,
@@ -44,8 +45,7 @@ from cxm_store.web import (
     pages,
     survey_pages,
 )
-from cxm_store.web.rasa import RasaClient
-from cxm_store.web.security import LoginRequired, current_session, load_session
+from team_app.security import LoginRequired, current_session, load_session
 
 logger = logging.getLogger(__name__)
 

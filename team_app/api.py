@@ -29,13 +29,13 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_client import RasaError
 from contract.dialogue import ACTION_OFFER_SURVEY
 from contract.vocabulary import CLAIMED
 from cxm_store import access, auth, handoffs
 from cxm_store.errors import Conflict, InvalidInput, NotFound
 from cxm_store.events import AgentFirstReply, HandoffClaimed, HandoffResolved, record
-from cxm_store.web.rasa import RasaError
-from cxm_store.web.security import now, require_role, run_db, signed_in
+from team_app.security import now, require_role, run_db, signed_in
 
 logger = logging.getLogger(__name__)
 

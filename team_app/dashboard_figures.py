@@ -1,6 +1,6 @@
 """The dashboard's figures: filters, the computations behind each panel, their cache, the CSV export.
 
-Everything here blocks (SQL) and runs in worker threads; :mod:`cxm_store.web.dashboard`
+Everything here blocks (SQL) and runs in worker threads; :mod:`team_app.dashboard`
 holds the page and the routes that serve these figures.
 """
 import csv

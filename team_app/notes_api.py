@@ -13,9 +13,9 @@ from sanic.response import HTTPResponse
 
 from cxm_store import handoff_notes
 from cxm_store.events import HandoffTransferred, NoteAdded, record
-from cxm_store.web import live
-from cxm_store.web.api import ApiError, _handoff, _must_be_mine, _readable_conversation, _reply
-from cxm_store.web.security import now, require_role, run_db, signed_in
+from team_app import live
+from team_app.api import ApiError, _handoff, _must_be_mine, _readable_conversation, _reply
+from team_app.security import now, require_role, run_db, signed_in
 
 
 def _body(request: Request) -> dict:

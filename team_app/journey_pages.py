@@ -33,10 +33,10 @@ from cxm_store.csv_cells import text_cell
 from cxm_store.follow_up_figures import follow_up_figures
 from cxm_store.journey_models import FOLLOW_UP_OUTCOMES
 from cxm_store.service_level_figures import service_level_breaches
-from cxm_store.web.api import ApiError, _readable_conversation
-from cxm_store.web.audit_trail import mark_transcript_read
-from cxm_store.web.dashboard import parse_filters
-from cxm_store.web.security import now, require_role, run_db, signed_in
+from team_app.api import ApiError, _readable_conversation
+from team_app.audit_trail import mark_transcript_read
+from team_app.dashboard import parse_filters
+from team_app.security import now, require_role, run_db, signed_in
 
 LEADS = ("lead", "admin")
 
@@ -81,7 +81,7 @@ async def _follow_up_or_404(request: Request, follow_up_id: int):
 
 
 def register(app: Sanic) -> None:
-    from cxm_store.web import render
+    from team_app import render
 
     @app.get("/follow-ups", name="follow_ups_page")
     @require_role()

@@ -50,7 +50,7 @@ from contract.vocabulary import CONVERSATION_LANGUAGES
 from cxm_store import voice
 from cxm_store.metrics import GROUPINGS
 from cxm_store.shoptime import to_local
-from cxm_store.web.dashboard_figures import (  # noqa: F401 (re-exported: tests and pages import them here)
+from team_app.dashboard_figures import (  # noqa: F401 (re-exported: tests and pages import them here)
     ALL_METRICS,
     BREAKDOWN_COLUMNS,
     CACHE_SECONDS,
@@ -77,7 +77,7 @@ from cxm_store.web.dashboard_figures import (  # noqa: F401 (re-exported: tests 
     refresher,
     to_csv,
 )
-from cxm_store.web.security import require_role
+from team_app.security import require_role
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def _register_prewarm(app: Sanic) -> None:
 
 
 def _register_pages(app: Sanic) -> None:
-    from cxm_store.web import render
+    from team_app import render
 
     @app.get("/dashboard", name="dashboard")
     @require_role("lead", "admin")

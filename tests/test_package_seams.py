@@ -1,0 +1,41 @@
+"""The packages meet only at their seams (docs/architecture.md, issue 11).
+
+The store (``cxm_store``) is storage, domain services and reporting: it
+imports nothing of the assistant (``bot``, ``actions``, Rasa), of the team's
+web app (``team_app``) or of a web framework. The web app reaches Rasa only
+through ``bot.rasa_client``.
+"""
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOT_FOR_THE_STORE = ("bot", "actions", "team_app", "rasa", "rasa_sdk", "sanic", "jinja2")
+
+
+def imported_modules(package: str):
+    for path in sorted((ROOT / package).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                yield path, [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                yield path, [node.module]
+
+
+def test_the_store_knows_nothing_of_the_assistant_or_the_web_app():
+    found = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, names in imported_modules("cxm_store")
+        for name in names
+        if name.split(".")[0] in NOT_FOR_THE_STORE
+    )
+    assert found == []
+
+
+def test_the_web_app_reaches_rasa_through_its_client_only():
+    found = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, names in imported_modules("team_app")
+        for name in names
+        if name.split(".")[0] in ("rasa", "rasa_sdk", "actions") or (name.startswith("bot") and name != "bot.rasa_client")
+    )
+    assert found == []
