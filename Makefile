@@ -31,7 +31,7 @@ test: lint setup $(MODEL) browser scaled-tools fuzz-tools
 
 # Style, docstrings (ruff.toml) and types (mypy.ini) of the project's packages; fails on any finding.
 lint: setup
-	$(BIN)/ruff check bot actions cxm_store team_app contract tests/test_contract_names.py tests/test_module_size.py tests/test_settings_flags.py
+	$(BIN)/ruff check bot actions cxm_store cx_reports team_app contract tests/test_contract_names.py tests/test_module_size.py tests/test_settings_flags.py
 	$(BIN)/mypy
 
 setup: $(VENV)/.installed $(SPACY_MODEL) $(SENTIMENT_MODEL)

@@ -23,11 +23,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cxm_store import journey, schema, synthetic
+from cx_reports import journey
+from cx_reports.follow_up_figures import follow_up_figures
+from cx_reports.metrics import MetricFilter
+from cx_reports.service_level_figures import service_level_breaches
+from cxm_store import schema, synthetic
 from cxm_store.db import engine_for
-from cxm_store.follow_up_figures import follow_up_figures
-from cxm_store.metrics import MetricFilter
-from cxm_store.service_level_figures import service_level_breaches
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("CXM_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

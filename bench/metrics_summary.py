@@ -27,11 +27,12 @@ from typing import Callable, Dict, Tuple
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cxm_store import journey, schema, settings, synthetic, voice
-from cxm_store import metrics as m
+from cx_reports import journey, voice
+from cx_reports import metrics as m
+from cx_reports.follow_up_figures import follow_up_figures
+from cx_reports.service_level_figures import service_level_breaches
+from cxm_store import schema, settings, synthetic
 from cxm_store.db import engine_for
-from cxm_store.follow_up_figures import follow_up_figures
-from cxm_store.service_level_figures import service_level_breaches
 from team_app.dashboard_figures import parse_filters
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,8 +23,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.metrics_summary import END, PG_ADMIN_URL, ROOT, START, _ensure
-from cxm_store import metrics as m
-from cxm_store import rollup_figures, schema
+from cx_reports import metrics as m
+from cx_reports import rollup_figures
+from cxm_store import schema
 from cxm_store.db import engine_for
 
 TARGET_S = 0.300

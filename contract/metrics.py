@@ -2,7 +2,7 @@
 
 The report, the dashboard (server and page), the CSV export and the OpenAPI
 description all read this registry; adding a metric starts here (its SQL is
-in cxm_store.metrics, or cxm_store.voice for the two marked there).
+in cx_reports.metrics, or cx_reports.voice for the two marked there).
 Definitions in full: docs/metrics.md.
 """
 from dataclasses import dataclass
@@ -47,7 +47,7 @@ class Metric:
         heading: Its name in the command-line report (English, with the unit).
         label_id: Its name on the dashboard in Indonesian.
         label_en: Its name on the dashboard in English.
-        per_conversation: True when cxm_store.metrics computes it from the
+        per_conversation: True when cx_reports.metrics computes it from the
             conversations (summary, breakdown, series); False for the two
             that voice of the customer computes from messages.
     """

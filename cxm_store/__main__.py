@@ -15,9 +15,10 @@ import sys
 from datetime import datetime
 from typing import List, Optional
 
-from cxm_store import privacy_cli, report, rollups, schema, settings
+from cx_reports import report
+from cx_reports.metrics import GROUPINGS, MetricFilter
+from cxm_store import privacy_cli, rollups, schema, settings
 from cxm_store.db import engine_for
-from cxm_store.metrics import GROUPINGS, MetricFilter
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -84,7 +84,7 @@ def conversation_table(name: str = "conversations"):
 def measure_values(c) -> Dict[str, ColumnElement]:
     """Each measure's contribution of ONE conversation row ``c`` (0 or 1, or a counter).
 
-    The metrics (cxm_store.metric_sql.AGGREGATES) are ratios of these sums;
+    The metrics (cx_reports.metric_sql.AGGREGATES) are ratios of these sums;
     rollup_figures computes them back the same way.
     """
     def flag(condition) -> ColumnElement:

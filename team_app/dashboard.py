@@ -47,8 +47,8 @@ from sanic.response import HTTPResponse
 from contract import metrics as metric_registry
 from contract.vocabulary import CHANNELS as DASHBOARD_CHANNELS
 from contract.vocabulary import CONVERSATION_LANGUAGES
-from cxm_store import voice
-from cxm_store.metrics import GROUPINGS
+from cx_reports import voice
+from cx_reports.metrics import GROUPINGS
 from cxm_store.shoptime import to_local
 from team_app.dashboard_figures import (  # noqa: F401 (re-exported: tests and pages import them here)
     ALL_METRICS,

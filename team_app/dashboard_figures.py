@@ -32,9 +32,10 @@ from contract.metrics import (
     NPS_SCORE,
     SURVEY_RESPONSE_RATE,
 )
-from cxm_store import metrics, shoptime, voice
+from cx_reports import metrics, voice
+from cx_reports.metrics import GROUPINGS, METRICS, MetricFilter
+from cxm_store import shoptime
 from cxm_store.csv_cells import text_cell
-from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
 
 logger = logging.getLogger(__name__)
 

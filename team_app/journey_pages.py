@@ -28,11 +28,12 @@ from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from cxm_store import follow_ups, handoffs, journey
+from cx_reports import journey
+from cx_reports.follow_up_figures import follow_up_figures
+from cx_reports.service_level_figures import service_level_breaches
+from cxm_store import follow_ups, handoffs
 from cxm_store.csv_cells import text_cell
-from cxm_store.follow_up_figures import follow_up_figures
 from cxm_store.journey_models import FOLLOW_UP_OUTCOMES
-from cxm_store.service_level_figures import service_level_breaches
 from team_app.api import ApiError, _readable_conversation
 from team_app.audit_trail import mark_transcript_read
 from team_app.dashboard import parse_filters

@@ -17,7 +17,7 @@ from contract.metrics import (
     FIRST_RESPONSE_MEDIAN_S,
     NEGATIVE_SENTIMENT_PERCENT,
 )
-from cxm_store.metrics import GROUPINGS, METRICS
+from cx_reports.metrics import GROUPINGS, METRICS
 from team_app.security import require_role
 
 _nullable_number = {"type": "number", "nullable": True}
@@ -59,7 +59,7 @@ SPEC: Dict[str, Any] = {
             "Every route takes the same filters; the window is [from 00:00, to+1 day 00:00) in the "
             "shop's time zone (CXM_TIMEZONE) on conversation start; series count its local days. "
             "Rates are percentages 0-100, NPS -100..100, durations seconds; "
-            "null = empty denominator. Definitions: docs/metrics.md and cxm_store/voice.py."
+            "null = empty denominator. Definitions: docs/metrics.md and cx_reports/voice.py."
         ),
     },
     "components": {

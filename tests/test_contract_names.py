@@ -13,7 +13,7 @@ import yaml
 from contract import dialogue, metrics, vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "actions", "cxm_store", "team_app")
+PACKAGES = ("bot", "actions", "cxm_store", "cx_reports", "team_app")
 
 # Names that are also ordinary words elsewhere, where a literal is not the
 # contract's: ``language`` and ``order_id`` are slots and column names too,

@@ -1,9 +1,11 @@
 """The packages meet only at their seams (docs/architecture.md, issue 11).
 
-The store (``cxm_store``) is storage, domain services and reporting: it
-imports nothing of the assistant (``bot``, ``actions``, Rasa), of the team's
-web app (``team_app``) or of a web framework. The web app reaches Rasa only
-through ``bot.rasa_client``.
+The store (``cxm_store``) is storage and domain services: it imports nothing
+of the assistant (``bot``, ``actions``, Rasa), of the team's web app
+(``team_app``) or of a web framework, and its write path nothing of the
+reporting (``cx_reports``; only its command line prints reports). Reporting
+reads the store and knows nothing of Rasa or the web. The web app reaches
+Rasa only through ``bot.rasa_client``.
 """
 import ast
 from pathlib import Path
@@ -29,6 +31,22 @@ def test_the_store_knows_nothing_of_the_assistant_or_the_web_app():
         if name.split(".")[0] in NOT_FOR_THE_STORE
     )
     assert found == []
+
+
+def test_reporting_reads_the_store_and_only_the_command_line_prints_it():
+    from_store = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, names in imported_modules("cxm_store")
+        for name in names
+        if name.split(".")[0] == "cx_reports" and path.name != "__main__.py"
+    )
+    from_reports = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, names in imported_modules("cx_reports")
+        for name in names
+        if name.split(".")[0] in NOT_FOR_THE_STORE
+    )
+    assert (from_store, from_reports) == ([], [])
 
 
 def test_the_web_app_reaches_rasa_through_its_client_only():

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from cxm_store import voice
-from cxm_store.metrics import MetricFilter
+from cx_reports import voice
+from cx_reports.metrics import MetricFilter
 from team_app.dashboard import KPIS
 from tests.dashboard.conftest import ARTIFACTS, PASSWORD, Dashboard, day_start, today
 

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cxm_store import settings, voice
+from cx_reports import voice
+from cx_reports.metrics import GROUPINGS, METRICS, MetricFilter
+from cxm_store import settings
 from cxm_store.db import engine_for
 from cxm_store.events import CustomerSaid, record
-from cxm_store.metrics import GROUPINGS, METRICS, MetricFilter
 from team_app import create_app
 from team_app.dashboard import CSV_TABLES, SERIES, VOICE_KINDS
 from team_app.openapi import SPEC

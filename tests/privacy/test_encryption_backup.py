@@ -13,10 +13,11 @@ import uuid
 import pytest
 from sqlalchemy import select, text
 
-from cxm_store import encryption, voice
+from cx_reports import voice
+from cx_reports.metrics import MetricFilter
+from cxm_store import encryption
 from cxm_store.__main__ import main
 from cxm_store.db import engine_for
-from cxm_store.metrics import MetricFilter
 from cxm_store.models import HandoffTicket, Message
 from tests.capture.conftest import store_url  # noqa: F401  (fixture: a fresh store on each engine)
 from tests.privacy.conftest import EMAIL, OWN_WORDS, every_stored_string, seed_store

@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from cx_reports.metrics import MetricFilter, first_contact_resolution_rate
 from cxm_store import identity
 from cxm_store.db import session_factory
 from cxm_store.journey_models import CustomerLink, OrderProof
-from cxm_store.metrics import MetricFilter, first_contact_resolution_rate
 from cxm_store.models import (
     Conversation,
     ConversationTopic,

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from contract.vocabulary import AGENT, CSAT, RESOLVED
+from cx_reports.metric_sql import MetricFilter
+from cx_reports.metrics import csat_percent
 from cxm_store.console_models import HandoffNote
 from cxm_store.db import session_factory
 from cxm_store.errors import NotFound
@@ -30,8 +32,6 @@ from cxm_store.events import (
     SurveyAsked,
     record,
 )
-from cxm_store.metric_sql import MetricFilter
-from cxm_store.metrics import csat_percent
 from cxm_store.models import Conversation, Handoff, Message, SurveyAnswer
 
 T0 = datetime(2024, 5, 6, 9, 0)

@@ -14,16 +14,17 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from cxm_store import duration_rollups, metric_sql, rollup_figures, rollups, voice
-from cxm_store import metrics as m
-from cxm_store.duration_figures import percentile_values
+from cx_reports import metric_sql, rollup_figures, voice
+from cx_reports import metrics as m
+from cx_reports.duration_figures import percentile_values
+from cx_reports.metrics import GROUPINGS, MetricFilter
+from cxm_store import duration_rollups, rollups
 from cxm_store.handoffs import (
     claim_handoff,
     record_first_agent_reply,
     request_handoff,
     resolve_handoff,
 )
-from cxm_store.metrics import GROUPINGS, MetricFilter
 from cxm_store.touchpoints import record_customer_message
 from tests.store.test_rollups import WINDOWS
 

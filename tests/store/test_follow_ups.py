@@ -20,10 +20,10 @@ from datetime import datetime
 
 import pytest
 
+from cx_reports.follow_up_figures import breached_follow_ups_count, follow_up_figures
+from cx_reports.metrics import MetricFilter
 from cxm_store import follow_ups
-from cxm_store.follow_up_figures import breached_follow_ups_count, follow_up_figures
 from cxm_store.handoffs import claim_handoff, request_handoff
-from cxm_store.metrics import MetricFilter
 from cxm_store.surveys import record_survey_answer
 from cxm_store.touchpoints import close_conversation, record_customer_message
 

@@ -20,9 +20,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cxm_store import identity, journey
+from cx_reports import journey
+from cx_reports.metrics import MetricFilter
+from cxm_store import identity
 from cxm_store.handoffs import claim_handoff, request_handoff
-from cxm_store.metrics import MetricFilter
 from cxm_store.surveys import record_survey_answer
 from cxm_store.touchpoints import close_conversation, record_bot_message, record_customer_message
 

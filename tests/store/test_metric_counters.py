@@ -13,8 +13,9 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from cxm_store import metric_sql, schema, synthetic
-from cxm_store import metrics as m
+from cx_reports import metric_sql
+from cx_reports import metrics as m
+from cxm_store import schema, synthetic
 from cxm_store.duration_rollups import error_bound
 from cxm_store.handoffs import claim_handoff, leave_message, request_handoff, resolve_handoff
 from cxm_store.models import SURVEY_COUNTERS, Conversation, CustomerIdentity, Handoff, SurveyAnswer

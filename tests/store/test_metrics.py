@@ -3,9 +3,9 @@ from datetime import datetime
 
 import pytest
 
-from cxm_store import metrics as m
+from cx_reports import metrics as m
+from cx_reports.metrics import MetricFilter
 from cxm_store.duration_rollups import error_bound
-from cxm_store.metrics import MetricFilter
 
 MAY = MetricFilter(start=datetime(2024, 5, 1), end=datetime(2024, 6, 1))
 approx = pytest.approx

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 from pytest import approx
 
-from cxm_store import metrics as m
+from cx_reports import metrics as m
 from cxm_store.surveys import record_survey_answer
 from cxm_store.touchpoints import close_conversation, record_customer_message
 

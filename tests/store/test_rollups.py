@@ -6,8 +6,9 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from cxm_store import metric_sql, rollup_figures, rollups
-from cxm_store.metrics import GROUPINGS, MetricFilter
+from cx_reports import metric_sql, rollup_figures
+from cx_reports.metrics import GROUPINGS, MetricFilter
+from cxm_store import rollups
 from cxm_store.touchpoints import close_conversation, record_customer_message
 from tests.store.conftest import seed_history
 

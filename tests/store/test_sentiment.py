@@ -9,8 +9,9 @@ import pytest
 from pytest import approx
 from sqlalchemy import select
 
-from cxm_store import sentiment, voice
-from cxm_store.metrics import MetricFilter
+from cx_reports import voice
+from cx_reports.metrics import MetricFilter
+from cxm_store import sentiment
 from cxm_store.models import Conversation, Message
 from cxm_store.shoptime import local_midnight_utc
 from cxm_store.touchpoints import record_bot_message, record_customer_message

@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from cx_reports.metrics import MetricFilter
+from cx_reports.service_level_figures import service_level_breaches
 from cxm_store.handoffs import (
     claim_handoff,
     record_first_agent_reply,
     request_handoff,
     resolve_handoff,
 )
-from cxm_store.metrics import MetricFilter
-from cxm_store.service_level_figures import service_level_breaches
 from cxm_store.touchpoints import record_customer_message
 
 NOW = datetime(2024, 5, 8, 10, 0)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import pytest
 
-from cxm_store import metrics as m
+from cx_reports import metrics as m
 from cxm_store.shoptime import local_midnight_utc, offset_spans
 from cxm_store.touchpoints import record_customer_message
 from team_app.dashboard import parse_filters

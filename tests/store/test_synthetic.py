@@ -3,7 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from cxm_store import metrics as m
+from cx_reports import metrics as m
 from cxm_store import synthetic
 
 START, END = datetime(2024, 1, 1), datetime(2024, 3, 1)

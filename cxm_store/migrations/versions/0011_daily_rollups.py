@@ -2,7 +2,7 @@
 and topic, kept by triggers in the same transaction as each conversation's change.
 
 See :mod:`cxm_store.rollups` (the table, its triggers and the rebuild) and
-:mod:`cxm_store.rollup_figures` (how the dashboard reads it).
+:mod:`cx_reports.rollup_figures` (how the dashboard reads it).
 
 Revision ID: 0011
 Revises: 0010 (audit log)

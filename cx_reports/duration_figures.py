@@ -1,6 +1,6 @@
 """Handoff-duration percentiles read from the daily histograms, whatever the range.
 
-Like :mod:`cxm_store.rollup_figures`: the whole shop-local days inside the
+Like :mod:`cx_reports.rollup_figures`: the whole shop-local days inside the
 window are summed from ``handoff_durations`` (counts per bucket: its whole
 local months from the month rows, the days around them from the day rows, so
 any window reads at most about two months of day rows), the
@@ -9,7 +9,7 @@ same buckets, and each percentile is read from the summed counts
 (:func:`cxm_store.duration_rollups.percentile`: within 1 s + 5 % of the exact
 value). When the store's rollup does not serve the filter (no rollup, another
 zone's days, topics of topic-filtered conversations), the exact percentiles
-are computed from the handoffs (:func:`cxm_store.metric_sql.percentile_values`).
+are computed from the handoffs (:func:`cx_reports.metric_sql.percentile_values`).
 """
 from collections import Counter
 from datetime import date, timedelta
@@ -18,9 +18,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import case, func, literal, select, true, union_all
 from sqlalchemy.engine import Connection
 
-from cxm_store import metric_sql, rollup_figures
+from cx_reports import metric_sql, rollup_figures
+from cx_reports.metric_sql import GRAINS, PERCENTILES, MetricFilter, Number
 from cxm_store.duration_rollups import CLOCKS, bucket_of, handoff_durations, percentile
-from cxm_store.metric_sql import GRAINS, PERCENTILES, MetricFilter, Number
 from cxm_store.models import Handoff
 from cxm_store.sqlfuncs import seconds_between
 
@@ -142,7 +142,7 @@ def histograms(connection: Connection, flt: MetricFilter, by: Optional[str],
 
 def percentile_values(connection: Connection, flt: MetricFilter,
                       by: Optional[str]) -> Dict[Optional[str], Dict[str, Optional[Number]]]:
-    """The handoff percentiles (:data:`cxm_store.metric_sql.PERCENTILES`) per group (key None
+    """The handoff percentiles (:data:`cx_reports.metric_sql.PERCENTILES`) per group (key None
     without ``by``), from the histograms when the rollup serves ``flt``.
     """
     if not rollup_figures.usable(connection, flt, by):
@@ -163,7 +163,7 @@ def percentile_values(connection: Connection, flt: MetricFilter,
 def clock_percentile(connection: Connection, flt: MetricFilter, clock: str,
                      pct: float) -> Optional[float]:
     """One clock's ``pct``-th percentile over ``flt`` from the histograms (the caller has
-    checked that the rollup serves ``flt``: :func:`cxm_store.rollup_figures.usable`).
+    checked that the rollup serves ``flt``: :func:`cx_reports.rollup_figures.usable`).
     """
     found = histograms(connection, flt, None, (clock,))
     return percentile(found.get(None, {}).get(clock, Counter()), pct)

@@ -11,11 +11,11 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from contract.vocabulary import CES, CSAT, RESOLVED, SCALES
+from cx_reports.follow_up_figures import conversation_conditions
+from cx_reports.metrics import MetricFilter
 from cxm_store.db import session_factory
-from cxm_store.follow_up_figures import conversation_conditions
 from cxm_store.follow_ups import list_follow_ups
 from cxm_store.journey_models import CustomerLink, FollowUp
-from cxm_store.metrics import MetricFilter
 from cxm_store.models import (
     Conversation,
     ConversationTopic,

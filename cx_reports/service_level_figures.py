@@ -21,10 +21,10 @@ from typing import Dict, Optional
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.engine import Engine
 
+from cx_reports.follow_up_figures import conversation_conditions
+from cx_reports.metrics import MetricFilter
 from cxm_store.business_time import business_clock
 from cxm_store.db import default_engine, utc_naive
-from cxm_store.follow_up_figures import conversation_conditions
-from cxm_store.metrics import MetricFilter
 from cxm_store.models import Conversation, Handoff
 from cxm_store.service_levels import ServiceLevels
 from cxm_store.sqlfuncs import local_seconds

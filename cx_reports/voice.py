@@ -1,6 +1,6 @@
-"""Voice of the customer and other dashboard figures not in :mod:`cxm_store.metrics`.
+"""Voice of the customer and other dashboard figures not in :mod:`cx_reports.metrics`.
 
-Every function takes the same :class:`~cxm_store.metrics.MetricFilter` as the
+Every function takes the same :class:`~cx_reports.metrics.MetricFilter` as the
 metrics (conversations started in ``[start, end)``, channel, language, topic,
 agent) and runs pure SQL aggregates (SQLite and PostgreSQL alike):
 
@@ -41,11 +41,11 @@ from sqlalchemy.sql import ColumnElement
 
 from contract.metrics import CSAT_PERCENT, ESCALATION_RATE
 from contract.vocabulary import CSAT, CSAT_SATISFIED
-from cxm_store import duration_figures, metrics, rollup_figures
+from cx_reports import duration_figures, metrics, rollup_figures
+from cx_reports.metrics import MetricFilter, filter_conditions, interpolated_percentile
 from cxm_store.customer_images import PHOTO_LINE, conversation_images
 from cxm_store.db import default_engine
 from cxm_store.handoff_notes import conversation_notes
-from cxm_store.metrics import MetricFilter, filter_conditions, interpolated_percentile
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
 from cxm_store.sqlfuncs import period_label, seconds_between
 

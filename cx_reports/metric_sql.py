@@ -1,6 +1,6 @@
 """The SQL of the CX metrics: which conversations a filter selects, and one aggregate per metric.
 
-:mod:`cxm_store.metrics` is the interface (one function per metric, summary,
+:mod:`cx_reports.metrics` is the interface (one function per metric, summary,
 breakdown, series); this module builds the expressions they all share, so a
 single value, a summary, a breakdown and a series always agree. The metrics
 read the per-conversation counters kept by the write path; only the handoff

@@ -10,10 +10,11 @@ from typing import Dict, List, Optional
 from sqlalchemy.engine import Engine
 
 from contract.metrics import CES_MEAN, CSAT_MEAN, REGISTRY
-from cxm_store import metrics, shoptime
+from cx_reports import metrics
+from cx_reports.metrics import METRICS, MetricFilter
+from cxm_store import shoptime
 from cxm_store.csv_cells import text_cell
 from cxm_store.db import utc_naive
-from cxm_store.metrics import METRICS, MetricFilter
 
 FORMATS = ("table", "json", "csv")
 _RELATIVE = re.compile(r"^(\d+)([dw])$")

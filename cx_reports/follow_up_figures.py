@@ -22,9 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
 from contract.vocabulary import CSAT, NPS
+from cx_reports.metrics import MetricFilter
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.journey_models import FollowUp
-from cxm_store.metrics import MetricFilter
 from cxm_store.models import Conversation, ConversationTopic, SurveyAnswer
 
 

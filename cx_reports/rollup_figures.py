@@ -5,7 +5,7 @@ summed from ``daily_rollups`` (one row per day and key, so a year is a few
 thousand rows whatever the traffic), and the partial days at its two edges,
 summed from the conversations themselves (a day's worth at most, through the
 ``started_at`` index). The metrics are then the same ratios as
-:data:`cxm_store.metric_sql.AGGREGATES` (tested equal on hand-computed data).
+:data:`cx_reports.metric_sql.AGGREGATES` (tested equal on hand-computed data).
 When the store has no rollup, or it holds another zone's days, the metrics are
 computed from the conversations as before.
 """
@@ -31,9 +31,10 @@ from contract.metrics import (
     NPS_SCORE,
     SURVEY_RESPONSE_RATE,
 )
-from cxm_store import metric_sql, rollups, shoptime
+from cx_reports import metric_sql
+from cx_reports.metric_sql import AGGREGATES, GRAINS, MetricFilter, Number
+from cxm_store import rollups, shoptime
 from cxm_store.db import default_engine, utc_naive
-from cxm_store.metric_sql import AGGREGATES, GRAINS, MetricFilter, Number
 
 Totals = Dict[str, int]
 _r = rollups.daily_rollups
@@ -182,7 +183,7 @@ def usable(connection: Connection, flt: MetricFilter, by: Optional[str] = None) 
 
 
 def aggregates(connection: Connection, flt: MetricFilter, by: Optional[str]):
-    """Like :func:`cxm_store.metric_sql.aggregates`, from the rollups when they serve ``flt``."""
+    """Like :func:`cx_reports.metric_sql.aggregates`, from the rollups when they serve ``flt``."""
     if not usable(connection, flt, by):
         return metric_sql.aggregates(connection, flt, by)
     per_group = totals(connection, flt, by)
@@ -193,7 +194,7 @@ def aggregates(connection: Connection, flt: MetricFilter, by: Optional[str]):
 
 
 def grouped_values(metric: str, flt: MetricFilter, grain: str, engine: Optional[Engine]):
-    """Like :func:`cxm_store.metric_sql.grouped_values`, from the rollups when they serve."""
+    """Like :func:`cx_reports.metric_sql.grouped_values`, from the rollups when they serve."""
     if metric not in AGGREGATES:
         return metric_sql.grouped_values(metric, flt, grain, engine)
     with (engine or default_engine()).connect() as connection:

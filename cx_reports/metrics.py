@@ -37,9 +37,8 @@ from contract.metrics import (
     HANDOFF_WAIT_P90_S,
     SURVEY_RESPONSE_RATE,
 )
-from cxm_store import duration_figures, rollup_figures, shoptime
-from cxm_store.db import default_engine, utc_naive
-from cxm_store.metric_sql import (  # noqa: F401 (the metrics' interface: callers import these here)
+from cx_reports import duration_figures, rollup_figures
+from cx_reports.metric_sql import (  # noqa: F401 (the metrics' interface: callers import these here)
     BUILDERS,
     GRAINS,
     GROUPINGS,
@@ -55,6 +54,8 @@ from cxm_store.metric_sql import (  # noqa: F401 (the metrics' interface: caller
     metric_value,
     percentile_values,
 )
+from cxm_store import shoptime
+from cxm_store.db import default_engine, utc_naive
 
 
 def bounds(flt: MetricFilter) -> Tuple[datetime, datetime]:
@@ -207,9 +208,9 @@ def summary(
 ) -> Dict[str, Optional[Number]]:
     """Every metric for ``flt``, in the order of :data:`METRICS`.
 
-    The counter-based metrics from the daily rollups (cxm_store.rollup_figures),
+    The counter-based metrics from the daily rollups (cx_reports.rollup_figures),
     the four handoff percentiles from the duration histograms
-    (cxm_store.duration_figures); both read the window's edge days raw.
+    (cx_reports.duration_figures); both read the window's edge days raw.
     """
     with (engine or default_engine()).connect() as connection:
         values = dict(rollup_figures.aggregates(connection, flt, None)[None])
