@@ -155,17 +155,12 @@ def _customer_said(event: CustomerSaid, engine: Optional[Engine], dedupe: bool) 
 
 
 def _survey_answered(event: SurveyAnswered, engine: Optional[Engine], dedupe: bool) -> int:
-    if event.declined:
-        return surveys.record_survey_response(
-            event.conversation_id, event.kind, event.at, status="declined", engine=engine
-        )
-    if event.kind == SURVEY_COMMENT:
-        return surveys.record_survey_response(
-            event.conversation_id, event.kind, event.at, comment=event.comment, engine=engine
-        )
-    return surveys.record_survey_response(
-        event.conversation_id, event.kind, event.at, score=event.score, engine=engine
+    reply: Dict[str, Any] = (
+        {"status": "declined"} if event.declined
+        else {"comment": event.comment} if event.kind == SURVEY_COMMENT
+        else {"score": event.score}
     )
+    return surveys.record_survey_response(event.conversation_id, event.kind, event.at, engine=engine, **reply)
 
 
 # How each kind of fact is written. Only customer messages and replies can be
