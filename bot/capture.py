@@ -28,7 +28,6 @@ Settings (endpoints.yml keys, else environment, else default):
 """
 import asyncio
 import logging
-import os
 import queue
 import threading
 import time
@@ -41,10 +40,11 @@ from rasa.core.brokers.broker import EventBroker
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from bot import settings as bot_settings
 from bot.capture_spool import Spool  # noqa: F401 (re-exported: tests and benches import it here)
 from bot.capture_translation import EventTranslator, full_intent  # noqa: F401 (re-exported)
 from cxm_store.pii import mask_pii
-from cxm_store.settings import parse_flag
+from cxm_store.settings import DEFAULT_CAPTURE_SPOOL_DIR, parse_flag
 from cxm_store.touchpoints import (
     INACTIVITY_WINDOW,
     close_idle_conversations,
@@ -52,7 +52,6 @@ from cxm_store.touchpoints import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SPOOL_DIR = "var/capture-spool"
 RETRY_INITIAL_S = 0.5
 RETRY_MAX_S = 10.0
 SWEEP_INTERVAL_S = 60.0
@@ -119,7 +118,7 @@ class TouchpointRecorder(EventBroker):
 
         self.database_url = database_url or store_settings.load().database_url
         self.engine = engine or engine_for(self.database_url)
-        self.spool = Spool(Path(spool_dir or DEFAULT_SPOOL_DIR), self.database_url)
+        self.spool = Spool(Path(spool_dir or DEFAULT_CAPTURE_SPOOL_DIR), self.database_url)
         self._translator = EventTranslator(self.engine)
         self._pending: Deque[Tuple[int, Dict[str, Any]]] = deque()
         self._head_failed = False
@@ -149,14 +148,16 @@ class TouchpointRecorder(EventBroker):
         """Build the broker from endpoints.yml (extra keys: database_url, spool_dir, enabled)."""
         options = dict(getattr(broker_config, "kwargs", None) or {})
 
-        def setting(key: str, env: str, default: Any) -> Any:
+        config = bot_settings.load()
+
+        def option(key: str, default: Any) -> Any:
             value = options.get(key)
-            return value if value not in (None, "") else os.environ.get(env) or default
+            return value if value not in (None, "") else default
 
         return cls(
-            database_url=setting("database_url", "CXM_DATABASE_URL", None),
-            spool_dir=setting("spool_dir", "CAPTURE_SPOOL_DIR", DEFAULT_SPOOL_DIR),
-            enabled=parse_flag(setting("enabled", "CAPTURE_ENABLED", "true"), True, "CAPTURE_ENABLED"),
+            database_url=option("database_url", None),  # None: the store's own setting
+            spool_dir=option("spool_dir", config.capture_spool_dir),
+            enabled=parse_flag(option("enabled", config.capture_enabled), True, "CAPTURE_ENABLED"),
         )
 
     # --- Rasa's side: never blocks, never raises ----------------------------------

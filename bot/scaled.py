@@ -29,7 +29,7 @@ from pydantic import Field
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.settings import env_or, tensorflow_env
+from bot.settings import TELEGRAM_VARIABLES, env_or, tensorflow_env
 from bot.stack import StackError, answers, port_in_use, prepare_store, serve
 from cxm_store.settings import EnvSettings
 
@@ -116,8 +116,7 @@ class ScaledSettings(EnvSettings):
         return {
             **os.environ,
             # credentials.yml names the Telegram variables; empty leaves Telegram off.
-            **{name: os.environ.get(name, "") for name in (
-                "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE")},
+            **{name: os.environ.get(name, "") for name in TELEGRAM_VARIABLES},
             "SERAMBI_ROOT": str(ROOT),
             "PYTHONPATH": str(ROOT),
             "PYTHON": sys.executable,

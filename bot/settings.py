@@ -5,7 +5,7 @@ from typing import Dict, List
 
 from pydantic import Field
 
-from cxm_store.settings import EnvSettings
+from cxm_store.settings import DEFAULT_CAPTURE_SPOOL_DIR, EnvSettings, flag_setting
 
 TELEGRAM_VARIABLES = (
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
@@ -67,9 +67,23 @@ class BotSettings(EnvSettings):
     message_rate_per_sender: int = Field(default=30, ge=0, env=MESSAGE_RATE_VARIABLE)
     # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
     rest_webhook_token: str = Field(default="", env="REST_WEBHOOK_TOKEN", repr=False)
+    # Telegram (bot/channels/telegram.py): no token leaves the channel off; a webhook secret chooses webhook mode.
+    telegram_bot_token: str = Field(default="", env="TELEGRAM_BOT_TOKEN", repr=False)
+    telegram_webhook_secret: str = Field(default="", env="TELEGRAM_WEBHOOK_SECRET", repr=False)
+    telegram_api_base_url: str = Field(default="", env="TELEGRAM_API_BASE_URL")
+    # Redis through which every Rasa process delivers agent replies to web-chat customers (empty: in memory).
+    webchat_push_url: str = Field(default="", env="WEBCHAT_PUSH_URL")
+    webchat_push_password: str = Field(default="", env="WEBCHAT_PUSH_PASSWORD", repr=False)
+    # Where customers' photos go, ``module:function`` (bot/channels/photos.py).
+    image_sink: str = Field(default="", env="CXM_IMAGE_SINK")
+    # Touchpoint capture inside the Rasa process (bot/capture.py); endpoints.yml may override both.
+    capture_enabled: bool = Field(default=True, env="CAPTURE_ENABLED")
+    capture_spool_dir: str = Field(default=DEFAULT_CAPTURE_SPOOL_DIR, env="CAPTURE_SPOOL_DIR")
     # Further variables for the child processes (tests pin business hours this way);
     # never read from the environment.
     extra_env: Dict[str, str] = Field(default_factory=dict, env="_BOT_EXTRA_ENV_NOT_FROM_ENVIRONMENT")
+
+    _capture_enabled = flag_setting("capture_enabled", "CAPTURE_ENABLED", True)
 
     @property
     def rasa_url(self) -> str:
@@ -116,4 +130,4 @@ class BotSettings(EnvSettings):
 
 def load() -> BotSettings:
     """Return the settings for this process."""
-    return BotSettings()
+    return BotSettings.current()

@@ -5,7 +5,6 @@ the same :class:`Stack`, so what they exercise is what a customer gets.
 """
 import ipaddress
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -181,7 +180,7 @@ class Stack:
             f"Action server:          {s.action_url}/health",
         ] + (
             [f"Telegram:               {s.rasa_url}/webhooks/telegram/  (bot token set)"]
-            if os.environ.get("TELEGRAM_BOT_TOKEN") else []
+            if s.telegram_bot_token else []
         )
 
     def wait(self) -> int:

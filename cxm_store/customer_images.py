@@ -12,7 +12,6 @@ Erasure: :func:`erase_customer_images` removes a customer's files and rows
 conversation or customer (``ON DELETE CASCADE``), and
 :func:`remove_orphan_files` deletes any file no row points to any more.
 """
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from contract.vocabulary import CLAIMED, REQUESTED
+from cxm_store import settings
 from cxm_store.channels import store_channel
 from cxm_store.console_models import CustomerImage
 from cxm_store.db import session_factory, utc_naive
@@ -36,7 +36,7 @@ EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 def image_dir() -> Path:
     """Where picture files live (``CXM_IMAGE_DIR``, default ``var/images``)."""
-    return Path(os.environ.get("CXM_IMAGE_DIR") or "var/images")
+    return Path(settings.load().image_dir)
 
 
 @dataclass(frozen=True)

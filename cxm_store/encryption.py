@@ -23,7 +23,6 @@ never yields text.
 """
 import base64
 import binascii
-import os
 import secrets
 from functools import lru_cache
 from typing import Dict, Optional, Tuple
@@ -32,8 +31,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from sqlalchemy.types import Text, TypeDecorator
 
+from cxm_store import settings
+
 PREFIX = "enc1:"
-KEYS_VARIABLE = "CXM_DATA_KEYS"
+KEYS_VARIABLE = settings.DATA_KEYS_VARIABLE
 KEY_BYTES = 64  # AES-256-SIV
 
 
@@ -60,7 +61,7 @@ def _keyring(spec: str) -> Tuple[Optional[str], Dict[str, AESSIV]]:
 
 def keyring() -> Tuple[Optional[str], Dict[str, AESSIV]]:
     """(id of the key that encrypts, every key by id) from ``CXM_DATA_KEYS``."""
-    return _keyring(os.environ.get(KEYS_VARIABLE, "").strip())
+    return _keyring(settings.load().data_keys.strip())
 
 
 def new_key(key_id: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any, Tuple
 
 from pydantic import Field
 
-from cxm_store.settings import EnvSettings
+from cxm_store.settings import DEFAULT_CAPTURE_SPOOL_DIR, EnvSettings
 
 # Where copies of personal data may lie: space-separated directories.
 _PATH_LISTS = ("spool_dirs", "log_dirs")
@@ -47,7 +47,7 @@ class PrivacySettings(EnvSettings):
     tracker_days: int = Field(default=90, ge=0, env="CXM_RETAIN_TRACKER")
     audit_days: int = Field(default=730, ge=0, env="CXM_RETAIN_AUDIT")
     tracker_store_url: str = Field(default="sqlite:///var/tracker.db", env="TRACKER_STORE_URL")
-    spool_dirs: Tuple[str, ...] = Field(default=("var/capture-spool",), env="CAPTURE_SPOOL_DIR")
+    spool_dirs: Tuple[str, ...] = Field(default=(DEFAULT_CAPTURE_SPOOL_DIR,), env="CAPTURE_SPOOL_DIR")
     log_dirs: Tuple[str, ...] = Field(default=("var/log",), env="CXM_LOG_DIRS")
     purge_interval_hours: float = Field(default=24.0, ge=0, env="CXM_PURGE_INTERVAL_HOURS")
 
@@ -61,4 +61,4 @@ class PrivacySettings(EnvSettings):
 
 def load() -> PrivacySettings:
     """Return the settings for this process."""
-    return PrivacySettings()
+    return PrivacySettings.current()

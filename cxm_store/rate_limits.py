@@ -22,15 +22,16 @@ Two shapes of counting:
   (the login slow-down's exponential delays).
 """
 import logging
-import os
 import threading
 import uuid
 from collections import OrderedDict, deque
 from typing import Deque, Optional, Tuple, Union
 
+from cxm_store import settings
+
 logger = logging.getLogger(__name__)
 
-REDIS_URL_VARIABLE = "RATE_LIMIT_REDIS_URL"
+REDIS_URL_VARIABLE = settings.RATE_LIMIT_REDIS_VARIABLE
 KEY_PREFIX = "serambi:rate:"
 MAX_KEYS = 100_000  # keys one process remembers (the oldest are forgotten)
 
@@ -164,5 +165,5 @@ Counters = Union[MemoryCounters, RedisCounters]
 
 def counters_for(namespace: str, url: Optional[str] = None) -> Counters:
     """The counters of ``namespace``: in Redis when ``RATE_LIMIT_REDIS_URL`` (or ``url``) is set, else in memory."""
-    url = url if url is not None else os.environ.get(REDIS_URL_VARIABLE, "").strip()
+    url = url if url is not None else settings.load().rate_limit_redis_url.strip()
     return RedisCounters(url, namespace) if url else MemoryCounters()

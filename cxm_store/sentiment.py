@@ -7,12 +7,13 @@ never downloaded. :func:`score` gives a label and a score for one text; the
 store calls it for every customer message (see ``touchpoints``).
 """
 import logging
-import os
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+
+from cxm_store import settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Sentiment:
 
 def model_dir() -> Path:
     """Where the trained model lives (``CXM_SENTIMENT_MODEL`` or ``var/sentiment/model``)."""
-    return Path(os.environ.get("CXM_SENTIMENT_MODEL") or REPO_ROOT / "var" / "sentiment" / "model")
+    return Path(settings.load().sentiment_model or REPO_ROOT / "var" / "sentiment" / "model")
 
 
 @dataclass(frozen=True)

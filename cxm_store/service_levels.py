@@ -1,17 +1,12 @@
-"""Service-level targets of the CX team, read once from the environment.
+"""Service-level targets of the CX team (``cxm_store.settings.StoreSettings``).
 
 Every target is business time (``cxm_store.business_time``): hours when
 nobody works do not count against the team.
 """
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from cxm_store import settings
-
-
-def _number(name: str, default: float) -> float:
-    return float(os.environ.get(name) or default)
 
 
 @dataclass(frozen=True)
@@ -36,19 +31,17 @@ class ServiceLevels:
     """
 
     follow_up: timedelta = field(
-        default_factory=lambda: timedelta(hours=_number("CXM_FOLLOW_UP_SLA_HOURS", 8))
+        default_factory=lambda: timedelta(hours=settings.load().follow_up_sla_hours)
     )
     handoff_wait: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_number("CXM_SLA_HANDOFF_WAIT_MINUTES", 5))
+        default_factory=lambda: timedelta(minutes=settings.load().sla_handoff_wait_minutes)
     )
     first_response: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_number("CXM_SLA_FIRST_RESPONSE_MINUTES", 10))
+        default_factory=lambda: timedelta(minutes=settings.load().sla_first_response_minutes)
     )
     resolution: timedelta = field(
-        default_factory=lambda: timedelta(hours=_number("CXM_SLA_RESOLUTION_HOURS", 4))
+        default_factory=lambda: timedelta(hours=settings.load().sla_resolution_hours)
     )
-    strongly_negative: float = field(
-        default_factory=lambda: _number("CXM_FOLLOW_UP_SENTIMENT", -0.8)
-    )
+    strongly_negative: float = field(default_factory=lambda: settings.load().follow_up_sentiment)
     business_hours: str = field(default_factory=lambda: settings.load().business_hours)
     timezone: str = field(default_factory=settings.shop_timezone)

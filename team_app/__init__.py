@@ -27,11 +27,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.rasa_client import RasaClient
-from cxm_store import settings as store_settings
 from cxm_store.db import engine_for
 from cxm_store.errors import DomainError
 from cxm_store.login_throttle import LoginThrottle
-from cxm_store.settings import StoreSettings
 from team_app import (
     api,
     audit_trail,
@@ -45,7 +43,9 @@ from team_app import (
     pages,
     survey_pages,
 )
+from team_app import settings as team_app_settings
 from team_app.security import LoginRequired, current_session, load_session
+from team_app.settings import TeamAppSettings
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return response.html(page, status=status)
 
 
-def create_app(settings: Optional[StoreSettings] = None) -> Sanic:
+def create_app(settings: Optional[TeamAppSettings] = None) -> Sanic:
     """Build the console app for ``settings`` (default: from the environment)."""
-    settings = settings or store_settings.load()
+    settings = settings or team_app_settings.load()
     number = next(_names)
     app = Sanic("cxm_console" if number == 0 else f"cxm_console_{number}")
     app.config.FALLBACK_ERROR_FORMAT = "json"

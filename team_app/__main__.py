@@ -2,14 +2,13 @@
 
     python -m team_app [--host 127.0.0.1] [--port 8000] [--database-url URL]
 
-Settings come from the environment (``cxm_store.settings.StoreSettings``:
+Settings come from the environment (``team_app.settings.TeamAppSettings``:
 ``CXM_DATABASE_URL``, ``RASA_URL``, ``RASA_AUTH_TOKEN``...).
 """
 import argparse
 from typing import List, Optional
 
-from cxm_store import settings
-from team_app import create_app
+from team_app import create_app, settings
 
 
 def main(argv: Optional[List[str]] = None) -> int:

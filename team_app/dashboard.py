@@ -24,13 +24,10 @@ and the series count local days and weeks.
 The page renders its shell and filters at once; the figures come from a few
 parallel fetches of the JSON API, each computed in worker threads (both
 periods of the summary, the four series in parallel) and kept for
-:data:`CACHE_SECONDS` per filter (then served stale up to
-:data:`STALE_SECONDS` while recomputed behind). The default view (last 30
-days, no filter) is computed at start and every :data:`PREWARM_SECONDS`, so
-a lead's first load finds it ready; other filters are computed on demand.
-Environment: ``CXM_DASHBOARD_CACHE_SECONDS`` (60; 0 disables caching and the
-prewarm), ``CXM_DASHBOARD_STALE_SECONDS`` (900), ``CXM_DASHBOARD_PREWARM_SECONDS``
-(300; 0 disables).
+a while per filter (then served stale while recomputed behind). The default
+view (last 30 days, no filter) is computed at start and again every few
+minutes, so a lead's first load finds it ready; other filters are computed on
+demand. How long and how often: ``team_app.settings.TeamAppSettings``.
 """
 import asyncio
 import json
@@ -53,7 +50,6 @@ from cxm_store.shoptime import to_local
 from team_app.dashboard_figures import (  # noqa: F401 (re-exported: tests and pages import them here)
     ALL_METRICS,
     BREAKDOWN_COLUMNS,
-    CACHE_SECONDS,
     CSV_TABLES,
     DEFAULT_PRESET,
     DIRECTION,
@@ -61,9 +57,7 @@ from team_app.dashboard_figures import (  # noqa: F401 (re-exported: tests and p
     LANG_COOKIE,
     LANGUAGES,
     PRESETS,
-    PREWARM_SECONDS,
     SERIES,
-    STALE_SECONDS,
     VOICE_COLUMNS,
     VOICE_KINDS,
     BadFilter,
@@ -189,7 +183,7 @@ async def _prewarm_loop(app: Sanic) -> None:
             raise
         except Exception:  # a failed warm-up must not stop the app; the page computes on demand
             logger.exception("dashboard prewarm failed")
-        await asyncio.sleep(PREWARM_SECONDS)
+        await asyncio.sleep(app.ctx.settings.dashboard_prewarm_seconds)
 
 
 def _json(body: Any) -> HTTPResponse:
@@ -210,7 +204,7 @@ def register(app: Sanic) -> None:
 def _register_prewarm(app: Sanic) -> None:
     @app.listener("after_server_start")
     async def start_prewarm(app: Sanic, _loop: Any) -> None:
-        if CACHE_SECONDS > 0 and PREWARM_SECONDS > 0:
+        if app.ctx.settings.dashboard_cache_seconds > 0 and app.ctx.settings.dashboard_prewarm_seconds > 0:
             app.ctx.dashboard_prewarm = asyncio.get_running_loop().create_task(_prewarm_loop(app))
 
     @app.listener("before_server_stop")

@@ -6,7 +6,6 @@ holds the page and the routes that serve these figures.
 import csv
 import io
 import logging
-import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +35,7 @@ from cx_reports import metrics, voice
 from cx_reports.metrics import GROUPINGS, METRICS, MetricFilter
 from cxm_store import shoptime
 from cxm_store.csv_cells import text_cell
+from team_app import settings as team_app_settings
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +62,6 @@ BREAKDOWN_COLUMNS = (
     CONVERSATION_COUNT, CONTAINMENT_RATE, ESCALATION_RATE, ABANDONMENT_RATE, FCR_RATE,
     CSAT_PERCENT, CES_MEAN, NPS_SCORE, HANDOFF_WAIT_MEDIAN_S,
 )
-# Figures are kept this long per filter (CXM_DASHBOARD_CACHE_SECONDS; 0 = never cached).
-CACHE_SECONDS = float(os.environ.get("CXM_DASHBOARD_CACHE_SECONDS", "60"))
-# Older than CACHE_SECONDS but younger than this: served at once, recomputed behind.
-STALE_SECONDS = float(os.environ.get("CXM_DASHBOARD_STALE_SECONDS", "900"))
-# The default view is recomputed this often in the background (0: never; needs the cache).
-PREWARM_SECONDS = float(os.environ.get("CXM_DASHBOARD_PREWARM_SECONDS", "300"))
 ALL_METRICS = METRICS + (FIRST_RESPONSE_MEDIAN_S,)
 
 
@@ -174,17 +168,19 @@ def _refresh(key: Tuple, compute: Callable[[], Any]) -> None:
 
 
 def _cached(key: Tuple, compute: Callable[[], Any]) -> Any:
-    """``compute()``, kept :data:`CACHE_SECONDS` per key; up to :data:`STALE_SECONDS`
-    old, the kept value is served while one background thread recomputes it.
+    """``compute()``, kept ``dashboard_cache_seconds`` per key; up to
+    ``dashboard_stale_seconds`` old, the kept value is served while one background
+    thread recomputes it (``team_app.settings``).
     """
-    if CACHE_SECONDS <= 0:
+    config = team_app_settings.load()
+    if config.dashboard_cache_seconds <= 0:
         return compute()
     now = time.monotonic()
     with _cache_lock:
         hit = _cache.get(key)
-        if hit and now - hit[0] < CACHE_SECONDS:
+        if hit and now - hit[0] < config.dashboard_cache_seconds:
             return hit[1]
-        if hit and now - hit[0] < STALE_SECONDS:
+        if hit and now - hit[0] < config.dashboard_stale_seconds:
             if key not in _refreshing:
                 _refreshing.add(key)
                 refresher.submit(_refresh, key, compute)

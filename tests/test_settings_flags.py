@@ -5,6 +5,7 @@ import pytest
 
 from bot.capture import TouchpointRecorder
 from cxm_store import settings
+from team_app import settings as team_app_settings
 
 
 @pytest.mark.parametrize("text, default, expected", [
@@ -20,7 +21,7 @@ def test_an_unclear_value_is_refused_with_its_name_in_both_processes(monkeypatch
     # "enabled" used to mean on for capture and off for secure cookies.
     monkeypatch.setenv("CXM_SECURE_COOKIES", "enabled")
     with pytest.raises(ValueError, match="CXM_SECURE_COOKIES"):
-        settings.load()
+        team_app_settings.load()
     monkeypatch.setenv("CAPTURE_ENABLED", "enabled")
     with pytest.raises(ValueError, match="CAPTURE_ENABLED"):
         asyncio.run(TouchpointRecorder.from_endpoint_config(None))
@@ -28,6 +29,15 @@ def test_an_unclear_value_is_refused_with_its_name_in_both_processes(monkeypatch
 
 def test_capture_can_be_turned_off_and_cookies_stay_secure_by_default(monkeypatch):
     monkeypatch.delenv("CXM_SECURE_COOKIES", raising=False)
-    assert settings.load().secure_cookies is True
+    assert team_app_settings.load().secure_cookies is True
     monkeypatch.setenv("CXM_SECURE_COOKIES", "off")
-    assert settings.load().secure_cookies is False
+    assert team_app_settings.load().secure_cookies is False
+
+
+def test_settings_are_read_again_when_their_variables_change(monkeypatch):
+    monkeypatch.setenv("CXM_TIMEZONE", "Asia/Makassar")
+    first = settings.load()
+    assert first.timezone == "Asia/Makassar"
+    assert settings.load() is first  # built once while nothing changes
+    monkeypatch.setenv("CXM_TIMEZONE", "Asia/Jayapura")
+    assert settings.load().timezone == "Asia/Jayapura"

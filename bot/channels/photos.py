@@ -19,12 +19,12 @@ still shows upright.
 import importlib
 import io
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Text
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bot import settings
 from contract.dialogue import LANGUAGE_SLOT
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,6 @@ async def conversation_language(app: Any, sender: Text) -> Optional[Text]:
 
 def photo_sink() -> PhotoSink:
     """The configured sink (``CXM_IMAGE_SINK``: ``module:function`` or ``module.function``)."""
-    path = os.environ.get("CXM_IMAGE_SINK") or DEFAULT_SINK
+    path = settings.load().image_sink or DEFAULT_SINK
     module, _, name = path.replace(":", ".").rpartition(".")
     return getattr(importlib.import_module(module), name)

@@ -23,13 +23,14 @@ the reply was not delivered instead of losing it silently.
 import asyncio
 import json
 import logging
-import os
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, DefaultDict, Deque, Dict, List, Optional, Set, Text
+
+from bot import settings
 
 logger = logging.getLogger(__name__)
 
@@ -289,9 +290,10 @@ def _push_from_entry(entry: Text) -> Push:
 
 def hub_from_environment() -> PushHub:
     """The hub chosen by ``WEBCHAT_PUSH_URL`` (Redis) and ``WEBCHAT_PUSH_PASSWORD``; memory when unset."""
-    url = os.environ.get("WEBCHAT_PUSH_URL", "").strip()
+    config = settings.load()
+    url = config.webchat_push_url.strip()
     if not url:
         return MemoryPushHub()
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"WEBCHAT_PUSH_URL must be a redis:// URL, not {url.split(':', 1)[0]}")
-    return RedisPushHub(url, password=os.environ.get("WEBCHAT_PUSH_PASSWORD") or None)
+    return RedisPushHub(url, password=config.webchat_push_password or None)

@@ -371,14 +371,14 @@ class TelegramInput(InputChannel):
 
 
 async def _set_webhook(url: Text) -> int:
-    import os
+    from bot import settings
 
-    token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
-    secret = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+    config = settings.load()
+    token, secret = config.telegram_bot_token, config.telegram_webhook_secret
     if not token or not SECRET_PATTERN.match(secret):
         print("Set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -).")
         return 2
-    async with Bot(token, base_url=os.environ.get("TELEGRAM_API_BASE_URL") or DEFAULT_BASE_URL) as bot:
+    async with Bot(token, base_url=config.telegram_api_base_url or DEFAULT_BASE_URL) as bot:
         await bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         info = await bot.get_webhook_info()
     print(f"Webhook set: {info.url} (pending updates: {info.pending_update_count})")

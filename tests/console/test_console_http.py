@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from cxm_store import handoffs, settings
+from cxm_store import handoffs
+from team_app import settings
 from team_app import create_app
 from team_app.security import PUBLIC_ROUTES
 from tests.console.conftest import PASSWORD, RASA_TOKEN, seed_waiting
@@ -17,7 +18,7 @@ API_POSTS = [
 
 
 def test_every_route_but_the_public_ones_requires_a_role(tmp_path):
-    app = create_app(settings.StoreSettings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    app = create_app(settings.TeamAppSettings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
     open_routes = []
     for route in app.router.routes:
         name = route.name.split(".")[-1]

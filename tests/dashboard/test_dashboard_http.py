@@ -8,7 +8,7 @@ import pytest
 
 from cx_reports import voice
 from cx_reports.metrics import GROUPINGS, METRICS, MetricFilter
-from cxm_store import settings
+from team_app import settings
 from cxm_store.db import engine_for
 from cxm_store.events import CustomerSaid, record
 from team_app import create_app
