@@ -7,9 +7,11 @@ any window reads at most about two months of day rows), the
 partial days at its edges are counted from the handoffs themselves in the
 same buckets, and each percentile is read from the summed counts
 (:func:`cxm_store.duration_rollups.percentile`: within 1 s + 5 % of the exact
-value). When the store's rollup does not serve the filter (no rollup, another
-zone's days, topics of topic-filtered conversations), the exact percentiles
-are computed from the handoffs (:func:`cx_reports.metric_sql.percentile_values`).
+value). The histograms answer only when the window holds more than
+:data:`EXACT_UP_TO` stopped clocks; up to that many, and whenever the store's
+rollup does not serve the filter (no rollup, another zone's days, topics of
+topic-filtered conversations), the exact percentiles are computed from the
+handoffs (:func:`cx_reports.metric_sql.percentile_values`).
 """
 from collections import Counter
 from datetime import date, timedelta
@@ -29,6 +31,10 @@ Histograms = Dict[Optional[str], Dict[str, Counter]]
 _d = handoff_durations
 _h = Handoff.__table__
 _CLOCK_OF = {until: clock for clock, until in CLOCKS.items()}
+# Up to this many stopped clocks in a window, sorting the handoffs' own durations
+# takes a few milliseconds, so a figure a lead reads is exact; six months of a busy
+# shop (over 100,000) would take seconds, and there the histograms answer instead.
+EXACT_UP_TO = 20_000
 
 
 def _add(into: Histograms, group, clock: str, bucket: int, handoffs) -> None:
@@ -149,6 +155,9 @@ def percentile_values(connection: Connection, flt: MetricFilter,
         return metric_sql.percentile_values(connection, flt, by)
     clocks = sorted({_CLOCK_OF[until] for until, _ in PERCENTILES.values()})
     found = histograms(connection, flt, by, clocks)
+    stopped = sum(sum(counts.values()) for per_clock in found.values() for counts in per_clock.values())
+    if stopped <= EXACT_UP_TO:
+        return metric_sql.percentile_values(connection, flt, by)
     if by is None:
         found.setdefault(None, {})
     return {
@@ -162,8 +171,13 @@ def percentile_values(connection: Connection, flt: MetricFilter,
 
 def clock_percentile(connection: Connection, flt: MetricFilter, clock: str,
                      pct: float) -> Optional[float]:
-    """One clock's ``pct``-th percentile over ``flt`` from the histograms (the caller has
-    checked that the rollup serves ``flt``: :func:`cx_reports.rollup_figures.usable`).
+    """One clock's ``pct``-th percentile over ``flt``: from the histograms beyond
+    :data:`EXACT_UP_TO` stopped clocks, else exactly (the caller has checked that the
+    rollup serves ``flt``: :func:`cx_reports.rollup_figures.usable`).
     """
-    found = histograms(connection, flt, None, (clock,))
-    return percentile(found.get(None, {}).get(clock, Counter()), pct)
+    counts = histograms(connection, flt, None, (clock,)).get(None, {}).get(clock, Counter())
+    if sum(counts.values()) > EXACT_UP_TO:
+        return percentile(counts, pct)
+    query = metric_sql.handoff_percentiles(metric_sql.scope(flt, None), CLOCKS[clock], (pct,))
+    value = connection.execute(query).scalar()
+    return None if value is None else float(value)
