@@ -170,7 +170,7 @@ def percentile_values(connection: Connection, flt: MetricFilter,
 
 
 def clock_percentile(connection: Connection, flt: MetricFilter, clock: str,
-                     pct: float) -> Optional[float]:
+                     pct: int) -> Optional[float]:
     """One clock's ``pct``-th percentile over ``flt``: from the histograms beyond
     :data:`EXACT_UP_TO` stopped clocks, else exactly (the caller has checked that the
     rollup serves ``flt``: :func:`cx_reports.rollup_figures.usable`).
