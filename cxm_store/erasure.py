@@ -5,7 +5,8 @@ A customer is found by a channel identity (``web:web-1f3a...``,
 Everything that says who they are or what they wrote goes: transcript lines,
 survey comments, tickets, notes, pictures, channel identities, order proofs
 and links, the contact on their orders, the assistant's tracker events,
-capture's spool and rejected lines, and log lines that name them.
+capture's spool and rejected lines, log lines that name them, and replies
+waiting for them in Redis (web-chat pushes).
 
 What stays is what the metrics count: the conversation rows with their
 counters (channel, times, outcome, topics, survey scores, handoff times), so
@@ -216,6 +217,8 @@ def erase_customer(
             privacy.spool_dirs, outside_copies.SPOOL_FILES, needles)
         result.counts["log_lines"] = outside_copies.scrub_lines(
             privacy.log_dirs, outside_copies.LOG_FILES, needles)
+        result.counts["redis_keys"] = outside_copies.delete_redis_keys(
+            privacy.webchat_push_url.strip(), sender_ids, privacy.webchat_push_password)
         result.customer_ids = sorted(customers)
         audit.record(actor, "erase", subject="customers " + ",".join(map(str, result.customer_ids)),
                      detail=result.counts, connection=connection)

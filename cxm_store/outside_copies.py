@@ -1,10 +1,12 @@
-"""Copies of customers' data outside the store's tables: the tracker store and files.
+"""Copies of customers' data outside the store's tables: the tracker store, files and Redis.
 
 The assistant (Rasa) keeps its own event log in a SQL table ``events``
 (``sender_id``, ``timestamp``, ``data``), capture keeps a spool and rejected
-events as JSON lines, processes write logs. The store does not read these;
-it only removes from them what retention or an erasure says must go. Plain
-SQL and plain lines: nothing here knows what produced them.
+events as JSON lines, processes write logs, and replies on their way to a
+customer wait in Redis under keys ending in ``:<sender id>``. The store does
+not read these; it only removes from them what retention or an erasure says
+must go. Plain SQL, plain lines and plain key names: nothing here knows what
+produced them.
 """
 import os
 import time
@@ -105,6 +107,26 @@ def scrub_lines(directories: Iterable[str], patterns: Sequence[str], needles: Se
                 handle.write(b"".join(kept))
                 handle.truncate()
     return dropped
+
+
+def delete_redis_keys(url: str, sender_ids: Sequence[str], password: Optional[str] = None) -> int:
+    """Delete every key of the Redis at ``url`` whose last ``:``-part is one of ``sender_ids``; return how many.
+
+    One pass over the keyspace (``SCAN``), so the cost does not grow with the
+    number of ids. Such keys expire on their own within minutes; this is for
+    an erasure that must not wait.
+    """
+    from redis import Redis
+
+    wanted = {sender.encode() for sender in sender_ids if sender}
+    if not url or not wanted:
+        return 0
+    client = Redis.from_url(url, password=password or None, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        doomed = [key for key in client.scan_iter(count=1000) if key.rpartition(b":")[2] in wanted]
+        return int(client.delete(*doomed)) if doomed else 0
+    finally:
+        client.close()
 
 
 def remove_old_files(directories: Iterable[str], patterns: Sequence[str], older_than_s: float) -> int:

@@ -38,6 +38,9 @@ class PrivacySettings(EnvSettings):
         spool_dirs: Capture's spool and rejected files (``CAPTURE_SPOOL_DIR``).
         log_dirs: Directories of process logs scrubbed on erasure (``CXM_LOG_DIRS``,
             space-separated).
+        webchat_push_url: The Redis holding replies on their way to web-chat customers
+            (``WEBCHAT_PUSH_URL``, as the bot processes read it; empty: none): keys named
+            after an erased customer's sender id are deleted. Its password: ``WEBCHAT_PUSH_PASSWORD``.
         purge_interval_hours: How often the console runs the purge (``CXM_PURGE_INTERVAL_HOURS``;
             0 turns the scheduled job off).
     """
@@ -49,6 +52,8 @@ class PrivacySettings(EnvSettings):
     tracker_store_url: str = Field(default="sqlite:///var/tracker.db", env="TRACKER_STORE_URL")
     spool_dirs: Tuple[str, ...] = Field(default=(DEFAULT_CAPTURE_SPOOL_DIR,), env="CAPTURE_SPOOL_DIR")
     log_dirs: Tuple[str, ...] = Field(default=("var/log",), env="CXM_LOG_DIRS")
+    webchat_push_url: str = Field(default="", env="WEBCHAT_PUSH_URL")
+    webchat_push_password: str = Field(default="", env="WEBCHAT_PUSH_PASSWORD", repr=False)
     purge_interval_hours: float = Field(default=24.0, ge=0, env="CXM_PURGE_INTERVAL_HOURS")
 
     class Config:

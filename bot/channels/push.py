@@ -17,6 +17,16 @@ with the last id it saw (the browser's ``Last-Event-ID``). A page that opens
 a stream without an id gets only what is pushed from then on: it has shown
 nothing yet that a replay could continue.
 
+An agent's reply may hold the customer's personal data, so what Redis holds
+is guarded (issue 12): with data keys configured (``CXM_DATA_KEYS``,
+:mod:`cxm_store.encryption`) each pushed message is kept and published
+encrypted, and only the processes holding the key read it; every key the hub
+writes expires after :data:`BACKLOG_SECONDS` without a push (the id counter
+too: ids come from Redis's clock, so a counter that expired never restarts
+below an id a page has seen); and erasing a customer deletes their backlog
+(``python -m cxm_store erase`` deletes the keys named after their sender id
+in ``WEBCHAT_PUSH_URL``, :mod:`cxm_store.outside_copies`).
+
 Publishing to Redis raises when Redis is down, so the console tells the agent
 the reply was not delivered instead of losing it silently.
 """
@@ -31,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, DefaultDict, Deque, Dict, List, Optional, Set, Text
 
 from bot import settings
+from cxm_store import encryption
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +52,20 @@ RECONNECT_SECONDS = 1.0
 
 # One round trip, atomic: number the push, keep it in the sender's backlog,
 # publish it. The entry is built by concatenation because cjson would turn
-# an empty JSON list into an object.
+# an empty JSON list into an object. Ids are Redis's clock in milliseconds,
+# or one above the last when pushes come faster, so the counter may expire
+# with the backlogs it numbers.
 _PUBLISH_SCRIPT = """
-local id = redis.call('INCR', KEYS[1])
+local clock = redis.call('TIME')
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local id = string.format('%d', math.max(tonumber(redis.call('GET', KEYS[1]) or '0') + 1, now_ms))
+redis.call('SET', KEYS[1], id, 'EX', tonumber(ARGV[4]))
 local entry = '{"id":' .. id .. ',"message":' .. ARGV[1] .. '}'
 redis.call('RPUSH', KEYS[2], entry)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
 redis.call('PUBLISH', ARGV[2], entry)
-return id
+return tonumber(id)
 """
 
 
@@ -209,7 +225,7 @@ class RedisPushHub(PushHub):
             return int(
                 await self._script(
                     keys=[f"{REDIS_PREFIX}:push-id", self._backlog_key(sender)],
-                    args=[json.dumps(message), f"{REDIS_PREFIX}:push:{sender}", BACKLOG_MAX, BACKLOG_SECONDS],
+                    args=[_sealed(message), f"{REDIS_PREFIX}:push:{sender}", BACKLOG_MAX, BACKLOG_SECONDS],
                 )
             )
 
@@ -217,7 +233,7 @@ class RedisPushHub(PushHub):
         async with self._unreachable_as_connection_error():
             entries = await self._redis().lrange(self._backlog_key(sender), 0, -1)
         pushes = [_push_from_entry(entry) for entry in entries]
-        return [push for push in pushes if push.id > after]
+        return [push for push in pushes if push is not None and push.id > after]
 
     @asynccontextmanager
     async def _unreachable_as_connection_error(self) -> AsyncIterator[None]:
@@ -262,7 +278,9 @@ class RedisPushHub(PushHub):
                         self._subscribed.set()
                         await self._catch_up()  # pushes published while this process was cut off
                     elif message["type"] == "pmessage":
-                        self._deliver(message["channel"][len(prefix):], _push_from_entry(message["data"]))
+                        push = _push_from_entry(message["data"])
+                        if push is not None:
+                            self._deliver(message["channel"][len(prefix):], push)
             except (RedisConnectionError, RedisTimeout, OSError) as error:
                 if self._subscribed.is_set():
                     logger.warning("web-chat pushes: Redis connection lost, reconnecting: %s", error)
@@ -283,9 +301,24 @@ class RedisPushHub(PushHub):
             await self._client.close()
 
 
-def _push_from_entry(entry: Text) -> Push:
+def _sealed(message: Dict[Text, Any]) -> Text:
+    """``message`` as Redis keeps it: its JSON, or with a data key that JSON encrypted, as a JSON string."""
+    plain = json.dumps(message)
+    sealed = encryption.encrypt(plain)
+    return plain if sealed == plain else json.dumps(sealed)
+
+
+def _push_from_entry(entry: Text) -> Optional[Push]:
+    """The push an entry holds; None (logged) when this process's keys cannot read it."""
     decoded = json.loads(entry)
-    return Push(int(decoded["id"]), decoded["message"])
+    message = decoded["message"]
+    if isinstance(message, str):
+        try:
+            message = json.loads(encryption.decrypt(message) or "{}")
+        except encryption.UnreadableData as error:
+            logger.warning("web-chat push %s skipped: %s", decoded["id"], error)
+            return None
+    return Push(int(decoded["id"]), message)
 
 
 def hub_from_environment() -> PushHub:
