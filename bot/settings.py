@@ -10,8 +10,15 @@ from cxm_store.settings import DEFAULT_CAPTURE_SPOOL_DIR, EnvSettings, flag_sett
 TELEGRAM_VARIABLES = (
     "TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "TELEGRAM_API_BASE_URL", "TELEGRAM_MODE",
 )
-# Load generators (benches, the scaled fault test) set it to 0: they flood one sender on purpose.
+# The flood limits (bot/channels/message_rate.py), each 0 to switch it off.
 MESSAGE_RATE_VARIABLE = "MESSAGE_RATE_PER_SENDER"
+ADDRESS_RATE_VARIABLE = "MESSAGE_RATE_PER_ADDRESS"
+ADDRESS_CONVERSATIONS_VARIABLE = "NEW_CONVERSATIONS_PER_ADDRESS"
+# What load generators (benches, the test stacks) set: they flood one sender,
+# and are thousands of customers from one address, on purpose.
+FLOOD_LIMITS_OFF = {
+    name: "0" for name in (MESSAGE_RATE_VARIABLE, ADDRESS_RATE_VARIABLE, ADDRESS_CONVERSATIONS_VARIABLE)
+}
 # Nobody types more in a support chat; Telegram's own limit is 4,096.
 DEFAULT_MAX_MESSAGE_CHARS = 4000
 
@@ -65,6 +72,13 @@ class BotSettings(EnvSettings):
     max_message_chars: int = Field(default=DEFAULT_MAX_MESSAGE_CHARS, env="MAX_MESSAGE_CHARS")
     # Messages one sender may send per minute on any channel (bot/channels/message_rate.py); 0: no limit.
     message_rate_per_sender: int = Field(default=30, ge=0, env=MESSAGE_RATE_VARIABLE)
+    # Per client address on the REST webhook and the web chat (message_rate.py says why these defaults):
+    # messages per minute, and new conversations (sender ids) per hour; 0: no limit.
+    message_rate_per_address: int = Field(default=120, ge=0, env=ADDRESS_RATE_VARIABLE)
+    new_conversations_per_address: int = Field(default=60, ge=0, env=ADDRESS_CONVERSATIONS_VARIABLE)
+    # Proxies whose X-Forwarded-For names the client (addresses or networks, space-separated;
+    # bot/channels/client_address.py); empty: the socket's peer is the client.
+    trusted_proxies: str = Field(default="", env="TRUSTED_PROXIES")
     # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
     rest_webhook_token: str = Field(default="", env="REST_WEBHOOK_TOKEN", repr=False)
     # Telegram (bot/channels/telegram.py): no token leaves the channel off; a webhook secret chooses webhook mode.

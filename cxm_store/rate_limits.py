@@ -17,6 +17,10 @@ Two shapes of counting:
 
 * a sliding window (:meth:`Counters.take`): at most ``limit`` events per
   key in any ``window_s`` seconds (order look-ups per sender);
+* a sliding window of distinct members (:meth:`Counters.take_distinct`): at
+  most ``limit`` different members per key in any ``window_s`` seconds, a
+  member already counted always let through (new conversations per client
+  address);
 * failure records (:meth:`Counters.add_failure`): how many failures a key
   had and when the last one was, forgotten ``forget_after_s`` after it
   (the login slow-down's exponential delays).
@@ -25,7 +29,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict, deque
-from typing import Deque, Optional, Tuple, Union
+from typing import Deque, Dict, Optional, Tuple, Union
 
 from cxm_store import settings
 
@@ -45,6 +49,7 @@ class MemoryCounters:
         self.max_keys = max_keys
         self._windows: "OrderedDict[str, Deque[float]]" = OrderedDict()
         self._failures: "OrderedDict[str, Failures]" = OrderedDict()
+        self._members: "OrderedDict[str, Dict[str, float]]" = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, key: str, limit: int, window_s: float, now: float) -> bool:
@@ -57,6 +62,21 @@ class MemoryCounters:
             if allowed:
                 times.append(now)
             self._remember(self._windows, key, times)
+        return allowed
+
+    def take_distinct(self, key: str, member: str, limit: int, window_s: float, now: float) -> bool:
+        """Count ``member`` for ``key`` unless ``limit`` other members were counted in the last ``window_s`` s.
+
+        A member counted before is let through and counted again at ``now``.
+        """
+        with self._lock:
+            members = self._members.pop(key, None) or {}
+            for stale in [name for name, at in members.items() if at <= now - window_s]:
+                del members[stale]
+            allowed = member in members or len(members) < limit
+            if allowed:
+                members[member] = now
+            self._remember(self._members, key, members)
         return allowed
 
     def add_failure(self, key: str, now: float, forget_after_s: float) -> None:
@@ -88,10 +108,14 @@ class MemoryCounters:
             table.popitem(last=False)
 
 
-# KEYS[1] the window's sorted set; ARGV: now, window_s, limit, a unique member.
+# KEYS[1] the window's sorted set; ARGV: now, window_s, limit, the member (unique
+# per event for take, the counted thing for take_distinct: one already in the
+# window passes and is moved to now).
 _TAKE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+if not redis.call('ZSCORE', KEYS[1], ARGV[4]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) * 1000))
 return 1
@@ -126,10 +150,14 @@ class RedisCounters:
 
     def take(self, key: str, limit: int, window_s: float, now: float) -> bool:
         """As :meth:`MemoryCounters.take`, across processes."""
-        member = f"{now}:{uuid.uuid4().hex[:8]}"
+        # Each event its own member: the same script as for distinct members.
+        return self.take_distinct(key, f"{now}:{uuid.uuid4().hex[:8]}", limit, window_s, now)
+
+    def take_distinct(self, key: str, member: str, limit: int, window_s: float, now: float) -> bool:
+        """As :meth:`MemoryCounters.take_distinct`, across processes."""
         return bool(self._shared(
             lambda: self._take(keys=[self._prefix + key], args=[now, window_s, limit, member]),
-            lambda: self._fallback.take(key, limit, window_s, now)))
+            lambda: self._fallback.take_distinct(key, member, limit, window_s, now)))
 
     def add_failure(self, key: str, now: float, forget_after_s: float) -> None:
         """As :meth:`MemoryCounters.add_failure`, across processes."""

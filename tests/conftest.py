@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.settings import BotSettings
+from bot.settings import ADDRESS_CONVERSATIONS_VARIABLE, ADDRESS_RATE_VARIABLE, BotSettings
 from bot.stack import Stack
 from cxm_store import schema
 
@@ -143,7 +143,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         rasa_auth_token=f"test-token-{uuid.uuid4().hex}",
         # Agents work around the clock here, so handoffs never depend on when
         # the suite runs; out-of-hours behaviour has its own tests.
-        extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59"},
+        # The suite is hundreds of customers from one address: the limits per
+        # address are tested on channels of their own (tests/security/test_address_rate.py);
+        # the one per sender stays on (tests/security/test_message_rate.py).
+        extra_env={
+            "CXM_BUSINESS_HOURS": "00:00-23:59:59", ADDRESS_RATE_VARIABLE: "0", ADDRESS_CONVERSATIONS_VARIABLE: "0",
+        },
     )
     running = Stack(config, log_dir=ARTIFACTS / "logs").start()
     yield running

@@ -6,6 +6,8 @@
 * Sender ids are checked as sent (:mod:`bot.channels.sender_ids`): other
   channels' prefixes and malformed ids get 400.
 * Messages over ``MAX_MESSAGE_CHARS`` get 413.
+* Floods get 429 with ``Retry-After``: per sender and per client address
+  (:mod:`bot.channels.message_rate`).
 * With ``REST_WEBHOOK_TOKEN`` set, ``POST /webhook`` needs
   ``Authorization: Bearer <token>`` (401 otherwise).
 * A message that could not be handled now (a store unreachable, the model
@@ -25,7 +27,7 @@ from sanic.response import HTTPResponse, ResponseStream
 from bot import settings
 from bot.channels.json_body import json_object
 from bot.channels.message_length import length_problem, max_message_chars
-from bot.channels.message_rate import RETRY_AFTER_S, SLOW_DOWN, MessageRate
+from bot.channels.message_rate import RETRY_AFTER_S, SLOW_DOWN, AddressRate, MessageRate
 from bot.channels.retryable import handle_or_refuse, refusal
 from bot.channels.sender_ids import allowed_for_api, sender_problem
 from bot.http_auth import carries_token
@@ -34,10 +36,13 @@ from bot.http_auth import carries_token
 class ApiInput(RestInput):
     """``POST /webhooks/rest/webhook`` ``{"sender", "message"}`` -> the bot's replies."""
 
-    def __init__(self, token: Optional[Text] = None, max_chars: Optional[int] = None) -> None:
+    def __init__(
+        self, token: Optional[Text] = None, max_chars: Optional[int] = None, address_rate: Optional[AddressRate] = None
+    ) -> None:
         self.token = settings.load().rest_webhook_token if token is None else token
         self.max_chars = max_message_chars() if max_chars is None else max_chars
         self.rate = MessageRate()
+        self.address_rate = address_rate or AddressRate()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Rasa's routes, with its POST /webhook replaced by one that refuses
@@ -60,6 +65,9 @@ class ApiInput(RestInput):
             channel, metadata = self._extract_input_channel(request), self.get_metadata(request)
             if not self.rate.allows(channel, str(sender)):
                 return refusal(SLOW_DOWN, status=429, retry_after=RETRY_AFTER_S)
+            too_many = self.address_rate.refusal(self.address_rate.address(request), channel, str(sender))
+            if too_many:
+                return refusal(too_many.text(None), status=429, retry_after=too_many.retry_after_s)
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(
                     self.stream_response(on_new_message, text, sender, channel, metadata),

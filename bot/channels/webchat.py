@@ -9,6 +9,8 @@ Routes under ``/webhooks/webchat``:
     GET  /             the chat page
     GET  /health       {"status": "ok"} once the model is loaded and pushes reach this process, else 503
     POST /webhook      {"sender": str, "message": str, "metadata": {}} -> [reply, ...]
+                       (a flood, per sender or per client address, gets the reason as the reply:
+                       bot/channels/message_rate.py)
     GET  /events/<sender>   text/event-stream of pushed messages
 
 Pushed messages go through a :class:`bot.channels.push.PushHub`: in this
@@ -29,7 +31,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.message_length import length_problem, max_message_chars
-from bot.channels.message_rate import SLOW_DOWN, MessageRate
+from bot.channels.message_rate import SLOW_DOWN, AddressRate, MessageRate
+from bot.channels.photos import conversation_language
 from bot.channels.push import PushHub, hub_from_environment
 from bot.channels.retryable import handle_or_refuse
 from bot.channels.sender_ids import allowed_for_webchat, sender_problem
@@ -76,10 +79,11 @@ def last_seen_push(request: Request) -> Optional[int]:
 class WebchatInput(InputChannel):
     """Rasa input channel for the Serambi web chat page."""
 
-    def __init__(self, hub: Optional[PushHub] = None) -> None:
+    def __init__(self, hub: Optional[PushHub] = None, address_rate: Optional[AddressRate] = None) -> None:
         self.hub = hub or hub_from_environment()
         self.max_chars = max_message_chars()
         self.rate = MessageRate()
+        self.address_rate = address_rate or AddressRate()
 
     @classmethod
     def name(cls) -> Text:
@@ -131,6 +135,10 @@ class WebchatInput(InputChannel):
             if not self.rate.allows(self.name(), sender):
                 # The page shows a reply, not an HTTP status: the customer reads why.
                 return response.json([{"recipient_id": sender, "text": SLOW_DOWN}])
+            too_many = self.address_rate.refusal(self.address_rate.address(request), self.name(), sender)
+            if too_many:
+                language = await conversation_language(request.app, sender)
+                return response.json([{"recipient_id": sender, "text": too_many.text(language)}])
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
             collector = CollectingOutputChannel()
             message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)

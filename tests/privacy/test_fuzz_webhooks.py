@@ -24,6 +24,7 @@ import aiohttp
 import pytest
 from sqlalchemy import MetaData, create_engine, select
 
+from bot.settings import FLOOD_LIMITS_OFF
 from tests.privacy import fuzz_payloads as fuzz
 from tests.telegram.conftest import SECRET, TelegramStack, fake_telegram, start_telegram_stack  # noqa: F401
 
@@ -49,6 +50,7 @@ def fuzz_stack(tmp_path_factory: pytest.TempPathFactory, fake_telegram) -> Itera
         int(os.environ.get("TEST_FUZZ_TG_RASA_PORT", "5605")),
         int(os.environ.get("TEST_FUZZ_TG_ACTION_PORT", "5655")),
         name="fuzz",
+        extra_env=dict(FLOOD_LIMITS_OFF),  # 7,000 payloads from one address, on purpose
     )
     yield running
     running.stop()

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.scaled import ScaledSettings, ScaledStack
-from bot.settings import MESSAGE_RATE_VARIABLE
+from bot.settings import FLOOD_LIMITS_OFF
 from tests.conftest import ARTIFACTS, MODEL, RABBITMQ_HOST, delete_capture_queues
 from tests.tcp_proxy import TcpProxyProcess
 
@@ -80,7 +80,7 @@ def scaled(new_pg_database: Any, redis_url: str, outages: Outages) -> Iterator[S
         rasa_auth_token="test-token", run_dir=ARTIFACTS / "logs" / "scaled",
         # Agents work around the clock here, as in the embedded stack's tests; the
         # fault test's customers send as fast as they are answered, past a person's rate.
-        extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59", MESSAGE_RATE_VARIABLE: "0"},
+        extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59", **FLOOD_LIMITS_OFF},
     )
     stack = ScaledStack(settings)
     try:
