@@ -140,6 +140,9 @@ class ScaledSettings(EnvSettings):
             "LOCK_STORE_HOST": self.redis_host,
             "LOCK_STORE_PORT": str(self.redis_port),
             "WEBCHAT_PUSH_URL": self.webchat_push_url,
+            # HAProxy reaches the Rasa servers from loopback and names the client
+            # in X-Forwarded-For (deploy/haproxy.cfg); the limits per address count that.
+            "TRUSTED_PROXIES": env_or("TRUSTED_PROXIES", "127.0.0.1"),
             # Order look-up and login limits: one allowance across processes.
             "RATE_LIMIT_REDIS_URL": env_or("RATE_LIMIT_REDIS_URL", f"redis://{self.redis_host}:{self.redis_port}/0"),
             "RABBITMQ_HOST": self.rabbitmq_host,
