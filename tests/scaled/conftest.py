@@ -79,7 +79,8 @@ def scaled(new_pg_database: Any, redis_url: str, outages: Outages) -> Iterator[S
         capture_exchange=f"serambi.test.{run}", capture_queue=f"serambi.test.{run}.capture",
         rasa_auth_token="test-token", run_dir=ARTIFACTS / "logs" / "scaled",
         # Agents work around the clock here, as in the embedded stack's tests; the
-        # fault test's customers send as fast as they are answered, past a person's rate.
+        # fault test's customers send as fast as they are answered, past a person's
+        # rate, and all from one address.
         extra_env={"CXM_BUSINESS_HOURS": "00:00-23:59:59", **FLOOD_LIMITS_OFF},
     )
     stack = ScaledStack(settings)
