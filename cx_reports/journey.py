@@ -7,13 +7,15 @@ conversations got; ``conversation_rows`` is the per-conversation export.
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from contract.vocabulary import CES, CSAT, RESOLVED, SCALES
+from contract.vocabulary import CES, CSAT, SCALES
+from cx_reports import rollup_figures
 from cx_reports.follow_up_figures import conversation_conditions
 from cx_reports.metrics import MetricFilter
-from cxm_store.db import session_factory
+from cxm_store import rollups
+from cxm_store.db import default_engine, session_factory
 from cxm_store.follow_ups import list_follow_ups
 from cxm_store.journey_models import CustomerLink, FollowUp
 from cxm_store.models import (
@@ -131,24 +133,13 @@ def funnel(flt: MetricFilter, engine: Engine = None) -> List[Dict]:
     * ``surveyed``: answered at least one survey question (an answer on an
       unresolved conversation does not count here);
     * ``promoter``: gave an NPS of 9-10.
-    """
-    def count_if(condition):
-        return func.count(case((condition, 1)))
 
-    c = Conversation
-    reached = [true()]
-    for condition in (
-        c.bot_message_count > 0,
-        or_(c.has_handoff.is_(True), c.outcome == RESOLVED),
-        c.outcome == RESOLVED,
-        c.survey_answered > 0,
-        c.nps_promoters > 0,
-    ):
-        reached.append(and_(reached[-1], condition))
-    with session_factory(engine)() as session:
-        row = session.execute(
-            select(*(count_if(stage) for stage in reached)).where(*conversation_conditions(flt))
-        ).one()
+    The counts are the daily rollup's funnel measures (cxm_store.rollups), whole
+    local days from the rollup and partial days from the conversations.
+    """
+    with (engine or default_engine()).connect() as connection:
+        t = rollup_figures.summed(connection, flt, None).get(None) or {}
+    row = [t.get(name, 0) for name in ("conversations",) + rollups.FUNNEL_MEASURES]
     started = row[0]
     return [
         {"stage": stage, "label": label, "count": count,

@@ -47,7 +47,8 @@ GRAINS = ("day", "week")
 _conversations = Conversation.__table__
 _topics = ConversationTopic.__table__
 _handoffs = Handoff.__table__
-_COUNTERS = ("has_handoff", "repeat_within_7d") + SURVEY_COUNTERS
+_COUNTERS = ("has_handoff", "repeat_within_7d", "bot_message_count", "sentiment_count",
+             "negative_messages") + SURVEY_COUNTERS
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,17 @@ def totals(connection: Connection, flt: MetricFilter, by: Optional[str]) -> Dict
     return into
 
 
+def summed(connection: Connection, flt: MetricFilter, by: Optional[str]) -> Dict:
+    """Summed measures per group (key None without ``by``): from the rollups when they
+    serve ``flt``, else from the conversations of the whole window.
+    """
+    if usable(connection, flt, by):
+        return totals(connection, flt, by)
+    into: Dict = {}
+    _from_conversations(connection, flt, by, into)
+    return into
+
+
 def usable(connection: Connection, flt: MetricFilter, by: Optional[str] = None) -> bool:
     """True when the store's rollup holds days of the filter's zone and can answer ``by``.
 

@@ -47,7 +47,7 @@ from cxm_store.customer_images import PHOTO_LINE, conversation_images
 from cxm_store.db import default_engine
 from cxm_store.handoff_notes import conversation_notes
 from cxm_store.models import Conversation, ConversationTopic, Handoff, Message, SurveyAnswer
-from cxm_store.sqlfuncs import period_label, seconds_between
+from cxm_store.sqlfuncs import seconds_between
 
 _c = Conversation.__table__
 _t = ConversationTopic.__table__
@@ -223,14 +223,16 @@ def negative_sentiment_trend(
 ) -> List[Tuple[str, Optional[float]]]:
     """% of conversations (with a scored customer message) that had a negative one, per
     local day or ISO week of their start, oldest first; with start and end set, empty
-    periods are listed with None.
+    periods are listed with None. Whole local days come from the daily rollup's
+    sentiment counts (cxm_store.rollups), partial ones from the conversations.
     """
-    period = metrics.local_period(flt, grain)
-    _, _, share = _negative_share()
-    query = select(period_label(period), share).where(*filter_conditions(flt)).group_by(period)
     with _engine(engine).connect() as connection:
-        values = {key: None if value is None else float(value)
-                  for key, value in connection.execute(query).all()}
+        per_period = rollup_figures.summed(connection, flt, grain)
+    values = {
+        key: 100.0 * t["sentiment_negative"] / t["sentiment_scored"] if t["sentiment_scored"]
+        else None
+        for key, t in per_period.items() if t["conversations"] > 0
+    }
     if flt.start is not None and flt.end is not None:
         for key in metrics.periods(flt, grain):
             values.setdefault(key, None)

@@ -31,8 +31,8 @@ from sqlalchemy.sql import ColumnElement
 
 from cxm_store.db import Base
 from cxm_store.sqlfuncs import (
-    create_row_trigger,
-    drop_row_trigger,
+    create_row_triggers,
+    drop_row_triggers,
     literal_sql,
     local_day_sql,
     seconds_between,
@@ -257,16 +257,12 @@ _TRIGGERS = {
 
 def install_triggers(connection: Connection, zone: str) -> None:
     """(Re-)create the triggers that keep ``handoff_durations`` for local days of ``zone``."""
-    drop_triggers(connection)
-    for name, (on, timing, changed, steps) in _TRIGGERS.items():
-        statements = [statement for sign, what, row in steps
-                      for statement in _statements(connection, sign, what, row, zone)]
-        create_row_trigger(connection, name, on, timing, statements, changed)
+    create_row_triggers(connection, _TRIGGERS, lambda sign, what, row: _statements(
+        connection, sign, what, row, zone))
 
 
 def drop_triggers(connection: Connection) -> None:
-    for name, (on, _, _, _) in _TRIGGERS.items():
-        drop_row_trigger(connection, name, on)
+    drop_row_triggers(connection, _TRIGGERS)
 
 
 def rebuild(connection: Connection, zone: str) -> None:

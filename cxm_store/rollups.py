@@ -3,7 +3,8 @@
 ``daily_rollups`` holds, per shop-local day of conversation start, channel,
 language, agent and topic, the sums that the counter-based metrics divide
 (conversations, closed ones, contained, FCR votes, survey tallies, message
-counts...: :data:`MEASURES`). Rows with ``topic = ''`` count every
+counts, the journey funnel's stages, conversations with a scored and with a
+negative customer message...: :data:`MEASURES`). Rows with ``topic = ''`` count every
 conversation once; rows with a topic count the conversations that touched it
 (a conversation counts under each of its topics, like the metrics' topic
 filter). ``''`` stands for "no language" / "no agent" in the key.
@@ -30,6 +31,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    or_,
     select,
     table,
 )
@@ -37,7 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from contract.vocabulary import ABANDONED, ESCALATED, RESOLVED
-from cxm_store import duration_rollups
+from cxm_store import duration_rollups, follow_up_rollups, settings
 from cxm_store.db import Base
 from cxm_store.models import SURVEY_COUNTERS
 from cxm_store.sqlfuncs import create_row_trigger, drop_row_trigger, literal_sql, local_day_sql
@@ -48,10 +50,17 @@ _SUMMED = (
     "csat_count", "csat_sum", "csat_high", "ces_count", "ces_sum", "ces_easy",
     "nps_count", "nps_promoters", "nps_detractors", "fallback_count", "customer_message_count",
 )
+# The journey funnel's stages after "started" (cx_reports.journey.funnel), each counting the
+# conversations of the stage before that also got this far; and the sentiment counts.
+FUNNEL_MEASURES = (
+    "funnel_answered_by_bot", "funnel_handed_off", "funnel_resolved", "funnel_surveyed",
+    "funnel_promoter",
+)
+SENTIMENT_MEASURES = ("sentiment_scored", "sentiment_negative")
 MEASURES = (
     "conversations", "closed", "contained", "escalated", "abandoned",
     "fcr_answered", "fcr_first_contact", "surveyed", "responded",
-) + _SUMMED
+) + _SUMMED + FUNNEL_MEASURES + SENTIMENT_MEASURES
 
 # On the models' metadata, so the migrations are checked against these tables too.
 metadata = Base.metadata
@@ -72,7 +81,7 @@ rollup_settings = Table(
 _CONVERSATION_COLUMNS = (
     "id", "channel", "language", "agent", "started_at", "ended_at", "outcome",
     "has_handoff", "repeat_within_7d", *SURVEY_COUNTERS, "fallback_count",
-    "customer_message_count",
+    "customer_message_count", "bot_message_count", "sentiment_count", "negative_messages",
 )
 
 
@@ -105,11 +114,20 @@ def measure_values(c) -> Dict[str, ColumnElement]:
         "responded": flag(c.c.survey_answered > 0),
     }
     values.update({name: c.c[name] for name in _SUMMED})
+    # Nested stages: each also requires every stage before it.
+    reached = [c.c.bot_message_count > 0]
+    for condition in (or_(c.c.has_handoff == True, c.c.outcome == RESOLVED),  # noqa: E712
+                      c.c.outcome == RESOLVED, c.c.survey_answered > 0, c.c.nps_promoters > 0):
+        reached.append(and_(reached[-1], condition))
+    values.update({name: flag(stage) for name, stage in zip(FUNNEL_MEASURES, reached, strict=True)})
+    # A conversation with a scored customer message, and one with a negative message.
+    values["sentiment_scored"] = flag(c.c.sentiment_count > 0)
+    values["sentiment_negative"] = flag(c.c.negative_messages > 0)
     return values
 
 
 TABLES = (daily_rollups, rollup_settings, duration_rollups.handoff_durations,
-          duration_rollups.duration_buckets)
+          duration_rollups.duration_buckets, follow_up_rollups.follow_up_days)
 
 
 def create_tables(connection: Connection) -> None:
@@ -117,8 +135,9 @@ def create_tables(connection: Connection) -> None:
 
 
 def drop(connection: Connection) -> None:
-    _drop_triggers(connection)
+    drop_triggers(connection)
     duration_rollups.drop_triggers(connection)
+    follow_up_rollups.drop_triggers(connection)
     metadata.drop_all(connection, tables=TABLES)
 
 
@@ -185,19 +204,21 @@ def _statements(connection: Connection, steps, zone: str) -> List[str]:
 
 def install_triggers(connection: Connection, zone: str) -> None:
     """(Re-)create the triggers that keep ``daily_rollups`` for local days of ``zone``."""
-    _drop_triggers(connection)
+    drop_triggers(connection)
     for name, (on, timing, steps) in _TRIGGERS.items():
         create_row_trigger(connection, name, on, timing, _statements(connection, steps, zone))
 
 
-def _drop_triggers(connection: Connection) -> None:
+def drop_triggers(connection: Connection) -> None:
+    """Drop the triggers that keep ``daily_rollups`` (the table stays)."""
     for name, (on, _, _) in _TRIGGERS.items():
         drop_row_trigger(connection, name, on)
 
 
 def rebuild(connection: Connection, zone: str) -> int:
-    """Recompute ``daily_rollups`` and the handoff-duration histograms
-    (:mod:`cxm_store.duration_rollups`) for ``zone``'s days, and re-create the
+    """Recompute ``daily_rollups``, the handoff-duration histograms
+    (:mod:`cxm_store.duration_rollups`) and the follow-ups' days
+    (:mod:`cxm_store.follow_up_rollups`) for ``zone``'s days, and re-create the
     triggers for that zone. Returns the number of daily rollup rows.
     """
     dialect = connection.dialect.name
@@ -222,7 +243,16 @@ def rebuild(connection: Connection, zone: str) -> int:
     )
     install_triggers(connection, zone)
     duration_rollups.rebuild(connection, zone)
+    follow_up_rollups.rebuild(connection, zone)  # after the duration buckets it reads
     return connection.execute(select(func.count()).select_from(daily_rollups)).scalar()
+
+
+def upgrade(connection: Connection) -> int:
+    """A migration's step: create the missing rollup tables and rebuild every rollup for
+    the zone it already holds (the configured shop zone in a new store).
+    """
+    create_tables(connection)
+    return rebuild(connection, rollup_zone(connection) or settings.shop_timezone())
 
 
 def rollup_zone(connection: Connection):

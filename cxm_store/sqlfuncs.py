@@ -4,7 +4,7 @@ Metrics are written once in SQLAlchemy Core; only date arithmetic and local
 days (the shop's time zone) need a dialect-specific rendering, kept here.
 """
 from datetime import datetime
-from typing import Dict, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.engine import Connection
@@ -236,6 +236,24 @@ def create_row_trigger(connection: Connection, name: str, table: str, timing: st
     connection.exec_driver_sql(
         f"CREATE TRIGGER {name} {timing} ON {table} FOR EACH ROW {when}BEGIN\n{body}\nEND"
     )
+
+
+def create_row_triggers(connection: Connection, triggers: Mapping[str, tuple],
+                        statements: Callable[[str, str, str], List[str]]) -> None:
+    """(Re-)create a set of row triggers: ``triggers`` maps each name to (table, timing,
+    columns whose change fires it or None, steps), and each step (sign, what changed, row)
+    becomes the ``statements`` it returns.
+    """
+    drop_row_triggers(connection, triggers)
+    for name, (on, timing, changed, steps) in triggers.items():
+        body = [statement for step in steps for statement in statements(*step)]
+        create_row_trigger(connection, name, on, timing, body, changed)
+
+
+def drop_row_triggers(connection: Connection, triggers: Mapping[str, tuple]) -> None:
+    """Drop the row triggers of a set (see :func:`create_row_triggers`), where they exist."""
+    for name, (on, *_) in triggers.items():
+        drop_row_trigger(connection, name, on)
 
 
 def drop_row_trigger(connection: Connection, name: str, table: str) -> None:

@@ -40,6 +40,7 @@ TABLES = (
     "customers",
     "daily_rollups",  # TRUNCATE fires no row trigger: the rollup is emptied with its facts
     "handoff_durations",
+    "follow_up_days",
 )
 
 

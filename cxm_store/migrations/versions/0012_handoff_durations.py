@@ -10,7 +10,7 @@ Create Date: 2026-11-30
 """
 from alembic import op
 
-from cxm_store import duration_rollups, rollups, settings
+from cxm_store import duration_rollups, rollups
 
 revision = "0012"
 down_revision = "0011"
@@ -19,9 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    rollups.create_tables(bind)
-    rollups.rebuild(bind, rollups.rollup_zone(bind) or settings.shop_timezone())
+    rollups.upgrade(op.get_bind())
 
 
 def downgrade() -> None:
