@@ -101,16 +101,18 @@ def test_every_key_expires_and_after_its_time_nothing_is_left(redis_url, raw, da
     assert not raw.exists(backlog_key(sender))
 
 
-def test_the_push_ids_keep_rising_after_the_counter_expired(redis_url, raw):
-    async def two_pushes_with_the_counter_gone_between() -> List[int]:
+def test_the_push_ids_keep_rising_after_the_counter_expired(redis_url, monkeypatch):
+    monkeypatch.setattr(push, "BACKLOG_SECONDS", 1)
+
+    async def two_pushes_with_the_counter_expired_between() -> List[int]:
         hub = RedisPushHub(redis_url)
         first = await hub.publish(new_sender(), {"text": "one"})
-        raw.delete(f"{push.REDIS_PREFIX}:push-id")
+        await asyncio.sleep(1.2)  # no push for BACKLOG_SECONDS: the counter expires
         second = await hub.publish(new_sender(), {"text": "two"})
         await hub.close()
         return [first, second]
 
-    first, second = asyncio.run(two_pushes_with_the_counter_gone_between())
+    first, second = asyncio.run(two_pushes_with_the_counter_expired_between())
     assert second > first, "a page that saw the first id would skip the second"
 
 
