@@ -79,6 +79,9 @@ class BotSettings(EnvSettings):
     # Proxies whose X-Forwarded-For names the client (addresses or networks, space-separated;
     # bot/channels/client_address.py); empty: the socket's peer is the client.
     trusted_proxies: str = Field(default="", env="TRUSTED_PROXIES")
+    # Client addresses never limited per address: this machine itself (its operators, load
+    # tests such as ../shared/tools/reliability_probe.py, a local client); the per-sender limit still holds.
+    address_limits_exempt: str = Field(default="127.0.0.1 ::1", env="ADDRESS_LIMITS_EXEMPT")
     # When set, REST webhook clients must send ``Authorization: Bearer <token>``.
     rest_webhook_token: str = Field(default="", env="REST_WEBHOOK_TOKEN", repr=False)
     # Telegram (bot/channels/telegram.py): no token leaves the channel off; a webhook secret chooses webhook mode.

@@ -40,6 +40,12 @@ def _address(text: Text) -> Optional[Address]:
     return mapped or address
 
 
+def is_within(address: Text, networks: Sequence[Network]) -> bool:
+    """Whether ``address`` (as :func:`client_address` gives it) lies in one of ``networks``."""
+    parsed = _address(address)
+    return parsed is not None and any(parsed in network for network in networks)
+
+
 def client_address(peer: Text, forwarded_for: Sequence[Text], trusted: Sequence[Network]) -> Text:
     """The client's address, as the module says.
 

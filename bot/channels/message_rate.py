@@ -29,6 +29,10 @@ across both channels:
   adds at most 1,440 conversations a day per address instead of 7,200 an
   hour. Conversations already open from the address go on being served.
 
+This machine's own address (``ADDRESS_LIMITS_EXEMPT``, default ``127.0.0.1
+::1``) is not counted per address: what comes from it is an operator or a
+load test, not a stranger, and the per-sender limit still holds it.
+
 Telegram is not counted per address: its updates come from Telegram's
 servers, and its webhook secret guards them. 0 turns a limit off (load
 generators do: ``bot.settings.FLOOD_LIMITS_OFF``). A refused message never
@@ -45,7 +49,7 @@ from typing import Dict, Optional, Text
 from sanic.request import Request
 
 from bot import settings
-from bot.channels.client_address import request_client_address, trusted_networks
+from bot.channels.client_address import is_within, request_client_address, trusted_networks
 from cxm_store.rate_limits import Counters, counters_for
 
 WINDOW_S = 60.0
@@ -108,11 +112,13 @@ class AddressRate:
         new_per_hour: Optional[int] = None,
         trusted_proxies: Optional[Text] = None,
         counters: Optional[Counters] = None,
+        exempt: Optional[Text] = None,
     ) -> None:
         config = settings.load()
         self.per_minute = config.message_rate_per_address if per_minute is None else per_minute
         self.new_per_hour = config.new_conversations_per_address if new_per_hour is None else new_per_hour
         self.trusted = trusted_networks(config.trusted_proxies if trusted_proxies is None else trusted_proxies)
+        self.exempt = trusted_networks(config.address_limits_exempt if exempt is None else exempt)
         self._counters = counters if counters is not None else counters_for("addresses")
 
     def address(self, request: Request) -> Text:
@@ -122,6 +128,8 @@ class AddressRate:
     def refusal(self, address: Text, channel: Text, sender: Text, now: Optional[float] = None
                 ) -> Optional[AddressRefusal]:
         """Count this message of ``sender`` from ``address``; why it is refused, or None when it may go on."""
+        if is_within(address, self.exempt):
+            return None
         moment = time.time() if now is None else now
         if self.per_minute > 0 and not self._counters.take(f"messages:{address}", self.per_minute, WINDOW_S, moment):
             return NETWORK_BUSY

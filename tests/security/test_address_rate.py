@@ -233,3 +233,17 @@ def test_two_rasa_processes_share_one_count_per_address_through_redis(shared_cou
     counted = f"{KEY_PREFIX}addresses:conversations:{attacker}"
     assert shared_counts.zcard(counted) == 4, "counted in Redis"
     assert 0 < shared_counts.ttl(counted) <= 3600, "and forgotten within the hour"
+
+
+def test_this_machine_is_not_limited_per_address_unless_told():
+    # Load tests and a local operator come from 127.0.0.1: only the per-sender limit applies to them.
+    bot = Recorder()
+
+    async def from_this_machine(rate: AddressRate) -> List[int]:
+        rest = ApiInput(token="", max_chars=100, address_rate=rate)
+        async with served(rest, WebchatInput(MemoryPushHub()), bot) as base:
+            return [(await send(f"{base}/rest/webhook", invented(), "127.0.0.1"))[0] for _ in range(4)]
+
+    assert asyncio.run(from_this_machine(AddressRate(100, 2, "", counters=MemoryCounters()))) == [200] * 4
+    limited = AddressRate(100, 2, "", counters=MemoryCounters(), exempt="")
+    assert asyncio.run(from_this_machine(limited)) == [200, 200, 429, 429]
