@@ -21,7 +21,6 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from cx_reports import rollup_figures
-from cx_reports.duration_figures import EXACT_UP_TO
 from cx_reports.metrics import MetricFilter
 from cx_reports.rollup_figures import rollup_selection
 from cxm_store import follow_up_rollups
@@ -31,6 +30,9 @@ from cxm_store.journey_models import FollowUp
 from cxm_store.models import Conversation, ConversationTopic
 
 _f = FollowUp.__table__
+# Up to this many closed follow-ups the median time to close is exact (their times are read);
+# beyond, it is read from the close-time buckets (a filtered half year holds tens of thousands).
+EXACT_UP_TO = 1_000
 
 
 def conversation_conditions(flt: MetricFilter, period_of=Conversation.started_at) -> List:
@@ -87,7 +89,7 @@ def follow_up_figures(flt: MetricFilter, now: datetime, engine: Engine = None) -
     partial days at the window's edges from the follow-ups, as the metrics do
     (cx_reports.rollup_figures); everything from the follow-ups when the rollup
     does not serve the filter's zone. The median time to close is exact up to
-    ``EXACT_UP_TO`` closed follow-ups, beyond that read from the close-time
+    :data:`EXACT_UP_TO` closed follow-ups, beyond that read from the close-time
     buckets: within 1 s + 5 % of the exact value, like the handoff percentiles.
     """
     now = utc_naive(now)

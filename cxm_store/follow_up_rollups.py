@@ -25,7 +25,7 @@ answer's change and put back after it). :mod:`cxm_store.rollups` creates,
 rebuilds and drops it with the other rollups.
 """
 from types import SimpleNamespace
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 from sqlalchemy import Column, Date, Integer, String, Table, and_, case, column
 from sqlalchemy.engine import Connection
@@ -46,19 +46,27 @@ STILL_OPEN = -1  # the bucket of a follow-up not closed yet
 KEYS = ("topic", "day", "channel", "language", "agent", "bucket")
 MEASURES = ("follow_ups", "closed_in_time", "score_changes", "score_change_sum")
 
-follow_up_days = Table(
-    "follow_up_days",
-    Base.metadata,
-    # Key order: a query reads one topic ('' or a named one) and a range of days.
-    Column("topic", String(80), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("channel", String(20), primary_key=True),
-    Column("language", String(8), primary_key=True),
-    Column("agent", String(80), primary_key=True),
-    Column("bucket", Integer, primary_key=True, autoincrement=False),
-    *(Column(name, Integer, nullable=False, server_default="0") for name in MEASURES),
-    sqlite_with_rowid=False,  # the rows live in the key's order: a range is one read
-)
+def day_rollup_table(name: str, keys: Sequence[Column], measures: Sequence[str]) -> Table:
+    """A rollup table keyed by topic, local day and the dashboard's filters (channel,
+    language, agent; ``''`` for none), then ``keys``, with integer ``measures``.
+    """
+    return Table(
+        name,
+        Base.metadata,
+        # Key order: a query reads one topic ('' or a named one) and a range of days.
+        Column("topic", String(80), primary_key=True),
+        Column("day", Date, primary_key=True),
+        Column("channel", String(20), primary_key=True),
+        Column("language", String(8), primary_key=True),
+        Column("agent", String(80), primary_key=True),
+        *keys,
+        *(Column(measure, Integer, nullable=False, server_default="0") for measure in measures),
+        sqlite_with_rowid=False,  # the rows live in the key's order: a range is one read
+    )
+
+
+follow_up_days = day_rollup_table(
+    "follow_up_days", [Column("bucket", Integer, primary_key=True, autoincrement=False)], MEASURES)
 
 _FOLLOW_UP_COLUMNS = ("conversation_id", "customer_id", "reason", "score", "opened_at",
                       "due_at", "closed_at")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 
 from contract.vocabulary import (
@@ -276,6 +277,12 @@ class SurveyAnswer(Base):
     agent = Column(String(80), nullable=True)
 
 
+# A handoff with a service-level clock still running (cxm_store.service_level_rollups): the
+# condition of ix_handoffs_running, written the same in the queries so SQLite uses the index.
+HANDOFF_RUNNING = ("status NOT IN ('ticket', 'abandoned') AND (claimed_at IS NULL"
+                   " OR first_agent_reply_at IS NULL OR resolved_at IS NULL)")
+
+
 class Handoff(Base):
     """A request to pass a conversation to a human agent.
 
@@ -288,6 +295,9 @@ class Handoff(Base):
     __table_args__ = (
         Index("ix_handoffs_conversation", "conversation_id"),
         Index("ix_handoffs_status_requested", "status", "requested_at"),
+        # The handoffs whose service-level clocks still run (cxm_store.service_level_rollups).
+        Index("ix_handoffs_running", "requested_at", sqlite_where=text(HANDOFF_RUNNING),
+              postgresql_where=text(HANDOFF_RUNNING)),
     )
 
     id = Column(Integer, primary_key=True)

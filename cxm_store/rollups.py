@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from contract.vocabulary import ABANDONED, ESCALATED, RESOLVED
-from cxm_store import duration_rollups, follow_up_rollups, settings
+from cxm_store import duration_rollups, follow_up_rollups, service_level_rollups, settings
 from cxm_store.db import Base
 from cxm_store.models import SURVEY_COUNTERS
 from cxm_store.sqlfuncs import create_row_trigger, drop_row_trigger, literal_sql, local_day_sql
@@ -127,7 +127,8 @@ def measure_values(c) -> Dict[str, ColumnElement]:
 
 
 TABLES = (daily_rollups, rollup_settings, duration_rollups.handoff_durations,
-          duration_rollups.duration_buckets, follow_up_rollups.follow_up_days)
+          duration_rollups.duration_buckets, follow_up_rollups.follow_up_days,
+          service_level_rollups.service_level_days, service_level_rollups.service_level_settings)
 
 
 def create_tables(connection: Connection) -> None:
@@ -138,6 +139,7 @@ def drop(connection: Connection) -> None:
     drop_triggers(connection)
     duration_rollups.drop_triggers(connection)
     follow_up_rollups.drop_triggers(connection)
+    service_level_rollups.drop_triggers(connection)
     metadata.drop_all(connection, tables=TABLES)
 
 
@@ -244,6 +246,7 @@ def rebuild(connection: Connection, zone: str) -> int:
     install_triggers(connection, zone)
     duration_rollups.rebuild(connection, zone)
     follow_up_rollups.rebuild(connection, zone)  # after the duration buckets it reads
+    service_level_rollups.rebuild(connection, zone)
     return connection.execute(select(func.count()).select_from(daily_rollups)).scalar()
 
 

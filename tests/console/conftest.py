@@ -39,7 +39,7 @@ ALL_TABLES = (
     "web_sessions", "users", "handoff_tickets", "handoffs", "survey_answers", "messages",
     "conversation_topics", "conversations", "customer_identities", "customers",
     "daily_rollups",  # TRUNCATE fires no row trigger: the rollup goes with its facts
-    "handoff_durations", "follow_up_days",
+    "handoff_durations", "follow_up_days", "service_level_days",
 )
 
 

@@ -41,6 +41,7 @@ TABLES = (
     "daily_rollups",  # TRUNCATE fires no row trigger: the rollup is emptied with its facts
     "handoff_durations",
     "follow_up_days",
+    "service_level_days",
 )
 
 
