@@ -5,6 +5,7 @@ from typing import Dict, List
 
 from pydantic import Field
 
+from bot.channels.client_address import trusted_proxies_setting
 from cxm_store.settings import DEFAULT_CAPTURE_SPOOL_DIR, EnvSettings, flag_setting
 
 TELEGRAM_VARIABLES = (
@@ -76,9 +77,8 @@ class BotSettings(EnvSettings):
     # messages per minute, and new conversations (sender ids) per hour; 0: no limit.
     message_rate_per_address: int = Field(default=120, ge=0, env=ADDRESS_RATE_VARIABLE)
     new_conversations_per_address: int = Field(default=60, ge=0, env=ADDRESS_CONVERSATIONS_VARIABLE)
-    # Proxies whose X-Forwarded-For names the client (addresses or networks, space-separated;
-    # bot/channels/client_address.py); empty: the socket's peer is the client.
-    trusted_proxies: str = Field(default="", env="TRUSTED_PROXIES")
+    # Proxies whose X-Forwarded-For names the client (bot/channels/client_address.py).
+    trusted_proxies: str = trusted_proxies_setting()
     # Client addresses never limited per address: this machine itself (its operators, load
     # tests such as ../shared/tools/reliability_probe.py, a local client); the per-sender limit still holds.
     address_limits_exempt: str = Field(default="127.0.0.1 ::1", env="ADDRESS_LIMITS_EXEMPT")

@@ -21,6 +21,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.client_address import request_client_address, trusted_networks
 from cxm_store import auth
 from cxm_store.models import USER_ROLES
 
@@ -76,10 +77,10 @@ async def load_session(request: Request) -> None:
 
 
 def client_address(request: Request) -> str:
-    """The client's IP: the peer's, or the proxy-reported one when Sanic is told to
-    trust proxies (``PROXIES_COUNT`` / ``REAL_IP_HEADER``), never a header by default.
+    """The client's IP: the peer's, or what a proxy named in ``TRUSTED_PROXIES`` says it saw
+    (the rule the assistant's channels follow: ``bot/channels/client_address.py``).
     """
-    return request.remote_addr or request.ip
+    return request_client_address(request, trusted_networks(request.app.ctx.settings.trusted_proxies))
 
 
 def current_session(request: Request) -> Optional[auth.SessionView]:

@@ -1,6 +1,7 @@
 """Settings of the team's web app (console, dashboard, API), read once from the environment."""
 from pydantic import Field
 
+from bot.channels.client_address import trusted_proxies_setting
 from cxm_store.settings import StoreSettings, flag_setting
 
 
@@ -27,6 +28,8 @@ class TeamAppSettings(StoreSettings):
             served at once and recomputed behind (``CXM_DASHBOARD_STALE_SECONDS``, 900).
         dashboard_prewarm_seconds: The default view is recomputed this often in the
             background (``CXM_DASHBOARD_PREWARM_SECONDS``, 300; 0: never; needs the cache).
+        trusted_proxies: Reverse proxies whose ``X-Forwarded-For`` names the client
+            (``TRUSTED_PROXIES``; ``bot/channels/client_address.py``), for the login throttle.
     """
 
     rasa_url: str = Field(default="http://127.0.0.1:5005", env="RASA_URL")
@@ -38,6 +41,7 @@ class TeamAppSettings(StoreSettings):
     dashboard_cache_seconds: float = Field(default=60.0, ge=0, env="CXM_DASHBOARD_CACHE_SECONDS")
     dashboard_stale_seconds: float = Field(default=900.0, ge=0, env="CXM_DASHBOARD_STALE_SECONDS")
     dashboard_prewarm_seconds: float = Field(default=300.0, ge=0, env="CXM_DASHBOARD_PREWARM_SECONDS")
+    trusted_proxies: str = trusted_proxies_setting()
 
     _secure_cookies = flag_setting("secure_cookies", "CXM_SECURE_COOKIES", True)
 

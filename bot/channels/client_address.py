@@ -10,15 +10,23 @@ before it; the first address that is not a trusted proxy is the client.
 Whatever stands to its left was written by the client and is ignored.
 
 Sanic's own ``PROXIES_COUNT`` counts proxies instead of naming them, and
-Rasa builds the app; so the channels that limit per address ask here.
+Rasa builds the app; so the channels that limit per address ask here, and so
+does the team's web app for its login throttle: one rule, one setting.
 """
 import ipaddress
-from typing import List, Optional, Sequence, Text, Union
+from typing import Any, List, Optional, Sequence, Text, Union
 
+from pydantic import Field
 from sanic.request import Request
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+
+def trusted_proxies_setting() -> Any:
+    """The ``TRUSTED_PROXIES`` field of every process's settings that reads client addresses."""
+    # Addresses or networks, space-separated; empty: the socket's peer is the client.
+    return Field(default="", env="TRUSTED_PROXIES")
 
 
 def trusted_networks(spec: Text) -> List[Network]:

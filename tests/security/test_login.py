@@ -8,12 +8,15 @@ import re
 import statistics
 import time
 from itertools import count
+from types import SimpleNamespace
 from typing import Callable, List
 
 from requests.adapters import HTTPAdapter
+from sanic.compat import Header
 
 from cxm_store import auth
 from cxm_store.login_throttle import FREE_FAILURES_PER_ADDRESS, FREE_FAILURES_PER_USERNAME, LoginThrottle
+from team_app.security import client_address
 from tests.console.conftest import PASSWORD, Client, Console
 
 _addresses = count(11)
@@ -141,3 +144,15 @@ def test_checking_costs_the_same_for_unknown_inactive_and_known_users(console: C
     # One scrypt each (about 50 ms here); skipping it would answer in about 1 ms.
     for other in (unknown, deactivated):
         assert 0.33 < other / wrong < 3, (wrong, unknown, deactivated)
+
+
+def test_the_login_throttle_believes_only_a_trusted_proxy_about_the_client() -> None:
+    # The chat channels' rule (bot/channels/client_address.py), from the same TRUSTED_PROXIES.
+    def login_from(peer: str, forwarded: str, trusted: str) -> SimpleNamespace:
+        settings = SimpleNamespace(trusted_proxies=trusted)
+        return SimpleNamespace(ip=peer, headers=Header([("x-forwarded-for", forwarded)]),
+                               app=SimpleNamespace(ctx=SimpleNamespace(settings=settings)))
+
+    assert client_address(login_from("10.0.0.5", "203.0.113.7", "10.0.0.5")) == "203.0.113.7"
+    assert client_address(login_from("198.51.100.9", "203.0.113.7", "10.0.0.5")) == "198.51.100.9"
+    assert client_address(login_from("10.0.0.5", "203.0.113.7", "")) == "10.0.0.5"
