@@ -119,7 +119,7 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
     ends = clock_ends(hr, cr, null())
     settled = or_(hr.c.status.in_(UNSERVED), and_(*(getattr(hr.c, name).isnot(None) for name in (
         "claimed_at", "first_agent_reply_at", "resolved_at"))))
-    rows = {
+    keys = {
         "topic": topic,
         "day": local_day_sql(f"{c}.started_at", zone, connection.dialect.name),
         "channel": f"{c}.channel",
@@ -127,19 +127,26 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
         "agent": f"COALESCE({c}.agent, '')",
         "handoff_agent": f"COALESCE({h}.agent, '{UNASSIGNED}')",
         "primary_topic": f"COALESCE({c}.primary_topic, '{NO_TOPIC}')",
-        **{clock: literal_sql(breached(request, local_seconds(ends[clock], levels.timezone),
-                                       targets(levels)[clock], levels.business_hours),
-                              connection) for clock in CLOCKS},
     }
-    inner = ", ".join(f"{value} AS {name}" for name, value in rows.items())
+    # The wall clocks once per handoff (m), the breaches from them (r): written out where
+    # they are read, the triggers' SQL would be four times as long, and SQLite compiles it
+    # into every statement that writes a conversation or a handoff.
+    clocks = {"request": literal_sql(request, connection), **{
+        clock: literal_sql(local_seconds(ends[clock], levels.timezone), connection)
+        for clock in CLOCKS}}
+    breaches = {clock: literal_sql(breached(
+        literal_column("m.request"), literal_column(f"m.{clock}"), targets(levels)[clock],
+        levels.business_hours), connection) for clock in CLOCKS}
+    moments = ", ".join(f"{value} AS {name}" for name, value in {**keys, **clocks}.items())
     names = ", ".join(KEYS)
+    counted = ", ".join([names] + [f"{value} AS {clock}" for clock, value in breaches.items()])
     sums = ", ".join([f"{sign}COUNT(*)"] + [f"{sign}SUM(r.{clock})" for clock in CLOCKS])
     updates = ", ".join(f"{m} = service_level_days.{m} + excluded.{m}" for m in MEASURES)
     # SQLite needs the WHERE before ON CONFLICT.
     return (
         f"INSERT INTO service_level_days ({names}, {', '.join(MEASURES)}) "
-        f"SELECT {names}, {sums} FROM (SELECT {inner} {source} "
-        f"AND ({literal_sql(settled, connection)})) r WHERE 1 = 1 GROUP BY {names} "
+        f"SELECT {names}, {sums} FROM (SELECT {counted} FROM (SELECT {moments} {source} "
+        f"AND ({literal_sql(settled, connection)})) m) r WHERE 1 = 1 GROUP BY {names} "
         f"ON CONFLICT ({names}) DO UPDATE SET {updates}"
     )
 
