@@ -92,6 +92,21 @@ def _features(
     return sparse.hstack([ngrams, sparse.csr_matrix(dense * model["encoder_weight"])]).tocsr()
 
 
+def _weights_for_one_message(model: Dict[Text, Any]) -> Dict[Text, Any]:
+    """``model`` with its classifier's weights laid out for predicting few messages.
+
+    ``predict_proba`` multiplies the sparse features by the transposed
+    weights (30 intents by 63,000 n-grams, float64); SciPy flattens that
+    transpose into a contiguous copy first, 15 MB on every customer message
+    (13-15 ms here). Stored column-major, the transpose is already
+    contiguous and nothing is copied. Same numbers, same probabilities.
+    """
+    classifier = model["classifier"]
+    if hasattr(classifier, "coef_"):
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+    return model
+
+
 def _message_features(model: Dict[Text, Any], messages: List[Message], fit: bool = False) -> sparse.csr_matrix:
     return _features(model, [_text(m) for m in messages], [sentence_vector(m) for m in messages], fit)
 
@@ -157,7 +172,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
     ) -> "NgramIntentClassifier":
         with model_storage.read_from(resource) as directory:
             model = joblib.load(directory / _MODEL_FILE)
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, _weights_for_one_message(model))
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the model on every intent example, labelled with its full intent."""
@@ -165,7 +180,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         model = _new_model(self._config)
         features = _message_features(model, examples, fit=True)
         model["classifier"].fit(features, [m.get_full_intent() for m in examples])
-        self._model = model
+        self._model = _weights_for_one_message(model)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(model, directory / _MODEL_FILE)
         return self._resource
