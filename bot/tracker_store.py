@@ -15,7 +15,7 @@ ago does not, and nothing in the dialogue needs it (a ticket takes its
 contact from the message that carries it).
 """
 from itertools import islice
-from typing import Any, Dict, Iterator, Text
+from typing import Any, Dict, Iterator, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -42,9 +42,36 @@ class _MaskedRow:
 class MaskingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose rows hold events with personal data masked."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Stored events of each conversation being saved, counted once per save.
+        self._stored_at_save: Dict[Text, int] = {}
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's ``save``, counting the conversation's stored events once.
+
+        Rasa counts them in ``stream_events`` (which events to publish) and
+        again in ``_additional_events`` (which rows to write): the same
+        number, as a turn holds the conversation's lock, by the same query
+        over the session's events, twice per message.
+        """
+        self._stored_at_save[tracker.sender_id] = self._stored_count(tracker.sender_id)
+        try:
+            await super().save(tracker)
+        finally:
+            self._stored_at_save.pop(tracker.sender_id, None)
+
+    def _stored_count(self, sender_id: Text) -> int:
+        """Events of the conversation's latest session in the store (as counted for this save)."""
+        counted: Optional[int] = self._stored_at_save.get(sender_id)
+        if counted is None:
+            with self.session_scope() as session:
+                counted = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+        return counted
+
     def _additional_events(self, session, tracker) -> Iterator[_MaskedRow]:  # noqa: ANN001 - Rasa's signature
         # Only ``save`` calls this: the tracker in memory keeps the raw events.
-        for event in super()._additional_events(session, tracker):
+        for event in islice(tracker.events, self._stored_count(tracker.sender_id), None):
             yield _MaskedRow(event)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
@@ -58,6 +85,5 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         """
         if self.event_broker is None:
             return
-        with self.session_scope() as session:
-            stored = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        stored = self._stored_count(tracker.sender_id)
         await self._stream_new_events(self.event_broker, list(islice(tracker.events, stored, None)), tracker.sender_id)

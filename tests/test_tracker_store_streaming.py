@@ -1,4 +1,4 @@
-"""The events a turn publishes to the broker are the ones Rasa publishes, without reading the conversation again.
+"""The events a turn publishes to the broker and stores are the ones Rasa would, without reading the conversation again.
 
 ``MaskingSQLTrackerStore.stream_events`` counts the stored rows where Rasa's
 own loads the stored tracker; over turns and a new session the published
@@ -46,8 +46,12 @@ def test_each_turn_publishes_only_its_new_events_across_a_new_session(tmp_path):
             published.append([e.get("text") or e["event"] for e in broker.events[before:]])
         return published
 
-    assert asyncio.run(conversation()) == [
+    turns = asyncio.run(conversation())
+    assert turns == [
         ["action", "session_started", "action", "halo", "action", "re: halo", "action"],
         ["ongkir?", "action", "re: ongkir?", "action"],
         ["session_started", "action", "lagi", "action", "re: lagi", "action"],
     ]
+    # What is stored is what was published: every event once, in order.
+    stored = asyncio.run(store.retrieve_full_tracker("c-1"))
+    assert [e.as_dict().get("text") or e.type_name for e in stored.events] == [e for t in turns for e in t]
