@@ -20,21 +20,23 @@ from typing import Dict, List, Sequence
 
 from cxm_store import follow_up_rollups, schema, service_level_rollups
 from cxm_store.db import engine_for
-from cxm_store.handoffs import (
-    claim_handoff,
-    record_first_agent_reply,
-    request_handoff,
-    resolve_handoff,
+from cxm_store.events import (
+    AgentFirstReply,
+    CustomerSaid,
+    HandoffClaimed,
+    HandoffRequested,
+    HandoffResolved,
+    SurveyAnswered,
+    record,
 )
-from cxm_store.surveys import record_survey_answer
-from cxm_store.touchpoints import record_customer_message
 
 START = datetime(2024, 5, 6, 3)
 
 
-def _timed(into: List[float], call, *args, **kwargs):
+def _timed(into: List[float], event, engine):
+    """Record ``event`` through the store's one write path, timing it into ``into``."""
     began = time.perf_counter()
-    result = call(*args, **kwargs)
+    result = record(event, engine)
     into.append(time.perf_counter() - began)
     return result
 
@@ -52,21 +54,18 @@ def run(customers: int, dropped: Sequence) -> Dict[str, float]:
     times: Dict[str, List[float]] = {"message": [], "handoff step": [], "survey answer": []}
     for n in range(customers):
         at = START + timedelta(minutes=n)
-        conversation = _timed(times["message"], record_customer_message, "web", f"w{n}",
-                              "tolong", at, "id", intent="complain", engine=engine)
-        handoff = _timed(times["handoff step"], request_handoff, conversation,
-                         at + timedelta(seconds=10), reason="request", engine=engine)
-        _timed(times["handoff step"], claim_handoff, handoff, "ani", at + timedelta(seconds=20),
-               engine=engine)
-        _timed(times["handoff step"], record_first_agent_reply, handoff,
-               at + timedelta(seconds=30), engine=engine)
-        _timed(times["handoff step"], resolve_handoff, handoff, at + timedelta(seconds=40),
-               engine=engine)
-        answered = at + timedelta(seconds=50)
-        _timed(times["survey answer"], record_survey_answer, conversation, "csat", 2, answered,
-               answered, engine=engine)
-        _timed(times["message"], record_customer_message, "web", f"w{n}", "masih?",
-               at + timedelta(seconds=55), "id", intent="complain", engine=engine)
+        conversation = _timed(times["message"], CustomerSaid(
+            "web", f"w{n}", "tolong", at, "id", intent="complain"), engine)
+        handoff = _timed(times["handoff step"], HandoffRequested(
+            conversation, at + timedelta(seconds=10), "request"), engine)
+        for step in (HandoffClaimed(handoff, "ani", at + timedelta(seconds=20)),
+                     AgentFirstReply(handoff, at + timedelta(seconds=30)),
+                     HandoffResolved(handoff, at + timedelta(seconds=40))):
+            _timed(times["handoff step"], step, engine)
+        _timed(times["survey answer"], SurveyAnswered(
+            conversation, "csat", at + timedelta(seconds=50), score=2), engine)
+        _timed(times["message"], CustomerSaid(
+            "web", f"w{n}", "masih?", at + timedelta(seconds=55), "id", intent="complain"), engine)
     engine.dispose()
     return {kind: statistics.median(values) * 1000 for kind, values in times.items()}
 
