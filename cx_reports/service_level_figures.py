@@ -80,9 +80,9 @@ def _counted(connection: Connection, flt: MetricFilter, now: datetime,
         first, after = days
         _, conditions = rollup_figures.rollup_selection(_days, flt, None, first, after)
         rows += connection.execute(
-            select(_days.c.handoff_agent, _days.c.primary_topic,
+            select(_days.c.handled_by, _days.c.primary_topic,
                    *(func.sum(_days.c[m]) for m in service_level_rollups.MEASURES))
-            .where(*conditions).group_by(_days.c.handoff_agent, _days.c.primary_topic)).all()
+            .where(*conditions).group_by(_days.c.handled_by, _days.c.primary_topic)).all()
         whole = replace(flt, start=None if first is None else shoptime.local_midnight_utc(
             first, flt.zone), end=None if after is None else shoptime.local_midnight_utc(
             after, flt.zone))

@@ -48,11 +48,11 @@ NO_TOPIC = "none"
 UNSERVED = ("ticket", "abandoned")
 # Clocks are read to the millisecond: a clock that ran exactly its target is no breach.
 TOLERANCE_S = 0.001
-KEYS = ("topic", "day", "channel", "language", "agent", "handoff_agent", "primary_topic")
+KEYS = ("topic", "day", "channel", "language", "agent", "handled_by", "primary_topic")
 MEASURES = ("handoffs",) + CLOCKS
 
 service_level_days = day_rollup_table(
-    "service_level_days", [Column("handoff_agent", String(80), primary_key=True),
+    "service_level_days", [Column("handled_by", String(80), primary_key=True),
                            Column("primary_topic", String(80), primary_key=True)], MEASURES)
 service_level_settings = Table(
     "service_level_settings", Base.metadata, Column("levels", String(200), primary_key=True)
@@ -125,7 +125,7 @@ def _upsert(connection: Connection, sign: str, h: str, c: str, topic: str, sourc
         "channel": f"{c}.channel",
         "language": f"COALESCE({c}.language, '')",
         "agent": f"COALESCE({c}.agent, '')",
-        "handoff_agent": f"COALESCE({h}.agent, '{UNASSIGNED}')",
+        "handled_by": f"COALESCE({h}.agent, '{UNASSIGNED}')",
         "primary_topic": f"COALESCE({c}.primary_topic, '{NO_TOPIC}')",
     }
     # The wall clocks once per handoff (m), the breaches from them (r): written out where
