@@ -13,13 +13,25 @@ Order numbers, intents and entities that carry them survive masking, so
 "and INV-2024-00123?" still works turns later; a phone number typed two turns
 ago does not, and nothing in the dialogue needs it (a ticket takes its
 contact from the message that carries it).
+
+Why the database work runs on a worker thread: Rasa's SQL store is
+synchronous inside ``async`` methods, so every read and write of a turn
+held the Rasa process's event loop while the database answered. Under 20
+customers the profile of a Rasa server of the scaled topology showed it
+blocked on PostgreSQL for about half of its busy time, with the two cores
+partly idle; on a worker thread the loop parses and answers other
+customers' messages meanwhile. A conversation's turns stay in order: Rasa
+holds its lock (in memory or Redis) from the load to the save.
 """
+import asyncio
+import json
 from itertools import islice
 from typing import Any, Dict, Iterator, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 
 from bot.stored_events import masked_event
 
@@ -40,26 +52,61 @@ class _MaskedRow:
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` whose rows hold events with personal data masked."""
+    """``SQLTrackerStore`` whose rows hold events with personal data masked, read and written off the event loop."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Stored events of each conversation being saved, counted once per save.
         self._stored_at_save: Dict[Text, int] = {}
 
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """Rasa's ``_retrieve``, with the query and the parsing on a worker thread."""
+        return await asyncio.to_thread(self._read_tracker, sender_id, fetch_events_from_all_sessions)
+
+    def _read_tracker(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            # Only the JSON column: building an ORM object per row cost more than the query.
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).with_entities(
+                self.SQLEvent.data
+            )
+            events = [json.loads(data) for (data,) in rows]
+        if not (self.domain and events):
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Rasa's ``save``, counting the conversation's stored events once.
+        """Rasa's ``save``: publish the new events, then write them masked, counting the stored ones once.
 
         Rasa counts them in ``stream_events`` (which events to publish) and
         again in ``_additional_events`` (which rows to write): the same
         number, as a turn holds the conversation's lock, by the same query
-        over the session's events, twice per message.
+        over the session's events, twice per message. The count and the
+        write run on a worker thread; publishing stays on the event loop,
+        where the event broker lives.
         """
-        self._stored_at_save[tracker.sender_id] = self._stored_count(tracker.sender_id)
+        sender_id = tracker.sender_id
+        self._stored_at_save[sender_id] = await asyncio.to_thread(self._stored_count, sender_id)
         try:
-            await super().save(tracker)
+            await self.stream_events(tracker)
+            await asyncio.to_thread(self._write_new_events, tracker)
         finally:
-            self._stored_at_save.pop(tracker.sender_id, None)
+            self._stored_at_save.pop(sender_id, None)
+
+    def _write_new_events(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get(INTENT, {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),  # an action's name, as Rasa's own save reads it
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
 
     def _stored_count(self, sender_id: Text) -> int:
         """Events of the conversation's latest session in the store (as counted for this save)."""
