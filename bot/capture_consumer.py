@@ -197,6 +197,11 @@ class CaptureConsumer:
         except ValueError as error:
             await self._reject(message, error)
             return
+        if not self._translator.concerns(event):
+            # Nothing to write (an action, a slot the store does not keep):
+            # acknowledged here, without a trip to the writing thread.
+            await message.ack()
+            return
         delay = RETRY_INITIAL_S
         while True:
             try:

@@ -114,12 +114,16 @@ class EventTranslator:
             state.conversation_id = open_conversation_for(sender_id, engine=self.engine)
         return state.conversation_id
 
-    def apply(self, event: Dict[str, Any], dedupe: bool) -> None:
+    @staticmethod
+    def concerns(event: Dict[str, Any]) -> bool:
+        """Whether :meth:`apply` does anything with ``event`` (most of a turn's events it skips)."""
         kind = event.get("event")
-        if kind not in ("user", "bot", "slot"):
+        return kind in ("user", "bot") or (kind == "slot" and event.get("name") in CAPTURE_SLOTS)
+
+    def apply(self, event: Dict[str, Any], dedupe: bool) -> None:
+        if not self.concerns(event):
             return
-        if kind == "slot" and event.get("name") not in CAPTURE_SLOTS:
-            return
+        kind = event.get("event")
         sender_id = str(event.get("sender_id"))
         state = self.sender(sender_id)
         at = _moment(event)
