@@ -4,9 +4,10 @@ On a fresh SQLite store (temp file), ``--customers`` customers in a row each
 write a message, go through a handoff (request, claim, first reply, resolve),
 answer CSAT 2 (a follow-up opens) and write once more; the median time of a
 message, a handoff step and a survey answer is printed with every trigger on,
-and with the follow-up or the service-level triggers dropped, or both. Each store call
-opens its own connection, so the figures include SQLite parsing the schema and
-its triggers. Figures only; no assertions.
+and with the follow-up or the service-level triggers dropped, or both. The store
+keeps its SQLite connections open (``cxm_store.db``); before it did, each call
+opened its own and the figures were mostly SQLite parsing the schema and its
+triggers again. Figures only; no assertions.
 
     PYTHONPATH=. .venv/bin/python -m bench.rollup_write_cost [--customers 150]
 """
