@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 
 from cx_reports import metric_sql, rollup_figures
 from cx_reports.metric_sql import GRAINS, PERCENTILES, MetricFilter, Number
-from cxm_store.duration_rollups import CLOCKS, bucket_of, handoff_durations, percentile
+from cxm_store.duration_rollups import CLOCKS, EXACT_UP_TO, bucket_of, handoff_durations, percentile
 from cxm_store.models import Handoff
 from cxm_store.sqlfuncs import seconds_between
 
@@ -31,12 +31,6 @@ Histograms = Dict[Optional[str], Dict[str, Counter]]
 _d = handoff_durations
 _h = Handoff.__table__
 _CLOCK_OF = {until: clock for clock, until in CLOCKS.items()}
-# Up to this many stopped clocks of one kind (waits, resolutions...) in a window, the
-# handoffs' own durations are sorted, so a figure a lead reads is exact (a small shop's
-# six months: the demo history holds about 3,200). Beyond it the histograms answer: on
-# the 1M-conversation bench an exact median over 13,000 handoffs read cold from disk
-# took 952 ms, a busy shop's six months (over 100,000) seconds.
-EXACT_UP_TO = 5_000
 
 
 def _add(into: Histograms, group, clock: str, bucket: int, handoffs) -> None:

@@ -25,14 +25,11 @@ from cx_reports.metrics import MetricFilter
 from cx_reports.rollup_figures import rollup_selection
 from cxm_store import follow_up_rollups
 from cxm_store.db import default_engine, session_factory, utc_naive
-from cxm_store.duration_rollups import percentile
+from cxm_store.duration_rollups import EXACT_UP_TO, percentile
 from cxm_store.journey_models import FollowUp
 from cxm_store.models import Conversation, ConversationTopic
 
 _f = FollowUp.__table__
-# Up to this many closed follow-ups the median time to close is exact (their times are read);
-# beyond, it is read from the close-time buckets (a filtered half year holds tens of thousands).
-EXACT_UP_TO = 1_000
 
 
 def conversation_conditions(flt: MetricFilter, period_of=Conversation.started_at) -> List:

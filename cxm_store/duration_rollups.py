@@ -116,6 +116,15 @@ def _value(bucket: int, index: int, count: int) -> float:
     return low + (index + 0.5) / count * (high - low)
 
 
+# Up to this many durations of one kind in a window (handoff waits and resolutions,
+# follow-ups' times to close), the figures a lead reads are computed exactly from the
+# rows; beyond, from the buckets (:func:`percentile`). A small shop's six months stay
+# exact (the demo history holds about 3,200 handoffs); on the 1M-conversation bench an
+# exact median over 13,000 handoffs read cold from disk took 952 ms, a busy shop's six
+# months (over 100,000) seconds.
+EXACT_UP_TO = 5_000
+
+
 def percentile(counts: Mapping[int, int], pct: float) -> Optional[float]:
     """The ``pct``-th percentile (linear interpolation, like percentile_cont) of the durations
     counted per bucket in ``counts``; None when there are none.
