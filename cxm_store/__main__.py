@@ -154,12 +154,14 @@ def _accounts(args: argparse.Namespace, url: str) -> int:
 
 def _rollups(args: argparse.Namespace, url: str) -> int:
     zone = settings.load().timezone
-    with engine_for(url).begin() as connection:
-        if args.rebuild:
-            rows = rollups.rebuild(connection, zone)
-            print(f"rollups rebuilt for {zone} days: {rows:,} rows")
-        else:
+    engine = engine_for(url)
+    with engine.begin() as connection:
+        if not args.rebuild:
             print(f"rollups hold {rollups.rollup_zone(connection)} days")
+            return 0
+        rows = rollups.rebuild(connection, zone)
+    rollups.reclaim_after_rebuild(engine)
+    print(f"rollups rebuilt for {zone} days: {rows:,} rows")
     return 0
 
 

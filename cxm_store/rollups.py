@@ -35,7 +35,7 @@ from sqlalchemy import (
     select,
     table,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import ColumnElement
 
 from contract.vocabulary import ABANDONED, ESCALATED, RESOLVED
@@ -248,6 +248,24 @@ def rebuild(connection: Connection, zone: str) -> int:
     follow_up_rollups.rebuild(connection, zone)  # after the duration buckets it reads
     service_level_rollups.rebuild(connection, zone)
     return connection.execute(select(func.count()).select_from(daily_rollups)).scalar()
+
+
+def reclaim_after_rebuild(engine: Engine) -> None:
+    """On PostgreSQL, vacuum and analyze the rollup tables after :func:`rebuild` committed.
+
+    A rebuild deletes and re-inserts every row: on the 1M-conversation bench it left 1.5
+    million dead rows in ``daily_rollups`` and 4.1 million in ``handoff_durations``, and
+    the dashboard's summary took 398 ms cold instead of 17 until they were vacuumed.
+    ``VACUUM`` cannot run inside the rebuild's transaction, so it runs here, after it;
+    SQLite reuses the freed pages by itself.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    tables = (daily_rollups, duration_rollups.handoff_durations, follow_up_rollups.follow_up_days,
+              service_level_rollups.service_level_days)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in tables:
+            connection.exec_driver_sql(f"VACUUM ANALYZE {table.name}")
 
 
 def upgrade(connection: Connection) -> int:

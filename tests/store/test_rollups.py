@@ -119,3 +119,33 @@ def test_erasing_a_conversation_takes_it_out_of_the_rollup(engine):
     assert set(from_rollup) == set(from_rows)
     for group, values in from_rows.items():
         assert from_rollup[group] == pytest.approx(values)
+
+
+def test_the_rebuild_command_vacuums_the_rollup_tables_on_postgresql(history, capsys):
+    """``python -m cxm_store rollups --rebuild`` gives the rows the triggers kept and, on
+    PostgreSQL, vacuums and analyzes the tables it rewrote (their dead rows slowed the
+    dashboard's first read 20-fold on the 1M bench)."""
+    from sqlalchemy import text
+
+    from cxm_store.__main__ import main
+
+    engine, _, url = history
+    rewritten = ("daily_rollups", "handoff_durations", "follow_up_days", "service_level_days")
+    count_vacuums = text("SELECT relname, vacuum_count FROM pg_stat_user_tables"
+                         " WHERE relname IN :names")
+
+    def vacuums():
+        if engine.dialect.name != "postgresql":
+            return {}
+        with engine.connect() as connection:
+            return dict(connection.execute(count_vacuums, {"names": rewritten}).all())
+
+    with engine.connect() as connection:
+        kept = _rollup_rows(connection)
+    before = vacuums()
+    assert main(["--database-url", url, "rollups", "--rebuild"]) == 0
+    assert "rollups rebuilt for Asia/Jakarta days" in capsys.readouterr().out
+    with engine.connect() as connection:
+        assert _rollup_rows(connection) == kept
+    if engine.dialect.name == "postgresql":
+        assert vacuums() == {name: before.get(name, 0) + 1 for name in rewritten}  # manual ones only
