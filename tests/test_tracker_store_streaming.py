@@ -1,6 +1,6 @@
 """The events a turn publishes to the broker and stores are the ones Rasa would, without reading the conversation again.
 
-``MaskingSQLTrackerStore.stream_events`` counts the stored rows where Rasa's
+``MaskingSQLTrackerStore.save`` counts the stored rows where Rasa's
 own loads the stored tracker; over turns and a new session the published
 events must be exactly those not stored yet, each once, in order.
 """
