@@ -18,7 +18,7 @@ A message that asks two things gets both questions' full intents under
 ``questions`` (``bot.nlu.questions``).
 """
 from collections import defaultdict
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import joblib
 import numpy as np
@@ -53,6 +53,7 @@ from sklearn.pipeline import make_union
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from bot.nlu.questions import MAX_QUESTIONS, split_questions
 from bot.nlu.sentence_encoder import DIMENSION, embed, sentence_vector
+from bot.nlu.softmax_fit import fit_logistic_regression
 
 _MODEL_FILE = "intent_classifier.joblib"
 
@@ -74,10 +75,10 @@ def _new_model(config: Dict[Text, Any]) -> Dict[Text, Any]:
     return {"ngrams": ngrams, "classifier": classifier, "encoder_weight": config["encoder_weight"]}
 
 
-def _features(
+def _feature_blocks(
     model: Dict[Text, Any], texts: List[Text], vectors: List[Optional[np.ndarray]], fit: bool = False
-) -> sparse.csr_matrix:
-    """Sparse n-grams of the texts beside the encoder's vectors, weighted.
+) -> Tuple[sparse.csr_matrix, np.ndarray]:
+    """Sparse n-grams of the texts, and the encoder's vectors weighted (no columns without them).
 
     Without the encoder in the pipeline (weight 0, or no vectors when the
     model was trained) the n-grams are the whole input.
@@ -87,9 +88,15 @@ def _features(
     if fit and any(v is None for v in vectors):
         model["encoder_weight"] = 0.0
     if model["encoder_weight"] <= 0:
-        return ngrams
+        return ngrams, np.zeros((len(texts), 0))
     dense = np.vstack([np.zeros(DIMENSION) if v is None else v for v in vectors])
-    return sparse.hstack([ngrams, sparse.csr_matrix(dense * model["encoder_weight"])]).tocsr()
+    return ngrams, dense * model["encoder_weight"]
+
+
+def _features(model: Dict[Text, Any], texts: List[Text], vectors: List[Optional[np.ndarray]]) -> sparse.csr_matrix:
+    """The classifier's input: both blocks side by side."""
+    ngrams, dense = _feature_blocks(model, texts, vectors)
+    return sparse.hstack([ngrams, sparse.csr_matrix(dense)]).tocsr() if dense.shape[1] else ngrams
 
 
 def _weights_for_one_message(model: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -107,8 +114,8 @@ def _weights_for_one_message(model: Dict[Text, Any]) -> Dict[Text, Any]:
     return model
 
 
-def _message_features(model: Dict[Text, Any], messages: List[Message], fit: bool = False) -> sparse.csr_matrix:
-    return _features(model, [_text(m) for m in messages], [sentence_vector(m) for m in messages], fit)
+def _message_features(model: Dict[Text, Any], messages: List[Message]) -> sparse.csr_matrix:
+    return _features(model, [_text(m) for m in messages], [sentence_vector(m) for m in messages])
 
 
 @DefaultV1Recipe.register(
@@ -178,8 +185,10 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         """Fits the model on every intent example, labelled with its full intent."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         model = _new_model(self._config)
-        features = _message_features(model, examples, fit=True)
-        model["classifier"].fit(features, [m.get_full_intent() for m in examples])
+        ngrams, vectors = _feature_blocks(
+            model, [_text(m) for m in examples], [sentence_vector(m) for m in examples], fit=True
+        )
+        fit_logistic_regression(model["classifier"], ngrams, vectors, [m.get_full_intent() for m in examples])
         self._model = _weights_for_one_message(model)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(model, directory / _MODEL_FILE)
