@@ -4,13 +4,15 @@ The shipped model (models/serambi.tar.gz, trained on all of data/nlu) reads
 the frozen independent test set, written by a helper session that never saw
 data/, and Banking77's test messages of the classes that map to our topics.
 Target: 0.90 accuracy per language and set, a fallback counted as a miss.
-The independent set meets it (2026-11-30, after
-data/nlu/faq_money_and_access.yml: en 0.960, id 0.919). The Banking77
-messages mapped to our topics do not quite (0.896, 251 of 280, one message
-short; 0.864 before that file, 0.671 before data/nlu/out_of_scope_services.yml,
-0.404 before the encoder): some cash-withdrawal fee questions are still read
-as refunds or payments, and Banking77 files "cancel my purchase" under
-refunds where a shop answers with its cancellation rules. Its test asserts a floor under
+The independent set meets it (2026-11-30 evening, after
+data/nlu/paraphrases_wide.yml: en 0.963, id 0.923). The Banking77 messages
+mapped to our topics do not (0.882, 247 of 280; 0.896 before that file,
+0.864 before data/nlu/faq_money_and_access.yml, 0.671 before
+data/nlu/out_of_scope_services.yml, 0.404 before the encoder): Banking77
+files "cancel my purchase" under refunds where a shop answers with its
+cancellation rules, and some cash and card fee questions are read as refunds
+or payments. Data and settings are chosen on ``--set dev`` (the dev set and
+Banking77's train split), never on these figures. Its test asserts a floor under
 today's figure and prints the target beside it, so the gap stays in sight.
 Banking77 as a benchmark of the pipeline itself (trained on its train
 split, 8 minutes here) is a bench script, not a test: bench/banking77.py.
@@ -22,7 +24,7 @@ import pytest
 from bot.nlu import independent_evaluation as evaluation
 
 TARGET = 0.90
-# Banking77 mapped: measured 0.896 on 2026-11-30, under the target (see above).
+# Banking77 mapped: measured 0.882 on 2026-11-30, under the target (see above).
 BANKING77_MAPPED_FLOOR = 0.87
 MODEL = Path(__file__).resolve().parents[1] / "models" / "serambi.tar.gz"
 
