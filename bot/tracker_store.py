@@ -28,7 +28,7 @@ holds its lock (in memory or Redis) from the load to the save.
 import asyncio
 import json
 from itertools import islice
-from typing import List, Optional, Text
+from typing import Any, List, Optional, Text
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -40,6 +40,15 @@ from bot.stored_events import masked_event
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose rows hold events with personal data masked, read and written off the event loop."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rasa builds its engine without ``pool_pre_ping``: after a database
+        # outage a connection left idle in the pool failed the first message
+        # that took it (a 503 in the fault test, 8 s after PostgreSQL was
+        # back, on a Rasa server that had no traffic during the cut). The
+        # pool's own setting, as ``create_engine(pool_pre_ping=True)`` sets it.
+        self.engine.pool._pre_ping = True
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         """Rasa's ``_retrieve``, with the query and the parsing on a worker thread."""
