@@ -42,6 +42,20 @@ from cxm_store.encryption import KEYS_VARIABLE, keyring
 logger = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT_S = 10.0
+# After a publish failed, how long the events kept are not sent again at each
+# reply: with RabbitMQ cut, every reply re-sent the whole backlog, and each
+# Rasa server spent its two cores failing about 2,000 publishes a second
+# (seen in the fault test's logs). Rasa's reconnect callback still sends
+# them as soon as the connection is back.
+RESEND_PAUSE_S = 1.0
+# How long the channel may stay closed before a fresh connection is opened.
+# aio_pika's robust connection tries again every 5 s, but once an attempt had
+# failed, the channel it restored was seen to stay closed for good (the fault
+# test, RabbitMQ cut for 10 s: a Rasa server withheld every reply until it was
+# restarted minutes later; the capture consumer had the same, see
+# bot/capture_consumer.py).
+REOPEN_AFTER_S = 8.0
+REOPEN_TIMEOUT_S = 5.0
 
 # The publish tasks of the request being handled (one context per Sanic request task).
 _REQUEST_PUBLISHES: ContextVar[Optional[List["asyncio.Task[bool]"]]] = ContextVar("request_publishes", default=None)
@@ -54,6 +68,8 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
         super().__init__(*args, **kwargs)
         # References to running publishes, so none is garbage-collected midway.
         self._publishing: Set["asyncio.Task[bool]"] = set()
+        self._resend_after = 0.0  # the event loop's time before which nothing is sent again
+        self._watchdog: Optional["asyncio.Task[None]"] = None
         if keyring()[0] is None:
             logger.warning("%s is unset: tickets' contacts cross RabbitMQ masked, so the team cannot answer"
                            " tickets left in this topology; set a data key (docs/privacy.md)", KEYS_VARIABLE)
@@ -81,13 +97,72 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
             await self._exchange.publish(self._message(event, headers), "")
             return True
         except Exception as error:  # noqa: BLE001 - any failure: keep it, send it again
-            logger.warning("event not published, kept to be sent again: %s", type(error).__name__)
+            if self._loop.time() >= self._resend_after:  # one line per pause, not per event
+                logger.warning("event not published, kept to be sent again: %s", type(error).__name__)
+            self._resend_after = self._loop.time() + RESEND_PAUSE_S
             self._unpublished_events.append(event)
             return False
 
+    async def connect(self) -> None:
+        """Rasa's connect, then watch the channel: reopened when it stays closed :data:`REOPEN_AFTER_S`."""
+        await super().connect()
+        if self._watchdog is None:
+            self._watchdog = self._loop.create_task(self._keep_channel_open())
+
+    async def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        await super().close()
+
+    async def _keep_channel_open(self) -> None:
+        closed_since: Optional[float] = None
+        while True:
+            await asyncio.sleep(1.0)
+            if self.is_ready():
+                closed_since = None
+                continue
+            now = self._loop.time()
+            closed_since = closed_since or now
+            if now - closed_since >= REOPEN_AFTER_S:
+                await self._reopen()
+                closed_since = None
+
+    async def _reopen(self) -> None:
+        """A new connection, channel and exchange in place of the stuck ones; the events kept are sent."""
+        stale = self._connection
+        try:
+            await asyncio.wait_for(super().connect(), timeout=REOPEN_TIMEOUT_S)
+        except Exception as error:  # noqa: BLE001 - RabbitMQ still away: tried again later
+            logger.warning("RabbitMQ connection not reopened yet: %s", type(error).__name__)
+            return
+        logger.warning("RabbitMQ channel stayed closed: a new connection was opened")
+        if stale is not None and stale is not self._connection:
+            self._loop.create_task(self._close_quietly(stale))
+        self._publish_unpublished_messages()
+
+    @staticmethod
+    async def _close_quietly(connection: Any) -> None:
+        try:
+            await asyncio.wait_for(connection.close(), timeout=REOPEN_TIMEOUT_S)
+        except Exception as error:  # noqa: BLE001 - a stuck connection being dropped anyway
+            logger.debug("stale RabbitMQ connection not closed cleanly: %s", type(error).__name__)
+
+    def is_ready(self) -> bool:
+        """True when events can be published now: connected, and the channel of the exchange open.
+
+        Rasa's check looks at the connection only. A robust connection that
+        was cut reports itself open while its channel is still closed, and
+        every publish fails until aio_pika restores it: seen in the fault
+        test, a Rasa server that finished loading its model during a RabbitMQ
+        cut reported ready and withheld every reply (503) for 7 s after.
+        The readiness check (:mod:`bot.channels.webchat`) asks this, so the
+        load balancer sends messages elsewhere meanwhile.
+        """
+        return super().is_ready() and self._exchange is not None and not self._exchange.channel.is_closed
+
     def resend_unpublished(self) -> None:
-        """Send again the events that failed, if the connection is up."""
-        if self._unpublished_events and self.is_ready() and self._exchange is not None:
+        """Send again the events that failed, if they can be published and none failed in the last second."""
+        if self._unpublished_events and self.is_ready() and self._loop.time() >= self._resend_after:
             self._publish_unpublished_messages()
 
     async def confirmed(self, publishes: List["asyncio.Task[bool]"], timeout: float = FLUSH_TIMEOUT_S) -> bool:

@@ -104,8 +104,10 @@ class ScaledSettings(EnvSettings):
                 rows = list(csv.reader(io.StringIO(reply.read().decode().lstrip("# "))))
         except OSError:
             return every
-        status = {row[1]: row[17] for row in rows[1:] if len(row) > 17}
-        return [server for server in every if status.get(server) != "UP"]
+        # A Rasa server is in two backends (messages, push streams): UP in each.
+        down = {row[1] for row in rows[1:] if len(row) > 17 and row[17] != "UP"}
+        up = {row[1] for row in rows[1:] if len(row) > 17 and row[17] == "UP"}
+        return [server for server in every if server in down or server not in up]
 
     def environment(self) -> Dict[str, str]:
         """What deploy/supervisord.conf, deploy/haproxy.cfg and deploy/endpoints.yml read.

@@ -105,17 +105,28 @@ class WebchatInput(InputChannel):
         async def page(_: Request) -> HTTPResponse:
             return await response.file(PAGE, mime_type="text/html; charset=utf-8")
 
-        @webchat.route("/health", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
+        async def unready(request: Request, streams_only: bool) -> Optional[str]:
             # Readiness for a load balancer: Rasa listens before its model is
-            # loaded (and then ignores messages), and a push published by
-            # another process must reach this one's streams.
+            # loaded (and then ignores messages), a push published by another
+            # process must reach this one's streams, and a reply waits until
+            # its events reached the broker (bot/event_broker.py). Streams
+            # need the push channel only: a RabbitMQ outage stops answers,
+            # not agents' replies to customers already talking to them.
             agent = getattr(request.app.ctx, "agent", None)
             if agent is None or not agent.is_ready():
-                return response.json({"status": "model not loaded"}, status=503)
+                return "model not loaded"
             if not await self.hub.ready():
-                return response.json({"status": "push channel unavailable"}, status=503)
-            return response.json({"status": "ok"})
+                return "push channel unavailable"
+            broker = getattr(agent.tracker_store, "event_broker", None)
+            if not streams_only and broker is not None and not broker.is_ready():
+                return "event broker unavailable"
+            return None
+
+        @webchat.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            # ``?for=streams``: whether this process may hold push streams.
+            problem = await unready(request, streams_only=request.args.get("for") == "streams")
+            return response.json({"status": problem or "ok"}, status=503 if problem else 200)
 
         @webchat.listener("after_server_stop")
         async def close_hub(*_: Any) -> None:
