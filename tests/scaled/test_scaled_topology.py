@@ -63,6 +63,21 @@ CUSTOMERS_WITH_AGENT_REPLIES = 50
 ARRIVAL_TIMEOUT_S = 30
 
 
+def refusal(error: urllib.error.HTTPError) -> str:
+    """``http-<status>``; the reason the body gives is kept in ``REFUSALS`` so a failure message can name it."""
+    body = error.read()[:300].decode(errors="replace")
+    try:
+        reason = json.loads(body).get("error", body)
+    except ValueError:  # HAProxy's own pages are HTML
+        reason = "balancer: " + " ".join(body.split())[:120]
+    REFUSALS[f"http-{error.code}: {reason}"] += 1
+    return f"http-{error.code}"
+
+
+# Why messages were refused, over the whole module: printed by a failing assertion.
+REFUSALS: Counter = Counter()
+
+
 def stored_customer_messages(scaled: ScaledStack, run: str) -> Counter:
     """How often each customer message of this run is in the CX store."""
     with engine_for(scaled.settings.cxm_database_url).connect() as connection:
@@ -107,7 +122,7 @@ class Customers:
                 )
                 outcome = "answered" if any(r.get("text") or r.get("buttons") for r in replies) else "empty"
             except urllib.error.HTTPError as error:
-                outcome = f"http-{error.code}"
+                outcome = refusal(error)
                 # As a client should: wait as told before the next message.
                 time.sleep(float(error.headers.get("Retry-After") or 1))
             except OSError as error:
@@ -220,6 +235,59 @@ def test_replies_pushed_while_a_stream_was_down_arrive_when_it_reconnects_to_ano
     ]
 
 
+def readiness(url: str) -> Tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            return reply.status, json.load(reply)["status"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)["status"]
+
+
+def wait_for_readiness(urls: List[str], expected: Tuple[int, str], within_s: float) -> List[Tuple[int, str]]:
+    deadline = time.monotonic() + within_s
+    while True:
+        seen = [readiness(url) for url in urls]
+        if all(answer == expected for answer in seen) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.5)
+
+
+def test_without_rabbitmq_no_process_takes_messages_yet_web_chat_streams_stay_open(
+    scaled: ScaledStack, outages: Outages,
+) -> None:
+    """A RabbitMQ cut makes every Rasa process unready for messages (they could not be recorded), not for streams."""
+    checks = [f"{url}/webhooks/webchat/health" for url in process_urls(scaled)]
+    sender = f"web-push-{uuid.uuid4().hex[:8]}"
+    seen: Dict[str, Any] = {}
+
+    async def customer_waiting_through_the_cut() -> Optional[Dict[str, Any]]:
+        console = RasaClient(scaled.settings.rasa_url, scaled.settings.rasa_auth_token)
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
+            outages.rabbitmq.cut()
+            try:
+                seen["during"] = await asyncio.to_thread(
+                    wait_for_readiness, checks, (503, "event broker unavailable"), 15)
+                seen["streams"] = [readiness(f"{url}?for=streams") for url in checks]
+                await asyncio.sleep(8)  # past HAProxy's three failed checks
+                # The web chat (re)connects through the balancer during the cut.
+                stream = await Stream.open(session, scaled.settings.rasa_url, sender)
+            finally:
+                outages.rabbitmq.start()
+            seen["after"] = await asyncio.to_thread(wait_for_readiness, checks, (200, "ok"), 30)
+            await asyncio.to_thread(scaled.wait_until_ready, 60)
+            await push_as_agent(console, sender, "kami cek dulu ya kak")
+            arrived = await stream.next_message(ARRIVAL_TIMEOUT_S)
+            stream.close()
+        await console.close()
+        return arrived
+
+    arrived = asyncio.run(customer_waiting_through_the_cut())
+    assert seen["during"] == [(503, "event broker unavailable")] * 2
+    assert seen["streams"] == [(200, "ok")] * 2
+    assert seen["after"] == [(200, "ok")] * 2
+    assert arrived and arrived["text"] == "kami cek dulu ya kak"
+
+
 def kill_and_time_restart(scaled: ScaledStack, program: str) -> Tuple[int, int, float]:
     """SIGKILL ``program``; return (old pid, new pid, seconds until supervisord started it again)."""
     old = scaled.pid(program)
@@ -262,15 +330,16 @@ def test_kills_and_outages_under_load_lose_nothing_and_every_process_comes_back(
         "seconds_under_load": round(ended - began), "restarts_s": {p: round(t, 1) for p, (_, _, t) in restarts.items()},
         "outcomes": outcomes, "answered_stored_once": sum(stored[m] == 1 for m in answered),
         "stored_twice": sum(count > 1 for count in stored.values()), "not_stored": missing[:10],
-        "after_recovery": Counter(customers.outcomes[m] for m in after),
+        "after_recovery": Counter(customers.outcomes[m] for m in after), "refusals": REFUSALS,
     }))
     assert ended - began >= 60
     for program, (old, new, seconds) in restarts.items():
         assert new and new != old and seconds <= RESTART_WITHIN_S, (program, old, new, seconds)
     # An answer, or an HTTP status a client can retry on; never silence, never a bare 500.
-    assert set(outcomes) <= {"answered"} | RETRYABLE, outcomes
+    assert set(outcomes) <= {"answered"} | RETRYABLE, (outcomes, REFUSALS)
     # Once the faults are over, every customer is answered again.
-    assert after and all(customers.outcomes[m] == "answered" for m in after), after
+    late = {m: customers.outcomes[m] for m in after if customers.outcomes[m] != "answered"}
+    assert after and not late, (late, REFUSALS, healed, {m: customers.sent_at[m] for m in late})
     assert {m: stored[m] for m in answered} == {m: 1 for m in answered}
     assert max(stored.values()) == 1, "no message stored twice"
     scaled.wait_until_ready(timeout=180)  # the killed Rasa server, too, serves again
@@ -286,7 +355,7 @@ def burst(url: str, run: str, count: int, sigterm: Callable[[], None]) -> Dict[s
             replies = post_json(url, {"sender": f"{run}-{n}", "message": message}, timeout=CLIENT_TIMEOUT_S)
             outcomes[message] = "answered" if any(r.get("text") for r in replies) else "empty"
         except urllib.error.HTTPError as error:
-            outcomes[message] = f"http-{error.code}"
+            outcomes[message] = refusal(error)
         except OSError as error:
             outcomes[message] = f"error-{type(error).__name__}"
 
@@ -315,7 +384,7 @@ def test_sigterm_lets_each_process_finish_the_messages_in_flight(scaled: ScaledS
         outcomes = burst(url, run, IN_FLIGHT_CUSTOMERS, lambda: os.kill(pid, signal.SIGTERM))
         stored = wait_until_stored(scaled, run, list(outcomes))
         report[program] = {"outcomes": Counter(outcomes.values()), "stored_once": sum(stored[m] == 1 for m in outcomes)}
-        assert set(outcomes.values()) == {"answered"}, (program, outcomes)
+        assert set(outcomes.values()) == {"answered"}, (program, outcomes, REFUSALS)
         assert {m: stored[m] for m in outcomes} == {m: 1 for m in outcomes}, (program, stored)
         scaled.wait_until_ready(timeout=180)
         assert scaled.pid(program) not in (0, pid), f"{program} was not started again"
