@@ -47,8 +47,11 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         # outage a connection left idle in the pool failed the first message
         # that took it (a 503 in the fault test, 8 s after PostgreSQL was
         # back, on a Rasa server that had no traffic during the cut). The
-        # pool's own setting, as ``create_engine(pool_pre_ping=True)`` sets it.
+        # pool's own setting, as ``create_engine(pool_pre_ping=True)`` sets it;
+        # then a new pool, since SQLAlchemy never pings a connection it counts
+        # as fresh, which the one Rasa opened to create its tables still was.
         self.engine.pool._pre_ping = True
+        self.engine.dispose()
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         """Rasa's ``_retrieve``, with the query and the parsing on a worker thread."""
