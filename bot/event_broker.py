@@ -123,22 +123,23 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
                 continue
             now = self._loop.time()
             closed_since = closed_since or now
-            if now - closed_since >= REOPEN_AFTER_S:
-                await self._reopen()
+            # Once it is time, tried every second until it works.
+            if now - closed_since >= REOPEN_AFTER_S and await self._reopen():
                 closed_since = None
 
-    async def _reopen(self) -> None:
+    async def _reopen(self) -> bool:
         """A new connection, channel and exchange in place of the stuck ones; the events kept are sent."""
         stale = self._connection
         try:
             await asyncio.wait_for(super().connect(), timeout=REOPEN_TIMEOUT_S)
-        except Exception as error:  # noqa: BLE001 - RabbitMQ still away: tried again later
+        except Exception as error:  # noqa: BLE001 - RabbitMQ still away: tried again
             logger.warning("RabbitMQ connection not reopened yet: %s", type(error).__name__)
-            return
+            return False
         logger.warning("RabbitMQ channel stayed closed: a new connection was opened")
         if stale is not None and stale is not self._connection:
             self._loop.create_task(self._close_quietly(stale))
         self._publish_unpublished_messages()
+        return True
 
     @staticmethod
     async def _close_quietly(connection: Any) -> None:
