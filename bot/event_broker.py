@@ -56,6 +56,7 @@ RESEND_PAUSE_S = 1.0
 # bot/capture_consumer.py).
 REOPEN_AFTER_S = 8.0
 REOPEN_TIMEOUT_S = 5.0
+CHANNEL_CHECK_S = 1.0  # how often the channel is looked at, and a reopen tried
 
 # The publish tasks of the request being handled (one context per Sanic request task).
 _REQUEST_PUBLISHES: ContextVar[Optional[List["asyncio.Task[bool]"]]] = ContextVar("request_publishes", default=None)
@@ -117,13 +118,13 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
     async def _keep_channel_open(self) -> None:
         closed_since: Optional[float] = None
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(CHANNEL_CHECK_S)
             if self.is_ready():
                 closed_since = None
                 continue
             now = self._loop.time()
             closed_since = closed_since or now
-            # Once it is time, tried every second until it works.
+            # Once it is time, tried at every check until it works.
             if now - closed_since >= REOPEN_AFTER_S and await self._reopen():
                 closed_since = None
 
