@@ -6,7 +6,9 @@ writing. These sets do not:
 * ``tests/nlu_eval/independent_test.jsonl``: customer messages in both
   languages written by a helper session that never saw ``data/``, from the
   topic list and a description of how customers write; frozen before any
-  tuning (``independent_dev.jsonl`` beside it is the set we tune on).
+  tuning (``independent_dev.jsonl`` beside it is the set we tune on);
+  ``acknowledgements.jsonl``: the short reactions customers send after an
+  answer, by another such session, frozen, scored with the test set.
 * Banking77's test split (PolyAI, CC BY 4.0, in ``../shared/data``): the
   classes that mean one of our topics or are plainly out of a shop's scope,
   mapped below. Evaluation only, never training data.
@@ -33,6 +35,9 @@ from contract.dialogue import FALLBACK_INTENT
 
 INDEPENDENT_TEST = ROOT / "tests" / "nlu_eval" / "independent_test.jsonl"
 INDEPENDENT_DEV = ROOT / "tests" / "nlu_eval" / "independent_dev.jsonl"
+# Short reactions after an answer ("mantap", a thumbs-up, "noted"), written
+# by another helper session; frozen, and only ever scored (no dev half).
+ACKNOWLEDGEMENTS = ROOT / "tests" / "nlu_eval" / "acknowledgements.jsonl"
 
 
 def banking77_dir() -> Path:
@@ -182,6 +187,8 @@ def main() -> None:
     agent = Agent.load(str(args.model))
     written = INDEPENDENT_TEST if args.set == "test" else INDEPENDENT_DEV
     print(report(f"independent {args.set} set", score(agent, read_jsonl(written)), args.misses))
+    if args.set == "test":
+        print(report("acknowledgements (frozen)", score(agent, read_jsonl(ACKNOWLEDGEMENTS)), args.misses))
     banking77_split = "test" if args.set == "test" else "train"
     print(report(
         f"Banking77 mapped to our topics ({banking77_split} split)", score(agent, banking77_mapped(banking77_split)),
