@@ -19,6 +19,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.faq import RETRIEVAL_INTENT, ActionAnswerFaq
+from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import (
     ACTION_CLARIFY,
     ACTION_LEAVE_MESSAGE,
@@ -74,6 +76,25 @@ class ActionRequestHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        answered = await self._answer_question_beside(dispatcher, tracker, domain)
+        return answered + self._queue_or_offer_message(dispatcher, tracker)
+
+    @staticmethod
+    async def _answer_question_beside(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Answers a FAQ question asked beside the request ("paket rusak, mau ngomong sama orang").
+
+        The customer reads what to do while a person is found, and the agent
+        sees that it was said.
+        """
+        questions = tracker.latest_message.get(QUESTIONS_KEY) or []
+        if not any(q.startswith(RETRIEVAL_INTENT + "/") for q in questions):
+            return []
+        return await ActionAnswerFaq().run(dispatcher, tracker, domain)
+
+    @staticmethod
+    def _queue_or_offer_message(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         now = dt.datetime.now(dt.timezone.utc)
         settings = store_settings.load()
         in_hours = within_business_hours(now, settings)

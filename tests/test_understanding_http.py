@@ -60,7 +60,7 @@ def test_one_english_word_does_not_turn_an_indonesian_chat(chat: Chat) -> None:
     assert "Sama-sama" in thanks
 
 
-@pytest.mark.parametrize("ack", ["y", "gpp", "wkwk"])
+@pytest.mark.parametrize("ack", ["y", "gpp", "wkwk", "mantap", "👍"])
 def test_short_acknowledgement_gets_a_short_answer_not_the_clarification(chat: Chat, ack: str) -> None:
     _, first, second = converse(chat, ["berapa ongkir ke medan kak?", ack, ack])
     for reply in (first, second):
@@ -69,10 +69,25 @@ def test_short_acknowledgement_gets_a_short_answer_not_the_clarification(chat: C
         assert "Kak" in reply  # still Indonesian
 
 
+@pytest.mark.parametrize("ack", ["nice", "understood"])
+def test_english_acknowledgement_gets_a_short_english_answer(chat: Chat, ack: str) -> None:
+    _, first, second = converse(chat, ["how much is shipping to medan?", ack, ack])
+    for reply in (first, second):
+        assert "not sure I understood" not in reply
+        assert "customer service team" not in reply
+        assert "Kak" not in reply  # still English
+
+
 def test_two_questions_in_one_message_get_both_answers(chat: Chat) -> None:
     (both,) = converse(chat, ["bisa bayar cod gak kak? trus ongkir ke bekasi brp?"])
     assert "Pilihan pembayaran di Serambi" in both
     assert "Ongkir dihitung dari berat paket" in both
+
+
+def test_a_problem_told_beside_a_request_for_a_person_gets_both(chat: Chat) -> None:
+    (reply,) = converse(chat, ["halo, paket saya rusak pas nyampe, mau ngomong sama orang aja"])
+    assert "maaf barangnya sampai rusak" in reply  # what to do now
+    assert "Mau tinggalkan pesan?" in reply  # the person (nobody is online in the test stack)
 
 
 def test_rating_typed_at_the_resolved_question_moves_the_survey_on(chat: Chat) -> None:

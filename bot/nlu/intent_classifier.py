@@ -51,9 +51,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_union
 
 from bot.nlu.parse_keys import QUESTIONS_KEY
-from bot.nlu.questions import MAX_QUESTIONS, split_questions
+from bot.nlu.questions import MAX_QUESTIONS, split_clauses, split_questions
 from bot.nlu.sentence_encoder import DIMENSION, embed, sentence_vector
 from bot.nlu.softmax_fit import fit_logistic_regression
+from contract.dialogue import REQUEST_HUMAN_INTENT
 
 _MODEL_FILE = "intent_classifier.joblib"
 
@@ -202,12 +203,14 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         features = _message_features(self._model, messages)
         for message, probabilities in zip(messages, classifier.predict_proba(features)):
             by_full_intent = dict(zip(classifier.classes_, probabilities.tolist()))
-            questions = self._questions(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            questions = self._questions(text) or self._topic_and_person(text, by_full_intent)
             if questions:
                 message.set(QUESTIONS_KEY, list(questions), add_to_output=True)
-                # The message is then answered as its first FAQ question, so
-                # the FAQ answer, which answers every question, is the one given.
-                by_full_intent = next(
+                # A person asked for decides the dialogue (the handoff answers
+                # the FAQ question first); otherwise the message is answered as
+                # its first FAQ question, and that answer covers every question.
+                by_full_intent = questions.get(REQUEST_HUMAN_INTENT) or next(
                     (d for q, d in questions.items() if q.partition(RESPONSE_IDENTIFIER_DELIMITER)[2]),
                     by_full_intent,
                 )
@@ -232,6 +235,26 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
                     zip(classifier.classes_, probabilities.tolist())
                 )
         return questions if len(questions) == len(parts) else {}
+
+    def _topic_and_person(self, text: Text, by_full_intent: Dict[Text, float]) -> Dict[Text, Dict[Text, float]]:
+        """The message's FAQ topic and a request for a person in one of its clauses, if both are there.
+
+        Only the first clause and the last two are read: a customer asks for
+        someone before or after telling the story, and each clause costs an
+        encoder pass.
+        """
+        topic = max(by_full_intent, key=by_full_intent.__getitem__)
+        clauses = split_clauses(text)
+        if not topic.partition(RESPONSE_IDENTIFIER_DELIMITER)[2] or len(clauses) < 2:
+            return {}
+        clauses = clauses[:1] + clauses[-2:] if len(clauses) > 3 else clauses
+        classifier = self._model["classifier"]
+        vectors = list(embed(clauses)) if self._model["encoder_weight"] > 0 else [None] * len(clauses)
+        for probabilities in classifier.predict_proba(_features(self._model, clauses, vectors)):
+            best = classifier.classes_[probabilities.argmax()]
+            if best == REQUEST_HUMAN_INTENT and probabilities.max() >= self._config["question_threshold"]:
+                return {topic: by_full_intent, best: dict(zip(classifier.classes_, probabilities.tolist()))}
+        return {}
 
     def _annotate(self, message: Message, by_full_intent: Dict[Text, float]) -> None:
         by_intent: Dict[Text, float] = defaultdict(float)

@@ -33,6 +33,23 @@ def test_queued_customer_hears_place_and_wait_and_the_bot_pauses(make_tracker, d
     ]
 
 
+def test_a_question_asked_beside_the_request_is_answered_before_the_queue(make_tracker, dispatcher, domain, queue):
+    latest = parse_data(
+        "paket saya rusak pas nyampe, mau ngomong sama orang aja", "request_human",
+        questions=["faq/item_damaged", "request_human"],
+    )
+    tracker = make_tracker(slots={}, latest_message=latest, events=[])
+    events = run_action(ActionRequestHandoff(), dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/item_damaged", "utter_handoff_queued"]
+    assert ConversationPaused() in events
+
+
+def test_a_request_beside_a_greeting_only_queues(make_tracker, dispatcher, domain, queue):
+    latest = parse_data("halo kak. mau ngomong sama CS", "request_human", questions=["greet", "request_human"])
+    run_action(ActionRequestHandoff(), dispatcher, make_tracker(slots={}, latest_message=latest, events=[]), domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_queued"]
+
+
 def test_complaint_is_the_reason(make_tracker, dispatcher, domain, queue):
     events = run_action(ActionRequestHandoff(), dispatcher, request(make_tracker, "complain"), domain)
     assert events[0] == SlotSet("handoff_reason", "complaint")
