@@ -20,14 +20,18 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import RETRIEVAL_INTENT, ActionAnswerFaq
+from actions.language import reply_language
+from actions.suggestions import OFFER_OF_A_PERSON, latest_bot_message, menu_buttons
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import (
+    ACTION_ANSWER_YES_TO_CLARIFY,
     ACTION_CLARIFY,
     ACTION_LEAVE_MESSAGE,
     ACTION_REQUEST_HANDOFF,
     HANDOFF_REASON_SLOT,
     HANDOFF_TICKET_SLOT,
     OUTCOME_SLOT,
+    RESPONSE_METADATA_KEY,
     TICKET_DRAFT_SLOT,
     TICKET_PENDING_SLOT,
 )
@@ -119,6 +123,29 @@ class ActionRequestHandoff(Action):
             hours=settings.business_hours.replace(":", "."),
         )
         return [SlotSet(TICKET_PENDING_SLOT, True), SlotSet(TICKET_DRAFT_SLOT, None)]
+
+
+class ActionAnswerYesToClarify(Action):
+    """A "yes" (or "ok", "sip") right after a clarification.
+
+    After the offer of a person it accepts the offer. After the first
+    clarification, which offered topics, it is only an acknowledgement: the
+    customer is asked to pick a topic or say it in other words, with the same
+    buttons, instead of being queued for a person they never asked for.
+    """
+
+    def name(self) -> Text:
+        return ACTION_ANSWER_YES_TO_CLARIFY
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        clarification = latest_bot_message(tracker)
+        if (clarification.get("metadata") or {}).get(RESPONSE_METADATA_KEY) == OFFER_OF_A_PERSON:
+            return await ActionRequestHandoff().run(dispatcher, tracker, domain)
+        buttons = (clarification.get("data") or {}).get("buttons") or menu_buttons(reply_language(tracker))
+        dispatcher.utter_message(response="utter_pick_a_topic", buttons=buttons)
+        return []
 
 
 class ActionLeaveMessage(Action):

@@ -22,6 +22,9 @@ MENU_TOPICS = (
     "request_human",
 )
 
+# What action_clarify says after a second miss in a row: the offer of a person.
+OFFER_OF_A_PERSON = "utter_offer_human"
+
 
 def topic_button(topic: Text, language: Text) -> Dict[Text, Text]:
     """Return the button for ``topic`` in ``language``.
@@ -96,6 +99,16 @@ def _previous_message_missed(tracker: Tracker) -> bool:
     return intent.get("name") == FALLBACK_INTENT
 
 
+def latest_bot_message(tracker: Tracker) -> Dict[Text, Any]:
+    """The bot's latest message event (``metadata.utter_action`` names its response), or {}."""
+    return next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
+
+
+def menu_buttons(language: Text) -> List[Dict[Text, Text]]:
+    """The help menu's topics as buttons in ``language``."""
+    return [topic_button(t, language) for t in MENU_TOPICS]
+
+
 class ActionShowMenu(Action):
     """Shows what the assistant can help with, as buttons."""
 
@@ -106,9 +119,7 @@ class ActionShowMenu(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         language = reply_language(tracker)
-        dispatcher.utter_message(
-            response="utter_help", buttons=[topic_button(t, language) for t in MENU_TOPICS]
-        )
+        dispatcher.utter_message(response="utter_help", buttons=menu_buttons(language))
         return []
 
 
@@ -127,7 +138,7 @@ class ActionClarify(Action):
             dispatcher.utter_message(response="utter_how_can_i_help")
             return []
         if _previous_message_missed(tracker):
-            dispatcher.utter_message(response="utter_offer_human")
+            dispatcher.utter_message(response=OFFER_OF_A_PERSON)
             return []
         language = reply_language(tracker)
         buttons = [topic_button(t, language) for t in likeliest_topics(tracker.latest_message)]

@@ -36,6 +36,7 @@ ACTION_SESSION_START = "action_session_start"
 ACTION_DETECT_LANGUAGE = "action_detect_language"
 ACTION_CHECK_ORDER_STATUS = "action_check_order_status"
 ACTION_CLARIFY = "action_clarify"
+ACTION_ANSWER_YES_TO_CLARIFY = "action_answer_yes_to_clarify"
 ACTION_SHOW_MENU = "action_show_menu"
 ACTION_ANSWER_FAQ = "action_answer_faq"
 ACTION_OFFER_SURVEY = "action_offer_survey"
@@ -59,3 +60,5 @@ DECLINE_SURVEY_INTENT = "decline_survey"
 # key (and the name shown to the customer under AGENT_NAME_METADATA_KEY).
 AGENT_METADATA_KEY = "agent"
 AGENT_NAME_METADATA_KEY = "agent_name"
+# Rasa names the domain response a ``bot`` event came from under this key.
+RESPONSE_METADATA_KEY = "utter_action"

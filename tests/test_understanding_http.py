@@ -78,6 +78,21 @@ def test_english_acknowledgement_gets_a_short_english_answer(chat: Chat, ack: st
         assert "Kak" not in reply  # still English
 
 
+def test_ok_after_a_clarification_asks_again_and_only_yes_to_the_offer_hands_off(chat: Chat) -> None:
+    _, clarification, ok, _, offer, yes = converse(chat, [
+        "halo kak",
+        "qwrtp zxcvbn",
+        "oke",
+        "jklhgf mnbvcx",
+        "plmokn ijbuhv",
+        "iya",
+    ])
+    assert "saya kurang paham" in clarification
+    assert "pilih salah satu di atas" in ok and "Mau tinggalkan pesan?" not in ok
+    assert "Mau saya sambungkan ke tim CS" in offer
+    assert "Mau tinggalkan pesan?" in yes  # the person (nobody is online in the test stack)
+
+
 def test_two_questions_in_one_message_get_both_answers(chat: Chat) -> None:
     (both,) = converse(chat, ["bisa bayar cod gak kak? trus ongkir ke bekasi brp?"])
     assert "Pilihan pembayaran di Serambi" in both

@@ -32,6 +32,7 @@ DISPATCHED: Dict[str, Set[str]] = {
     "utter_clarify": set(),
     "utter_empty_message": set(),
     "utter_offer_human": set(),
+    "utter_pick_a_topic": set(),
     "utter_ask_survey_resolved": set(),
     "utter_ask_csat": set(),
     "utter_ask_ces": set(),

@@ -4,7 +4,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 
 from action_helpers import message, parse_data, run_action
 from actions import handoff
-from actions.handoff import ActionLeaveMessage, ActionRequestHandoff
+from actions.handoff import ActionAnswerYesToClarify, ActionLeaveMessage, ActionRequestHandoff
 
 
 @pytest.fixture
@@ -55,11 +55,40 @@ def test_complaint_is_the_reason(make_tracker, dispatcher, domain, queue):
     assert events[0] == SlotSet("handoff_reason", "complaint")
 
 
+TOPIC_BUTTONS = [{"title": "Retur barang", "payload": "cara retur barang"},
+                 {"title": "Lacak pesanan", "payload": "/check_order_status"}]
+
+
+def after_clarification(make_tracker, response, buttons=None):
+    """A "ya" right after action_clarify said ``response``."""
+    executed = [
+        {"event": "action", "name": "action_clarify"},
+        {"event": "bot", "text": "...", "data": {"buttons": buttons}, "metadata": {"utter_action": response}},
+        {"event": "action", "name": "action_listen"},
+    ]
+    return request(make_tracker, "affirm", events=executed, language="id")
+
+
 def test_accepting_the_offer_after_two_misses_is_a_repeated_miss(make_tracker, dispatcher, domain, queue):
-    executed = [{"event": "action", "name": "action_clarify"}, {"event": "action", "name": "action_listen"}]
-    tracker = request(make_tracker, "affirm", events=executed)
-    events = run_action(ActionRequestHandoff(), dispatcher, tracker, domain)
-    assert events[0] == SlotSet("handoff_reason", "repeated_miss")
+    tracker = after_clarification(make_tracker, "utter_offer_human")
+    events = run_action(ActionAnswerYesToClarify(), dispatcher, tracker, domain)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_queued"]
+    assert events[0] == SlotSet("handoff_reason", "repeated_miss") and ConversationPaused() in events
+
+
+def test_ok_after_the_first_clarification_asks_for_the_topic_again(make_tracker, dispatcher, domain, queue):
+    tracker = after_clarification(make_tracker, "utter_clarify", TOPIC_BUTTONS)
+    events = run_action(ActionAnswerYesToClarify(), dispatcher, tracker, domain)
+    assert dispatcher.messages == [message("utter_pick_a_topic", buttons=TOPIC_BUTTONS)]
+    assert events == []
+
+
+def test_ok_after_an_invitation_to_ask_offers_the_menu(make_tracker, dispatcher, domain, queue):
+    tracker = after_clarification(make_tracker, "utter_how_can_i_help")
+    run_action(ActionAnswerYesToClarify(), dispatcher, tracker, domain)
+    [said] = dispatcher.messages
+    assert said["response"] == "utter_pick_a_topic"
+    assert "/request_human" in [b["payload"] for b in said["buttons"]]
 
 
 def test_out_of_hours_offers_to_take_a_message(make_tracker, dispatcher, domain, queue):
