@@ -10,10 +10,11 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from sqlalchemy.engine import Engine
 
+from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import (
     AGENT_METADATA_KEY,
     DECLINED_ANSWER,
@@ -23,6 +24,7 @@ from contract.dialogue import (
     HANDOFF_TICKET_SLOT,
     LANGUAGE_SLOT,
     OUTCOME_SLOT,
+    REQUEST_HUMAN_INTENT,
     SURVEY_ANSWER_SLOTS,
     SURVEY_QUESTION_SLOT,
 )
@@ -77,6 +79,21 @@ def full_intent(parse_data: Dict[str, Any]) -> Optional[str]:
     selected = (parse_data.get("response_selector") or {}).get(name) or {}
     key = (selected.get("response") or {}).get("intent_response_key")
     return key or (parse_data.get("intent") or {}).get("full_retrieval_intent_name") or name
+
+
+def message_topics(parse_data: Dict[str, Any]) -> Tuple[str, ...]:
+    """The topics a message raised, the reason the customer came first.
+
+    A message that asks two things (``questions``) raised both. A problem
+    told beside a request for a person ("paket rusak, mau ngomong sama
+    orang") is about the problem: its intent is ``request_human``, but the
+    conversation's primary topic must be the damaged parcel.
+    """
+    questions = [q for q in parse_data.get(QUESTIONS_KEY) or () if q]
+    if not questions:
+        intent = full_intent(parse_data)
+        return (intent,) if intent else ()
+    return tuple(sorted(questions, key=lambda q: q == REQUEST_HUMAN_INTENT))
 
 
 def _score(value: Any) -> int:
@@ -146,6 +163,7 @@ class EventTranslator:
             at,
             language,
             intent=full_intent(parse_data),
+            topics=message_topics(parse_data),
             confidence=(parse_data.get("intent") or {}).get("confidence"),
             is_fallback=intent == FALLBACK_INTENT,
         )

@@ -12,7 +12,7 @@ tables and their counters is decided by the store function it is routed to.
 """
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Dict, Generic, Optional, Type, TypeVar, cast
+from typing import Any, Callable, Dict, Generic, Optional, Tuple, Type, TypeVar, cast
 
 from sqlalchemy.engine import Engine
 
@@ -36,6 +36,8 @@ class CustomerSaid(CXEvent[int]):
     at: datetime
     language: Optional[str]
     intent: Optional[str] = None
+    # The topics it raised, the reason first (empty: its intent).
+    topics: Tuple[str, ...] = ()
     confidence: Optional[float] = None
     is_fallback: bool = False
 
@@ -149,7 +151,7 @@ class HandoffTransferred(CXEvent[None]):
 def _customer_said(event: CustomerSaid, engine: Optional[Engine], dedupe: bool) -> int:
     return touchpoints.record_customer_message(
         event.channel, event.external_id, event.text, event.at, event.language,
-        intent=event.intent, confidence=event.confidence, is_fallback=event.is_fallback,
+        intent=event.intent, topics=event.topics, confidence=event.confidence, is_fallback=event.is_fallback,
         engine=engine, dedupe=dedupe,
     )
 

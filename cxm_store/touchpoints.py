@@ -4,7 +4,7 @@ Every function here runs beside a chat reply, so each is one short
 transaction touching a handful of indexed rows.
 """
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -40,7 +40,7 @@ def record_customer_message(
     at: datetime,
     language: Optional[str],
     intent: Optional[str] = None,
-    topic: Optional[str] = None,
+    topics: Sequence[str] = (),
     confidence: Optional[float] = None,
     is_fallback: bool = False,
     engine: Engine = None,
@@ -65,7 +65,9 @@ def record_customer_message(
         at: When it was received (aware, or naive UTC).
         language: Detected language (``id``/``en``); the latest one wins.
         intent: Predicted intent, kept on the message.
-        topic: Business topic (``faq/returns``); defaults to ``intent``.
+        topics: Business topics the message raised (``faq/returns``), the
+            reason the customer came first: the conversation's first real
+            topic becomes its primary one. Defaults to ``intent``.
         confidence: Intent confidence.
         is_fallback: Whether the bot could not understand the message.
         engine: Store engine (default: the configured one).
@@ -78,7 +80,7 @@ def record_customer_message(
         The conversation id.
     """
     at = utc_naive(at)
-    topic = topic or intent
+    topics = tuple(topics) or ((intent,) if intent else ())
     masked = mask_pii(text)
     # Scored before the transaction: the classifier needs no lock.
     felt = sentiment.score(masked)
@@ -128,7 +130,7 @@ def record_customer_message(
                 conversation.last_activity_at = max(conversation.last_activity_at, at)
                 if language:
                     conversation.language = language
-                if topic and not is_fallback:
+                for topic in () if is_fallback else topics:
                     count_topic(session, conversation, topic, at)
                 return conversation.id
         except IntegrityError:

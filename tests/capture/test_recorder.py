@@ -103,6 +103,23 @@ def test_a_real_rest_session(recorder, store_url):
     assert recorder.rejected == 0
 
 
+@pytest.mark.parametrize("text, intent, questions, primary", [
+    # A problem told beside a request for a person is about the problem.
+    ("paket saya rusak pas nyampe, mau ngomong sama orang aja", "request_human",
+     ["request_human", "faq/item_damaged"], "faq/item_damaged"),
+    ("bisa cod gak? trus ongkir ke bekasi brp?", "faq/payment_methods",
+     ["faq/payment_methods", "faq/shipping_cost"], "faq/payment_methods"),
+])
+def test_every_topic_a_message_raised_is_kept_the_reason_first(recorder, store_url, text, intent, questions, primary):
+    said = ev.user("web-x", text, T, intent)
+    said["parse_data"]["questions"] = questions
+    feed(recorder, [*ev.session_start("web-x", T - S), said])
+    [c] = conversations(store_url)
+    assert c.primary_topic == primary
+    assert topics(store_url, c.id) == set(questions)
+    assert messages(store_url, c.id)[0][2] == intent
+
+
 def test_language_fallbacks_and_a_new_conversation_after_idle(recorder, store_url):
     who = "s-lang"
     feed(recorder, [

@@ -24,7 +24,7 @@ def _conversation_with_a_note_a_transfer_and_a_photo(console: Any) -> dict:
     now = datetime.utcnow()
     ids = seed_waiting(console.engine, messages=["Saya mau bicara dengan agen"], now=now - timedelta(minutes=5))
     record_customer_message("web", ids["sender"], "Barang saya datang rusak, layarnya retak", now - timedelta(minutes=4),
-                            "id", intent="faq", topic="faq/item_damaged", engine=console.engine)
+                            "id", intent="faq", topics=("faq/item_damaged",), engine=console.engine)
     photo = customer_images.receive_photo(
         "webchat", ids["sender"], clean_photo(photo_with_gps((400, 300))), now - timedelta(minutes=3), thanks,
         engine=console.engine,

@@ -20,7 +20,7 @@ def test_a_photo_sent_before_the_customer_says_it_arrived_broken_joins_the_claim
     assert kept["thanks"] == THANKS["id"]  # nothing said yet: the bot asks what it is about
     assert customer_images.conversation_images(kept["conversation_id"], engine=engine)[0]["claim_topic"] is None
     record_customer_message("web", "web-photo-first", "barangnya datang rusak", at + timedelta(seconds=30), "id",
-                            intent="faq", topic="faq/item_damaged", engine=engine)
+                            intent="faq", topics=("faq/item_damaged",), engine=engine)
     (image,) = customer_images.conversation_images(kept["conversation_id"], engine=engine)
     assert image["claim_topic"] == "faq/item_damaged"
 

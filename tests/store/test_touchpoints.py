@@ -121,9 +121,9 @@ def test_mark_abandoned_closes_only_idle_open_conversations(engine):
 def test_topics_primary_topic_language_and_fallbacks(engine):
     conv = _say(engine, T, intent="greet", language="en")
     _say(engine, T + MIN, intent="nlu_fallback", is_fallback=True, confidence=0.2)
-    _say(engine, T + 2 * MIN, intent="faq", topic="faq/returns", language="id")
+    _say(engine, T + 2 * MIN, intent="faq", topics=("faq/returns",), language="id")
     _say(engine, T + 3 * MIN, intent="check_order_status")
-    _say(engine, T + 4 * MIN, intent="faq", topic="faq/returns")
+    _say(engine, T + 4 * MIN, intent="faq", topics=("faq/returns",))
     c = _conversation(engine, conv)
     # Small talk and fallbacks never become the primary topic.
     assert c.primary_topic == "faq/returns"
@@ -171,7 +171,7 @@ def test_aware_timestamps_are_stored_as_utc(engine):
 
 
 def test_outcome_does_not_end_the_conversation(engine):
-    conv = _say(engine, T, intent="faq", topic="faq/returns")
+    conv = _say(engine, T, intent="faq", topics=("faq/returns",))
     assert set_outcome(conv, "resolved", engine=engine) is True
     # "thanks", then one more question 10 min later: same conversation.
     assert _say(engine, T + 2 * MIN, text="makasih", intent="thanks") == conv
