@@ -36,6 +36,7 @@ from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.core.brokers.pika import PikaEventBroker
 
+from bot.capture_translation import EventTranslator
 from bot.stored_events import queued_event
 from cxm_store.encryption import KEYS_VARIABLE, keyring
 
@@ -80,8 +81,15 @@ class ConfirmedPikaEventBroker(PikaEventBroker):
 
         What is published, and kept in memory to be sent again, is the masked
         copy (:func:`bot.stored_events.queued_event`): no personal data leaves
-        the process in clear.
+        the process in clear. Only the events the CX store records are
+        published (:meth:`EventTranslator.concerns`): the exchange feeds the
+        capture consumer, and a turn's other events (actions, featurization,
+        session starts), about two in three, would cost this process, RabbitMQ
+        and the consumer a publish, a confirm and an acknowledgement each for
+        nothing.
         """
+        if not EventTranslator.concerns(event):
+            return
         task = self._loop.create_task(self._publish(queued_event(event), headers))
         self._publishing.add(task)
         task.add_done_callback(self._publishing.discard)

@@ -9,6 +9,7 @@ agent's own name readable, and the ticket's contact readable for the team
 (it crossed RabbitMQ encrypted with the data key).
 """
 import asyncio
+import json
 import uuid
 from datetime import datetime
 from typing import Any, Dict, Iterator, List
@@ -36,6 +37,10 @@ EVENTS = [
     ev.bot(SENDER, f"Halo, saya Rina dari tim CS. Kami hubungi {PHONE} ya", AT, agent="rina"),
     ev.slot(SENDER, HANDOFF_TICKET_SLOT, {"contact": EMAIL, "message": f"tolong kabari ke {EMAIL}"}, AT),
 ]
+# What Rasa hands its broker for such a turn: EVENTS, after an action that the
+# CX store does not record, so it must not cost a publish (first, so that it
+# would reach the tap before the rest).
+TURN = [ev.action(SENDER, "action_answer_faq", AT), *EVENTS]
 
 
 @pytest.fixture
@@ -53,14 +58,14 @@ def names(rabbitmq: None) -> Iterator[Dict[str, str]]:
 
 
 async def _publish_and_tap(names: Dict[str, str], count: int) -> List[bytes]:
-    """Publish ``EVENTS`` with Rasa's broker; return the bodies that reach the tap queue."""
+    """Publish ``TURN`` with Rasa's broker; return the bodies that reach the tap queue."""
     broker = ConfirmedPikaEventBroker(
         RABBITMQ_HOST, "guest", "guest", queues=[names["queue"], names["tap"]],
         exchange_name=names["exchange"], event_loop=asyncio.get_running_loop(),
     )
     await broker.connect()
     try:
-        for event in EVENTS:
+        for event in TURN:
             broker.publish(event)
         connection = await aio_pika.connect(host=RABBITMQ_HOST, login="guest", password="guest")
         async with connection:
@@ -83,7 +88,7 @@ def test_capture_events_cross_rabbitmq_masked_and_the_ticket_contact_encrypted(n
     monkeypatch.setenv(encryption.KEYS_VARIABLE, encryption.new_key("q1"))
     bodies = asyncio.run(_publish_and_tap(names, len(EVENTS)))
 
-    assert len(bodies) == len(EVENTS)
+    assert [json.loads(body)["event"] for body in bodies] == ["user", "bot", "slot"]
     queued = b"\n".join(bodies)
     for value in (PHONE, NIK, EMAIL, PHONE.replace(" ", "")):
         assert value.encode() not in queued, f"{value!r} crossed RabbitMQ in clear"
