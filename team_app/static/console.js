@@ -76,6 +76,19 @@
   }
   function humanize(text) { return text ? String(text).replace(/[_/]/g, " ") : ""; }
 
+  // Why a customer waits: what they came about (the conversation's primary
+  // topic, "faq/item_damaged"), then how they got here. The topic is what
+  // an agent picks a customer by; the request for a person says nothing.
+  var REASONS = { request: "asked for a person", complaint: "complaint",
+                  repeated_miss: "bot did not understand", left_message: "left a message" };
+  var NOT_A_TOPIC = { request_human: true, complain: true };
+  function whyWaiting(entry) {
+    var reason = REASONS[entry.reason] || humanize(entry.reason) || REASONS.request;
+    var topic = entry.topic && !NOT_A_TOPIC[entry.topic] ? humanize(String(entry.topic).replace(/^faq\//, "")) : "";
+    var line = topic ? topic + " · " + reason : reason;
+    return line.charAt(0).toUpperCase() + line.slice(1);
+  }
+
   function notify(message, kind) {
     var box = $("notice");
     $("notice-text").textContent = message;
@@ -105,7 +118,7 @@
     wait.setAttribute("aria-label", "waiting time");
     top.appendChild(wait);
     button.appendChild(top);
-    button.appendChild(el("span", "card-reason", humanize(entry.reason || entry.topic || "Asked for an agent")));
+    button.appendChild(el("span", "card-reason", whyWaiting(entry)));
     button.appendChild(el("span", "card-text", entry.first_customer_message || "(no message yet)"));
     button.setAttribute("aria-label",
       (isMine ? "Your conversation" : "Waiting customer #" + entry.position) + ", " + channelName(entry.channel) +

@@ -87,6 +87,9 @@ def test_agent_claims_replies_and_resolves(console: Any, rasa: Any, page: Any) -
     expect(first).to_contain_text("Halo, paket saya INV-2024-00123")
     expect(first.locator(".wait")).to_have_text("1 min", timeout=TIMEOUT_MS)
     expect(cards.nth(1)).to_contain_text("My refund has not arrived yet")
+    # What each customer came about, then why they wait.
+    expect(first.locator(".card-reason")).to_contain_text("Check order status · ")
+    expect(cards.nth(1).locator(".card-reason")).to_have_text("Check order status · complaint")
     expect(page.locator("#queue-meta")).to_contain_text("1 agent online", timeout=TIMEOUT_MS)
 
     first.click()
