@@ -27,8 +27,9 @@ holds its lock (in memory or Redis) from the load to the save.
 """
 import asyncio
 import json
+from contextvars import ContextVar
 from itertools import islice
-from typing import Any, List, Optional, Text
+from typing import Any, List, Optional, Text, Tuple
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -36,6 +37,13 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY
 
 from bot.stored_events import masked_event
+
+# (sender id, events of its latest session) as the turn being handled read
+# them. A turn holds the conversation's lock from that read to its save, so
+# nothing was stored in between and the save starts its new events there
+# instead of counting the rows again. One context per Sanic request task: a
+# save in any other context, or a second save, counts.
+_READ_THIS_TURN: ContextVar[Optional[Tuple[Text, int]]] = ContextVar("read_this_turn", default=None)
 
 
 class MaskingSQLTrackerStore(SQLTrackerStore):
@@ -55,9 +63,15 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         """Rasa's ``_retrieve``, with the query and the parsing on a worker thread."""
-        return await asyncio.to_thread(self._read_tracker, sender_id, fetch_events_from_all_sessions)
+        tracker, stored = await asyncio.to_thread(self._read_tracker, sender_id, fetch_events_from_all_sessions)
+        if not fetch_events_from_all_sessions:
+            _READ_THIS_TURN.set((sender_id, stored))
+        return tracker
 
-    def _read_tracker(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+    def _read_tracker(
+        self, sender_id: Text, fetch_events_from_all_sessions: bool
+    ) -> Tuple[Optional[DialogueStateTracker], int]:
+        """The stored conversation, and how many events were read."""
         with self.session_scope() as session:
             # Only the JSON column: building an ORM object per row cost more than the query.
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions).with_entities(
@@ -65,8 +79,8 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
             )
             events = [json.loads(data) for (data,) in rows]
         if not (self.domain and events):
-            return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return None, len(events)
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots), len(events)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Publish the events not stored yet, as Rasa does, then store them masked.
@@ -75,11 +89,17 @@ class MaskingSQLTrackerStore(SQLTrackerStore):
         the stored conversation again (every event since the session started,
         parsed into a tracker) only to take its length, and
         ``_additional_events`` counts the rows. The same offset, as a turn
-        holds the conversation's lock, is counted once here. The count and
+        holds the conversation's lock, is taken once here: from the turn's
+        own read when it read this conversation, else counted. The count and
         the write run on a worker thread; publishing stays on the event loop,
         where the event broker lives.
         """
-        stored = await asyncio.to_thread(self._stored_count, tracker.sender_id)
+        read = _READ_THIS_TURN.get()
+        _READ_THIS_TURN.set(None)
+        if read is not None and read[0] == tracker.sender_id:
+            stored = read[1]
+        else:
+            stored = await asyncio.to_thread(self._stored_count, tracker.sender_id)
         new_events = list(islice(tracker.events, stored, None))
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
