@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.faq import RETRIEVAL_INTENT, ActionAnswerFaq
 from actions.language import reply_language
-from actions.suggestions import OFFER_OF_A_PERSON, latest_bot_message, menu_buttons
+from actions.suggestions import is_offer_of_a_person, latest_bot_message, menu_buttons
 from bot.nlu.parse_keys import QUESTIONS_KEY
 from contract.dialogue import (
     ACTION_ANSWER_YES_TO_CLARIFY,
@@ -31,7 +31,6 @@ from contract.dialogue import (
     HANDOFF_REASON_SLOT,
     HANDOFF_TICKET_SLOT,
     OUTCOME_SLOT,
-    RESPONSE_METADATA_KEY,
     TICKET_DRAFT_SLOT,
     TICKET_PENDING_SLOT,
 )
@@ -141,7 +140,7 @@ class ActionAnswerYesToClarify(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         clarification = latest_bot_message(tracker)
-        if (clarification.get("metadata") or {}).get(RESPONSE_METADATA_KEY) == OFFER_OF_A_PERSON:
+        if is_offer_of_a_person(clarification):
             return await ActionRequestHandoff().run(dispatcher, tracker, domain)
         buttons = (clarification.get("data") or {}).get("buttons") or menu_buttons(reply_language(tracker))
         dispatcher.utter_message(response="utter_pick_a_topic", buttons=buttons)

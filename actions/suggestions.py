@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import reply_language
 from actions.topics import TOPICS
-from contract.dialogue import ACTION_CLARIFY, ACTION_SHOW_MENU, FALLBACK_INTENT
+from contract.dialogue import ACTION_CLARIFY, ACTION_SHOW_MENU, FALLBACK_INTENT, RESPONSE_METADATA_KEY
 from cxm_store.pii import mask_pii
 
 RETRIEVAL_INTENT = "faq"
@@ -102,6 +102,11 @@ def _previous_message_missed(tracker: Tracker) -> bool:
 def latest_bot_message(tracker: Tracker) -> Dict[Text, Any]:
     """The bot's latest message event (``metadata.utter_action`` names its response), or {}."""
     return next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
+
+
+def is_offer_of_a_person(bot_message: Dict[Text, Any]) -> bool:
+    """Whether a bot message event is action_clarify's offer of a person."""
+    return (bot_message.get("metadata") or {}).get(RESPONSE_METADATA_KEY) == OFFER_OF_A_PERSON
 
 
 def menu_buttons(language: Text) -> List[Dict[Text, Text]]:
