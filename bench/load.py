@@ -61,6 +61,10 @@ def run_load(
 
     ``pause_s`` between a reply and the next message (0: as fast as replies
     come). A message answered without any text counts as the error ``empty``.
+    Every text sent is new to the bot (the customer's number and the
+    message's), as real customers' messages are: the sentence encoder keeps
+    the vectors of texts it has seen, and a text sent by all 20 customers in
+    turn was embedded once for 20 answers.
     """
     url = f"{rasa_url}/webhooks/rest/webhook"
     run = run or f"bench-{uuid.uuid4().hex[:6]}"
@@ -71,7 +75,7 @@ def run_load(
     def customer(n: int) -> None:
         sent = 0
         while time.monotonic() < stop_at:
-            sender, text = f"{run}-{n}-{sent // turns}", f"{messages[sent % len(messages)]} #{sent}"
+            sender, text = f"{run}-{n}-{sent // turns}", f"{messages[sent % len(messages)]} #{n}-{sent}"
             sent += 1
             started = time.perf_counter()
             try:
