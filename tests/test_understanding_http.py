@@ -99,10 +99,18 @@ def test_two_questions_in_one_message_get_both_answers(chat: Chat) -> None:
     assert "Ongkir dihitung dari berat paket" in both
 
 
-def test_a_problem_told_beside_a_request_for_a_person_gets_both(chat: Chat) -> None:
-    (reply,) = converse(chat, ["halo, paket saya rusak pas nyampe, mau ngomong sama orang aja"])
-    assert "maaf barangnya sampai rusak" in reply  # what to do now
-    assert "Mau tinggalkan pesan?" in reply  # the person (nobody is online in the test stack)
+@pytest.mark.parametrize("message, what_to_do, the_person", [
+    # Read as a whole as the damaged parcel; the person asked for in a clause.
+    ("halo, paket saya rusak pas nyampe, mau ngomong sama orang aja", "maaf barangnya sampai rusak",
+     "Mau tinggalkan pesan?"),
+    # Read as a whole as a request for a person; the story in a clause.
+    ("paket saya rusak, mau ngomong sama orang aja", "maaf barangnya sampai rusak", "Mau tinggalkan pesan?"),
+    ("I want to talk to a human, the item arrived broken", "arrived damaged", "leave a message?"),
+])
+def test_a_problem_told_beside_a_request_for_a_person_gets_both(chat: Chat, message, what_to_do, the_person) -> None:
+    (reply,) = converse(chat, [message])
+    assert what_to_do in reply  # what to do now
+    assert the_person in reply  # the person (nobody is online in the test stack)
 
 
 def test_rating_typed_at_the_resolved_question_moves_the_survey_on(chat: Chat) -> None:

@@ -115,6 +115,11 @@ def _weights_for_one_message(model: Dict[Text, Any]) -> Dict[Text, Any]:
     return model
 
 
+def _is_topic(full_intent: Text) -> bool:
+    """Whether ``full_intent`` names a FAQ topic (``faq/returns``), not a plain intent."""
+    return bool(full_intent.partition(RESPONSE_IDENTIFIER_DELIMITER)[2])
+
+
 def _message_features(model: Dict[Text, Any], messages: List[Message]) -> sparse.csr_matrix:
     return _features(model, [_text(m) for m in messages], [sentence_vector(m) for m in messages])
 
@@ -211,7 +216,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
                 # the FAQ question first); otherwise the message is answered as
                 # its first FAQ question, and that answer covers every question.
                 by_full_intent = questions.get(REQUEST_HUMAN_INTENT) or next(
-                    (d for q, d in questions.items() if q.partition(RESPONSE_IDENTIFIER_DELIMITER)[2]),
+                    (d for q, d in questions.items() if _is_topic(q)),
                     by_full_intent,
                 )
             self._annotate(message, by_full_intent)
@@ -237,23 +242,32 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         return questions if len(questions) == len(parts) else {}
 
     def _topic_and_person(self, text: Text, by_full_intent: Dict[Text, float]) -> Dict[Text, Dict[Text, float]]:
-        """The message's FAQ topic and a request for a person in one of its clauses, if both are there.
+        """The message's FAQ topic and a request for a person, each in its own clause, if both are there.
 
-        Only the first clause and the last two are read: a customer asks for
-        someone before or after telling the story, and each clause costs an
-        encoder pass.
+        Whichever the whole message is read as, the other is looked for in
+        its clauses: a story read as its FAQ topic may end with a request for
+        someone ("paket rusak pas nyampe, mau ngomong sama orang aja"), and a
+        request for someone may carry the story in a clause ("paket saya
+        rusak, mau ngomong sama orang aja"). Only the first clause and the
+        last two are read: a customer asks for someone before or after telling
+        the story, and each clause costs an encoder pass.
         """
-        topic = max(by_full_intent, key=by_full_intent.__getitem__)
+        best = max(by_full_intent, key=by_full_intent.__getitem__)
         clauses = split_clauses(text)
-        if not topic.partition(RESPONSE_IDENTIFIER_DELIMITER)[2] or len(clauses) < 2:
+        if len(clauses) < 2 or not (_is_topic(best) or best == REQUEST_HUMAN_INTENT):
             return {}
         clauses = clauses[:1] + clauses[-2:] if len(clauses) > 3 else clauses
         classifier = self._model["classifier"]
         vectors = list(embed(clauses)) if self._model["encoder_weight"] > 0 else [None] * len(clauses)
         for probabilities in classifier.predict_proba(_features(self._model, clauses, vectors)):
-            best = classifier.classes_[probabilities.argmax()]
-            if best == REQUEST_HUMAN_INTENT and probabilities.max() >= self._config["question_threshold"]:
-                return {topic: by_full_intent, best: dict(zip(classifier.classes_, probabilities.tolist()))}
+            found = classifier.classes_[probabilities.argmax()]
+            if probabilities.max() < self._config["question_threshold"]:
+                continue
+            by_clause = dict(zip(classifier.classes_, probabilities.tolist()))
+            if _is_topic(best) and found == REQUEST_HUMAN_INTENT:
+                return {best: by_full_intent, found: by_clause}
+            if best == REQUEST_HUMAN_INTENT and _is_topic(found):
+                return {found: by_clause, best: by_full_intent}
         return {}
 
     def _annotate(self, message: Message, by_full_intent: Dict[Text, float]) -> None:
