@@ -353,8 +353,9 @@ def register(app: Sanic, redis_url: str = "") -> None:
                 content_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-            await reply.send(f"retry: {RETRY_MS}\nevent: hello\ndata: {{}}\n\n")
+            # Online before ``hello``: the page reads the queue and who is online on it.
             await run_db(request, auth.heartbeat, user.id, now())
+            await reply.send(f"retry: {RETRY_MS}\nevent: hello\ndata: {{}}\n\n")
             while True:
                 try:
                     event = await asyncio.wait_for(stream.queue.get(), KEEPALIVE_SECONDS)

@@ -13,6 +13,7 @@
   var knownQueue = null;          // handoff ids seen in the queue; null until the first load
   var audio = null;
   var pendingQueue = null;
+  var refreshAgain = false;  // a change announced while a refresh was in flight
 
   // --- Alerts ------------------------------------------------------------------------
   function beep() {
@@ -62,10 +63,18 @@
 
   // --- Refreshes driven by events -------------------------------------------------
   function refreshQueue() {
-    // Several events in a burst make one request.
-    if (pendingQueue) return pendingQueue;
+    // Several events in a burst make one request, and one more after it: the
+    // request in flight may have been answered before the change announced.
+    if (pendingQueue) {
+      refreshAgain = true;
+      return pendingQueue;
+    }
     pendingQueue = app.refreshQueue().then(function (data) {
       pendingQueue = null;
+      if (refreshAgain) {
+        refreshAgain = false;
+        refreshQueue().catch(report);
+      }
       var ids = data.queue.map(function (entry) { return entry.handoff_id; });
       if (knownQueue) {
         data.queue.filter(function (entry) { return knownQueue.indexOf(entry.handoff_id) < 0; })
@@ -76,7 +85,7 @@
       knownQueue = ids;
       document.dispatchEvent(new CustomEvent("serambi:queue", { detail: data }));
       return data;
-    }, function (error) { pendingQueue = null; throw error; });
+    }, function (error) { pendingQueue = null; refreshAgain = false; throw error; });
     return pendingQueue;
   }
 
