@@ -5,12 +5,14 @@ from datetime import datetime, time, timedelta
 from typing import List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Engine
 
+from contract.dialogue import FALLBACK_INTENT
 from contract.vocabulary import (
     CLAIMED,
     REQUESTED,
+    SMALL_TALK_INTENTS,
 )
 from cxm_store.db import session_factory, utc_naive
 from cxm_store.models import (
@@ -23,6 +25,10 @@ from cxm_store.models import (
 DEFAULT_WAIT_SECONDS = 300  # told to the first customers, before any handoff was claimed
 WAIT_SAMPLE = 20
 ONLINE_WINDOW = timedelta(seconds=60)
+# Messages that do not say why the customer came ("halo kak", "ok"), skipped
+# for the queue card's text. One the bot did not understand is kept: it may
+# be the problem in the customer's own words.
+_NOT_WHY_THEY_CAME = sorted(SMALL_TALK_INTENTS - {FALLBACK_INTENT})
 
 
 # --- The queue ----------------------------------------------------------------------
@@ -30,7 +36,11 @@ ONLINE_WINDOW = timedelta(seconds=60)
 
 @dataclass(frozen=True)
 class QueueEntry:
-    """A handoff in the live queue, or claimed by an agent, with what the console shows."""
+    """A handoff in the live queue, or claimed by an agent, with what the console shows.
+
+    ``opening_request`` is the customer's first message that says why they
+    came (a greeting or a thanks before it is skipped), else their first message.
+    """
 
     handoff_id: int
     conversation_id: int
@@ -42,20 +52,27 @@ class QueueEntry:
     channel: str
     language: Optional[str]
     topic: Optional[str]
-    first_customer_message: Optional[str]
+    opening_request: Optional[str]
     agent: Optional[str] = None
     claimed_at: Optional[datetime] = None
     last_message_id: Optional[int] = None
 
 
-def _entries(session, where, now: datetime) -> List[QueueEntry]:
-    first_message = (
+def _first_customer_text(*conditions):
+    return (
         select(Message.text)
-        .where(Message.conversation_id == Handoff.conversation_id, Message.sender == "customer")
+        .where(Message.conversation_id == Handoff.conversation_id, Message.sender == "customer", *conditions)
         .order_by(Message.at, Message.id)
         .limit(1)
         .correlate(Handoff)
         .scalar_subquery()
+    )
+
+
+def _entries(session, where, now: datetime) -> List[QueueEntry]:
+    opening_request = func.coalesce(
+        _first_customer_text(or_(Message.intent.is_(None), Message.intent.notin_(_NOT_WHY_THEY_CAME))),
+        _first_customer_text(),
     )
     last_message = (
         select(func.max(Message.id))
@@ -75,7 +92,7 @@ def _entries(session, where, now: datetime) -> List[QueueEntry]:
             Conversation.channel,
             Conversation.language,
             Conversation.primary_topic,
-            first_message.label("first_message"),
+            opening_request.label("opening_request"),
             last_message.label("last_message_id"),
         )
         .join(Conversation, Conversation.id == Handoff.conversation_id)
@@ -96,7 +113,7 @@ def _entries(session, where, now: datetime) -> List[QueueEntry]:
                 channel=row.channel,
                 language=row.language,
                 topic=row.primary_topic,
-                first_customer_message=row.first_message,
+                opening_request=row.opening_request,
                 agent=row.agent,
                 claimed_at=row.claimed_at,
                 last_message_id=row.last_message_id,

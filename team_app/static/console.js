@@ -119,10 +119,10 @@
     top.appendChild(wait);
     button.appendChild(top);
     button.appendChild(el("span", "card-reason", whyWaiting(entry)));
-    button.appendChild(el("span", "card-text", entry.first_customer_message || "(no message yet)"));
+    button.appendChild(el("span", "card-text", entry.opening_request || "(no message yet)"));
     button.setAttribute("aria-label",
       (isMine ? "Your conversation" : "Waiting customer #" + entry.position) + ", " + channelName(entry.channel) +
-      ", " + languageName(entry.language) + ": " + (entry.first_customer_message || ""));
+      ", " + languageName(entry.language) + ": " + (entry.opening_request || ""));
     button.addEventListener("click", function () { select(entry.handoff_id, entry.conversation_id); });
     item.appendChild(button);
     return item;

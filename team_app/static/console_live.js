@@ -79,7 +79,7 @@
       if (knownQueue) {
         data.queue.filter(function (entry) { return knownQueue.indexOf(entry.handoff_id) < 0; })
           .forEach(function (entry) {
-            alertAgent("New customer waiting", entry.first_customer_message || "A customer asked for an agent");
+            alertAgent("New customer waiting", entry.opening_request || "A customer asked for an agent");
           });
       }
       knownQueue = ids;

@@ -147,7 +147,7 @@ def test_queue_api_orders_oldest_first_with_waiting_time(clean_queue):
     assert [e["handoff_id"] for e in queue] == [older["handoff_id"], newer["handoff_id"]]
     assert [e["position"] for e in queue] == [1, 2]
     assert 300 <= queue[0]["waiting_seconds"] < 330 and 30 <= queue[1]["waiting_seconds"] < 60
-    assert queue[0]["first_customer_message"] == "Paket saya INV-2024-00123 belum sampai"
+    assert queue[0]["opening_request"] == "Paket saya INV-2024-00123 belum sampai"
     assert queue[1]["channel"] == "telegram" and queue[1]["language"] == "en"
     assert queue[0]["requested_at"].endswith("Z")
     assert data["me"]["role"] == "agent" and "estimated_wait_seconds" in data

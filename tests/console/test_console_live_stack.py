@@ -46,7 +46,7 @@ def test_customer_asking_for_a_person_over_rest_appears_within_a_second(stack: A
         # console's part starts there: the page shows it within a second.
         engine = engine_for(stack.settings.cxm_database_url)
         deadline = time.monotonic() + 20
-        while not any(e.first_customer_message == words for e in handoffs.waiting_queue(engine=engine)):
+        while not any(e.opening_request == words for e in handoffs.waiting_queue(engine=engine)):
             assert time.monotonic() < deadline, "the capture never stored the handoff"
             time.sleep(0.02)
         card = page.locator("#queue-list .card", has_text=words)

@@ -81,7 +81,7 @@ def test_queue_oldest_first_with_positions_and_waits(store_engine):
     assert [e.waiting_seconds for e in queue] == [400, 120, 30]
     first = queue[0]
     assert first.channel == "web" and first.language == "id"
-    assert first.first_customer_message == "Paket saya INV-2024-00123 belum sampai"
+    assert first.opening_request == "Paket saya INV-2024-00123 belum sampai"
     assert queue[2].channel == "telegram" and queue[2].language == "en"
     assert queue[1].reason == "complaint"
     assert queue_position(middle["conversation_id"], engine=store_engine) == 2
@@ -93,6 +93,28 @@ def test_queue_oldest_first_with_positions_and_waits(store_engine):
     mine = agent_conversations("rina", NOW, engine=store_engine)
     assert [e.handoff_id for e in mine] == [early["handoff_id"]]
     assert agent_conversations("budi", NOW, engine=store_engine) == []
+
+
+@pytest.mark.parametrize("said, card", [
+    # A greeting before the problem says nothing of why the customer came.
+    ([("halo kak", "greet"), ("paket saya rusak", "faq/item_damaged"), ("mau ngomong sama orang", "request_human")],
+     "paket saya rusak"),
+    # Words the bot did not understand may be the problem itself.
+    ([("hi", "greet"), ("the courier threw my parcel over the fence", "nlu_fallback"), ("agent", "request_human")],
+     "the courier threw my parcel over the fence"),
+    # Nothing but small talk: the first message.
+    ([("halo", "greet"), ("ok", "affirm")], "halo"),
+])
+def test_the_queue_card_shows_why_the_customer_came(store_engine, said, card):
+    start = NOW - timedelta(minutes=5)
+    for index, (text, intent) in enumerate(said):
+        conversation_id = record_customer_message(
+            "web", "web-why-they-came", text, start + timedelta(seconds=10 * index), "id", intent=intent,
+            engine=store_engine,
+        )
+    request_handoff(conversation_id, NOW, engine=store_engine)
+    (entry,) = [e for e in waiting_queue(NOW, engine=store_engine) if e.conversation_id == conversation_id]
+    assert entry.opening_request == card
 
 
 def test_request_handoff_twice_keeps_one_request(store_engine):
