@@ -387,9 +387,6 @@
     var wanted = $("availability").getAttribute("aria-checked") !== "true";
     api("POST", "/api/me/availability", { available: wanted }).then(function (data) {
       renderAvailability(data.available);
-      // The count of agents online includes this one now, whether or not the
-      // live stream was open to announce it.
-      return refreshQueue();
     }).catch(function (error) { notify(error.message); });
   });
 
