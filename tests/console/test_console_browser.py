@@ -77,6 +77,8 @@ def test_agent_claims_replies_and_resolves(console: Any, rasa: Any, page: Any) -
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{console.url}/console")
     expect(page.locator("#agent-name")).to_have_text("Rina Wulandari")
+    # The page's scripts are listening once the live stream is open; a click before is lost.
+    expect(page.locator("#live-status")).to_have_text("Live", timeout=TIMEOUT_MS)
 
     page.locator("#availability").click()
     expect(page.locator("#availability")).to_have_attribute("aria-checked", "true")
@@ -152,7 +154,7 @@ def test_agent_claims_replies_and_resolves(console: Any, rasa: Any, page: Any) -
     page.screenshot(path=str(ARTIFACTS / "console-resolved.png"))
 
     page.get_by_role("button", name="Log out").click()
-    expect(page).to_have_url(f"{console.url}/login")
+    expect(page).to_have_url(f"{console.url}/login", timeout=TIMEOUT_MS)
 
 
 def test_console_fits_a_small_laptop(console: Any, browser: Any) -> None:
